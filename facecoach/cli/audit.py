@@ -1,0 +1,1 @@
+"""``facecoach audit``: the coaching engine over a recorded video."""

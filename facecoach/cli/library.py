@@ -1,0 +1,1 @@
+"""Knowledge-base commands: techniques, show, muscles, check."""

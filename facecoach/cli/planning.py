@@ -1,0 +1,1 @@
+"""``facecoach assess`` and ``facecoach plan``."""

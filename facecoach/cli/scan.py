@@ -1,0 +1,1 @@
+"""``facecoach scan``: face scan of a photo or a short video."""

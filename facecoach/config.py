@@ -1,0 +1,44 @@
+"""Settings from the environment (prefix ``FACECOACH_``; ``DATABASE_URL`` and ``REDIS_URL`` as is).
+
+Every limit that protects the process from hostile input lives here, so it is one explicit setting.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FACECOACH_", extra="ignore")
+
+    #: SQLAlchemy URL. SQLite (WAL) by default; PostgreSQL with ``postgresql+psycopg://…``.
+    database_url: str = Field(
+        default=f"sqlite:///{REPO_DIR / 'var' / 'facecoach.db'}",
+        validation_alias=AliasChoices("DATABASE_URL", "FACECOACH_DATABASE_URL"),
+    )
+    #: Redis for shared sessions, rate limits and queues across workers; in-process when empty.
+    redis_url: str = Field(default="", validation_alias=AliasChoices("REDIS_URL", "FACECOACH_REDIS_URL"))
+    #: Secret for signing session cookies. The default is for local demo use only.
+    secret_key: str = "facecoach-dev-only-change-me"
+    #: Overrides where the Face Landmarker asset is read from (it is still checked by SHA-256).
+    model_path: Path | None = None
+    #: Directory for data the app writes (SQLite file, opted-in pictures).
+    data_dir: Path = REPO_DIR / "var"
+
+    # Limits on input (bytes, pixels, seconds).
+    max_image_bytes: int = 15 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    max_video_bytes: int = 200 * 1024 * 1024
+    max_video_seconds: float = 600.0
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,115 @@
+"""MediaPipe Face Landmarker wrapper: RGB frames in, :class:`FaceObservation` out.
+
+One landmarker is reused across frames (VIDEO running mode for a video, IMAGE mode for stills) and
+must be closed explicitly — MediaPipe's own ``__del__`` fails at interpreter exit. Use it as a
+context manager.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from facecoach.vision.model import model_bytes
+
+Mode = Literal["image", "video"]
+N_LANDMARKS = 478
+
+
+@dataclass(frozen=True, slots=True)
+class FaceObservation:
+    """One detected face in one frame.
+
+    ``points_px``: (478, 3) float array; x, y in pixels of the frame, z in MediaPipe's relative depth
+    scaled by the frame width (so roughly pixels, positive away from the camera).
+    ``blendshapes``: the model's 52 scores in [0, 1], by MediaPipe category name.
+    ``matrix``: 4×4 facial transformation matrix (canonical face model → camera space, cm).
+    """
+
+    points_px: NDArray[np.float64]
+    blendshapes: dict[str, float]
+    matrix: NDArray[np.float64]
+    image_size: tuple[int, int]  # (width, height) in pixels
+
+
+@dataclass(frozen=True, slots=True)
+class FrameResult:
+    """Everything the landmarker saw in one frame (``faces`` is empty when there is no face)."""
+
+    timestamp_s: float
+    faces: list[FaceObservation] = field(default_factory=list)
+
+
+class FaceLandmarker:
+    """Reusable landmarker over the verified asset.
+
+    ``max_faces`` is above one on purpose for scans: a second face must be *seen* to be refused.
+    """
+
+    def __init__(self, mode: Mode = "image", max_faces: int = 2, min_confidence: float = 0.5) -> None:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self.mode: Mode = mode
+        running_mode = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=model_bytes()),
+            running_mode=running_mode,
+            num_faces=max_faces,
+            min_face_detection_confidence=min_confidence,
+            min_face_presence_confidence=min_confidence,
+            min_tracking_confidence=min_confidence,
+            output_face_blendshapes=True,
+            output_facial_transformation_matrixes=True,
+        )
+        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        self._last_ts_ms = -1
+
+    def detect(self, rgb: NDArray[np.uint8], timestamp_s: float = 0.0) -> FrameResult:
+        """Landmarks of every face in an RGB uint8 (H, W, 3) frame.
+
+        In video mode timestamps must increase; equal or earlier ones are nudged forward by 1 ms.
+        """
+        import mediapipe as mp
+
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"expected an RGB uint8 frame (H, W, 3), got {rgb.dtype} {rgb.shape}")
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        if self.mode == "video":
+            ts_ms = max(round(timestamp_s * 1000), self._last_ts_ms + 1)
+            self._last_ts_ms = ts_ms
+            result = self._landmarker.detect_for_video(image, ts_ms)
+        else:
+            result = self._landmarker.detect(image)
+        height, width = rgb.shape[:2]
+        faces: list[FaceObservation] = []
+        for i, landmarks in enumerate(result.face_landmarks):
+            pts = np.array([(p.x * width, p.y * height, p.z * width) for p in landmarks], dtype=np.float64)
+            shapes = (
+                {c.category_name: float(c.score) for c in result.face_blendshapes[i]}
+                if result.face_blendshapes
+                else {}
+            )
+            matrix = (
+                np.asarray(result.facial_transformation_matrixes[i], dtype=np.float64)
+                if result.facial_transformation_matrixes
+                else np.eye(4)
+            )
+            faces.append(FaceObservation(pts, shapes, matrix, (width, height)))
+        return FrameResult(timestamp_s=timestamp_s, faces=faces)
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None  # type: ignore[assignment]
+
+    def __enter__(self) -> FaceLandmarker:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

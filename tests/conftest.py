@@ -1,0 +1,36 @@
+"""Shared fixtures: real faces, the shared data folder, one landmarker per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data``: real face photos and videos (see its MANIFEST.md)."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"{SHARED_DATA} is missing: shared/ must sit beside the repository")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    """A real frontal face photo shipped inside scikit-image (512×512 RGB)."""
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut())
+
+
+@pytest.fixture(scope="session")
+def image_landmarker() -> Iterator[object]:
+    from facecoach.vision.landmarks import FaceLandmarker
+
+    with FaceLandmarker(mode="image", max_faces=2) as lm:
+        yield lm
