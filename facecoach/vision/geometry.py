@@ -1,0 +1,142 @@
+"""Head pose, scale and pose-normalised face coordinates from one :class:`FaceObservation`.
+
+Pure functions, numpy in and out. Conventions (the person's own sides throughout):
+
+* **Face frame**: +x toward the person's left, +y down (toward the chin), +z away from the camera
+  (into the head); origin midway between the four eye corners. For an upright, frontal, unmirrored face
+  this frame is parallel to the image axes (x right, y down).
+* **Head pose**, degrees: ``yaw_deg > 0`` — the person turns their head to their own left (the nose
+  moves toward the image's right in an unmirrored photo); ``pitch_deg > 0`` — chin up (looking up);
+  ``roll_deg > 0`` — the head tilts toward the person's left shoulder (their left eye drops in the image).
+
+How the pose is found: a weighted similarity Procrustes fit (Umeyama) of MediaPipe's canonical face —
+read from the pinned asset, with MediaPipe's own landmark basis and weights (eye corners, nose, cheeks,
+jaw: points that barely move with expression) — to the observed landmarks (x, y in pixels, z in
+MediaPipe's width-scaled depth, i.e. weak perspective). The canonical face and the basis are exactly
+symmetric, so the fit treats both sides alike: a mirrored photo gives the mirrored pose, and a rolled
+photo gives the same face-frame coordinates. Undoing that rotation is what keeps a turned or tilted
+head from reading as asymmetry.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from facecoach.vision import landmark_ids as ids
+from facecoach.vision.canonical import canonical_face
+from facecoach.vision.landmarks import FaceObservation
+
+#: Horizontal visible iris diameter of an adult (mm); varies ≈ ±0.5 mm between people, which is the
+#: main limit on the absolute accuracy of every millimetre figure (≈ ±4 %), not on left-right signs.
+IRIS_DIAMETER_MM = 11.7
+
+_EYE_CORNERS = (ids.RIGHT_EYE_OUTER, ids.RIGHT_EYE_INNER, ids.LEFT_EYE_INNER, ids.LEFT_EYE_OUTER)
+
+
+@dataclass(frozen=True)
+class HeadPose:
+    """Head orientation in degrees (signs in the module docstring)."""
+
+    yaw_deg: float
+    pitch_deg: float
+    roll_deg: float
+
+
+@dataclass(frozen=True)
+class PoseFit:
+    """The similarity fit canonical face → image: ``points_px ≈ scale * vertices @ rotation.T + t``.
+
+    ``rotation`` columns are the face-frame axes (x: person's left, y: down, z: into the head) in image
+    coordinates; ``scale`` is pixels per canonical centimetre; ``rms_px`` the fit residual.
+    """
+
+    rotation: NDArray[np.float64]
+    scale: float
+    translation: NDArray[np.float64]
+    rms_px: float
+
+
+def fit_pose(face: FaceObservation) -> PoseFit:
+    """Weighted Procrustes fit of the canonical face to the observed landmarks (see module docstring)."""
+    canon = canonical_face()
+    src = canon.vertices[canon.basis_ids]
+    dst = np.asarray(face.points_px, dtype=np.float64)[canon.basis_ids]
+    w = canon.basis_weights / canon.basis_weights.sum()
+    src_mean = w @ src
+    dst_mean = w @ dst
+    a = src - src_mean
+    b = dst - dst_mean
+    cov = (b * w[:, None]).T @ a  # Σ w b aᵀ
+    u, s, vt = np.linalg.svd(cov)
+    d = np.sign(np.linalg.det(u @ vt)) or 1.0
+    fix = np.diag([1.0, 1.0, d])
+    rotation = u @ fix @ vt
+    var_src = float(w @ np.sum(a * a, axis=1))
+    scale = float(np.sum(s * np.diag(fix)) / var_src)
+    translation = dst_mean - scale * rotation @ src_mean
+    fitted = scale * src @ rotation.T + translation
+    rms = float(np.sqrt(w @ np.sum((fitted - dst) ** 2, axis=1)))
+    return PoseFit(rotation, scale, translation, rms)
+
+
+def pose_from_rotation(rotation: NDArray[np.float64]) -> HeadPose:
+    """Yaw, pitch, roll (degrees) of a face-frame → image rotation (signs in the module docstring)."""
+    r = np.asarray(rotation, dtype=np.float64)
+    forward = -r[:, 2]  # the direction the face looks (out of the nose), in image coordinates
+    left = r[:, 0]  # toward the person's left
+    yaw = math.degrees(math.atan2(forward[0], -forward[2]))
+    pitch = math.degrees(math.asin(float(np.clip(-forward[1], -1.0, 1.0))))
+    roll = math.degrees(math.atan2(left[1], math.hypot(left[0], left[2])))
+    return HeadPose(yaw_deg=yaw, pitch_deg=pitch, roll_deg=roll)
+
+
+def head_pose(face: FaceObservation) -> HeadPose:
+    """Head pose in degrees from the landmarks (Procrustes fit to the canonical face)."""
+    return pose_from_rotation(fit_pose(face).rotation)
+
+
+def iris_diameters_px(face: FaceObservation) -> NDArray[np.float64]:
+    """Horizontal visible iris diameters (right, left) in pixels, corrected for yaw foreshortening.
+
+    The iris is a disc facing roughly along the head's forward axis: turning the head by ``yaw``
+    shortens its horizontal image extent by ``cos(yaw)``. Roll does not (the contour points turn with
+    the eye, and the distance between them is measured in the image plane).
+    """
+    pts = np.asarray(face.points_px, dtype=np.float64)[:, :2]
+    pose = head_pose(face)
+    cos_yaw = max(math.cos(math.radians(pose.yaw_deg)), 0.5)
+    right = np.linalg.norm(pts[ids.RIGHT_IRIS_HORIZONTAL[0]] - pts[ids.RIGHT_IRIS_HORIZONTAL[1]])
+    left = np.linalg.norm(pts[ids.LEFT_IRIS_HORIZONTAL[0]] - pts[ids.LEFT_IRIS_HORIZONTAL[1]])
+    return np.array([right, left], dtype=np.float64) / cos_yaw
+
+
+def mm_per_px(face: FaceObservation) -> float:
+    """Millimetres per pixel at the face, from both irises (11.7 mm horizontal visible diameter).
+
+    Both irises are averaged. If they disagree by more than 25 % (one mis-fitted, e.g. half shut or
+    behind a reflection), the larger is kept: a mis-fit iris contour almost always shrinks. The face is
+    treated as one plane at the irises' distance (weak perspective), which holds for a face filling a
+    phone or webcam picture at arm's length.
+    """
+    d = iris_diameters_px(face)
+    if not np.all(np.isfinite(d)) or d.max() <= 0:
+        raise ValueError("iris contour is degenerate; cannot derive a scale")
+    diameter = float(d.max() if d.min() < 0.75 * d.max() else d.mean())
+    return IRIS_DIAMETER_MM / diameter
+
+
+def face_aligned_mm(face: FaceObservation) -> NDArray[np.float64]:
+    """(478, 3) landmarks in mm in the face frame (see module docstring): pose undone, scale removed.
+
+    x toward the person's left, y down, z away from the camera; origin midway between the four eye
+    corners. Depth (z) comes from MediaPipe's relative depth and is the least reliable axis.
+    """
+    pts = np.asarray(face.points_px, dtype=np.float64)
+    fit = fit_pose(face)
+    origin = pts[list(_EYE_CORNERS)].mean(axis=0)
+    aligned = (pts - origin) @ fit.rotation  # rows: Rᵀ (p - origin)
+    return aligned * mm_per_px(face)
