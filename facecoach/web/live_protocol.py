@@ -1,0 +1,352 @@
+"""The live-coaching WebSocket wire format: decode and validate one client message at a time.
+
+Pure functions, no I/O, so the browser-facing limits are testable without a socket. The layout is the
+one in ``docs/live-protocol.md``; the page's ``static/live/protocol.js`` writes the same bytes.
+
+Binary client message (little-endian)::
+
+    offset size  field
+    0      1     version (u8)        = 1
+    1      1     kind (u8)           1 landmarks · 2 no face · 3 jpeg
+    2      2     flags (u16)         bit 0: a forehead crease energy is present
+    4      4     seq (u32)           strictly increasing per connection
+    8      8     timestamp_ms (f64)  the frame's capture time, milliseconds, non-decreasing
+    16     2     width (u16)         frame width, pixels
+    18     2     height (u16)        frame height, pixels
+    20     ...   payload
+
+Payload of ``landmarks``: 478×3 float32 (x, y in pixels of the frame, z in MediaPipe's depth scaled by
+the width, as :class:`facecoach.vision.landmarks.FaceObservation.points_px`), then 52 float32
+blendshape scores in MediaPipe's category order (:data:`BLENDSHAPE_NAMES`), then one float32 crease
+energy (ignored unless flag bit 0 is set). ``no face`` has no payload. ``jpeg`` carries the JPEG bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VERSION = 1
+HEADER = struct.Struct("<BBHIdHH")
+HEADER_BYTES = HEADER.size  # 20
+N_POINTS = 478
+#: MediaPipe Face Landmarker's blendshape categories, in the model's output order.
+BLENDSHAPE_NAMES: tuple[str, ...] = (
+    "_neutral",
+    "browDownLeft",
+    "browDownRight",
+    "browInnerUp",
+    "browOuterUpLeft",
+    "browOuterUpRight",
+    "cheekPuff",
+    "cheekSquintLeft",
+    "cheekSquintRight",
+    "eyeBlinkLeft",
+    "eyeBlinkRight",
+    "eyeLookDownLeft",
+    "eyeLookDownRight",
+    "eyeLookInLeft",
+    "eyeLookInRight",
+    "eyeLookOutLeft",
+    "eyeLookOutRight",
+    "eyeLookUpLeft",
+    "eyeLookUpRight",
+    "eyeSquintLeft",
+    "eyeSquintRight",
+    "eyeWideLeft",
+    "eyeWideRight",
+    "jawForward",
+    "jawLeft",
+    "jawOpen",
+    "jawRight",
+    "mouthClose",
+    "mouthDimpleLeft",
+    "mouthDimpleRight",
+    "mouthFrownLeft",
+    "mouthFrownRight",
+    "mouthFunnel",
+    "mouthLeft",
+    "mouthLowerDownLeft",
+    "mouthLowerDownRight",
+    "mouthPressLeft",
+    "mouthPressRight",
+    "mouthPucker",
+    "mouthRight",
+    "mouthRollLower",
+    "mouthRollUpper",
+    "mouthShrugLower",
+    "mouthShrugUpper",
+    "mouthSmileLeft",
+    "mouthSmileRight",
+    "mouthStretchLeft",
+    "mouthStretchRight",
+    "mouthUpperUpLeft",
+    "mouthUpperUpRight",
+    "noseSneerLeft",
+    "noseSneerRight",
+)
+N_BLENDSHAPES = len(BLENDSHAPE_NAMES)
+LANDMARK_PAYLOAD_BYTES = (N_POINTS * 3 + N_BLENDSHAPES + 1) * 4
+LANDMARK_MESSAGE_BYTES = HEADER_BYTES + LANDMARK_PAYLOAD_BYTES  # 5968
+FLAG_CREASE = 1
+
+# WebSocket close codes (RFC 6455 §7.4.1 plus the application range 4000–4999).
+CLOSE_NORMAL = 1000
+CLOSE_POLICY = 1008  # malformed message, bad values, too fast
+CLOSE_TOO_BIG = 1009  # a message above its size limit
+CLOSE_SERVER_ERROR = 1011
+CLOSE_TRY_LATER = 1013  # server-side capacity (JPEG mode) is full
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403  # signed in, but the plan does not include live coaching
+
+
+class Kind(IntEnum):
+    LANDMARKS = 1
+    NO_FACE = 2
+    JPEG = 3
+
+
+class LiveSettings(BaseSettings):
+    """Every limit of the live socket, one explicit setting each (env prefix ``FACECOACH_LIVE_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="FACECOACH_LIVE_", extra="ignore")
+
+    #: Sustained frame rate above which a client is closed (frames per second).
+    max_fps: float = Field(default=60.0, gt=0)
+    #: Frames a client may send in a burst above ``max_fps`` (a token bucket's capacity).
+    burst_frames: int = Field(default=30, ge=1)
+    #: Largest JPEG frame accepted (bytes) and its largest size (pixels).
+    max_jpeg_bytes: int = Field(default=400_000, ge=1024)
+    max_jpeg_pixels: int = Field(default=1280 * 720, ge=64 * 64)
+    #: Largest JSON control message (bytes).
+    max_control_bytes: int = Field(default=2048, ge=64)
+    #: Largest frame width/height a client may declare (pixels).
+    max_frame_side: int = Field(default=4096, ge=64)
+    #: Concurrent JPEG-mode connections per worker (each one runs the Python landmarker).
+    max_jpeg_sessions: int = Field(default=4, ge=0)
+    #: A connection that sends nothing for this long is closed (seconds).
+    idle_timeout_s: float = Field(default=60.0, gt=0)
+    #: Longest session (seconds) and most routine steps one connection may run.
+    max_session_s: float = Field(default=3 * 3600.0, gt=0)
+    max_steps: int = Field(default=60, ge=1)
+
+
+class ProtocolError(ValueError):
+    """A client message broke the protocol; ``code`` is the WebSocket close code to answer with."""
+
+    def __init__(self, reason: str, code: int = CLOSE_POLICY) -> None:
+        super().__init__(reason)
+        self.reason = reason[:120]  # close reasons must fit in 123 bytes
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    version: int
+    kind: Kind
+    flags: int
+    seq: int
+    timestamp_ms: float
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class LandmarkFrame:
+    header: Header
+    points: NDArray[np.float64]  # (478, 3), pixels
+    blendshapes: dict[str, float]
+    crease_energy: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoFaceFrame:
+    header: Header
+
+
+@dataclass(frozen=True, slots=True)
+class JpegFrame:
+    header: Header
+    jpeg: bytes
+
+
+Frame = LandmarkFrame | NoFaceFrame | JpegFrame
+
+ControlType = Literal["start", "pause", "resume", "skip", "repeat", "done", "finish", "ping"]
+CONTROL_TYPES: frozenset[str] = frozenset(
+    {"start", "pause", "resume", "skip", "repeat", "done", "finish", "ping"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """A JSON control message: ``{"type": …, "technique": id?, "mode": "landmarks"|"jpeg"?}``."""
+
+    type: ControlType
+    technique: str | None = None
+    mode: str | None = None
+
+
+def encode_header(h: Header) -> bytes:
+    return HEADER.pack(h.version, int(h.kind), h.flags, h.seq, h.timestamp_ms, h.width, h.height)
+
+
+def encode_landmarks(
+    seq: int,
+    timestamp_ms: float,
+    image_size: tuple[int, int],
+    points: NDArray[np.floating[Any]],
+    blendshapes: dict[str, float],
+    crease_energy: float | None,
+) -> bytes:
+    """The bytes the page sends for one landmark frame (used by tests and the benchmark)."""
+    h = Header(
+        VERSION,
+        Kind.LANDMARKS,
+        FLAG_CREASE if crease_energy is not None else 0,
+        seq,
+        timestamp_ms,
+        image_size[0],
+        image_size[1],
+    )
+    shapes = np.array([blendshapes.get(n, 0.0) for n in BLENDSHAPE_NAMES], dtype="<f4")
+    tail = np.array([crease_energy if crease_energy is not None else 0.0], dtype="<f4")
+    return b"".join(
+        (
+            encode_header(h),
+            np.asarray(points, dtype="<f4").reshape(-1).tobytes(),
+            shapes.tobytes(),
+            tail.tobytes(),
+        )
+    )
+
+
+def encode_no_face(seq: int, timestamp_ms: float, image_size: tuple[int, int]) -> bytes:
+    return encode_header(Header(VERSION, Kind.NO_FACE, 0, seq, timestamp_ms, image_size[0], image_size[1]))
+
+
+def encode_jpeg(seq: int, timestamp_ms: float, image_size: tuple[int, int], jpeg: bytes) -> bytes:
+    h = Header(VERSION, Kind.JPEG, 0, seq, timestamp_ms, image_size[0], image_size[1])
+    return encode_header(h) + jpeg
+
+
+def decode_frame(data: bytes, limits: LiveSettings) -> Frame:
+    """Parse and validate one binary message; raises :class:`ProtocolError` with the close code."""
+    n = len(data)
+    if n > max(LANDMARK_MESSAGE_BYTES, HEADER_BYTES + limits.max_jpeg_bytes):
+        raise ProtocolError(f"frame of {n} bytes is too big", CLOSE_TOO_BIG)
+    if n < HEADER_BYTES:
+        raise ProtocolError(f"frame of {n} bytes is shorter than the {HEADER_BYTES}-byte header")
+    version, kind_raw, flags, seq, ts_ms, width, height = HEADER.unpack_from(data, 0)
+    if version != VERSION:
+        raise ProtocolError(f"unsupported protocol version {version}")
+    try:
+        kind = Kind(kind_raw)
+    except ValueError:
+        raise ProtocolError(f"unknown frame kind {kind_raw}") from None
+    if not math.isfinite(ts_ms) or ts_ms < 0:
+        raise ProtocolError("timestamp is not a finite, non-negative number")
+    if not (16 <= width <= limits.max_frame_side and 16 <= height <= limits.max_frame_side):
+        raise ProtocolError(f"frame size {width}×{height} is out of range")
+    header = Header(version, kind, flags, seq, ts_ms, width, height)
+    if kind is Kind.NO_FACE:
+        if n != HEADER_BYTES:
+            raise ProtocolError("a no-face frame carries no payload")
+        return NoFaceFrame(header)
+    if kind is Kind.JPEG:
+        if n - HEADER_BYTES > limits.max_jpeg_bytes:
+            raise ProtocolError(f"JPEG of {n - HEADER_BYTES} bytes is too big", CLOSE_TOO_BIG)
+        if width * height > limits.max_jpeg_pixels:
+            raise ProtocolError(f"JPEG frame {width}×{height} has too many pixels", CLOSE_TOO_BIG)
+        jpeg = bytes(data[HEADER_BYTES:])
+        if len(jpeg) < 4 or jpeg[:2] != b"\xff\xd8":
+            raise ProtocolError("payload is not a JPEG")
+        return JpegFrame(header, jpeg)
+    if n != LANDMARK_MESSAGE_BYTES:
+        code = CLOSE_TOO_BIG if n > LANDMARK_MESSAGE_BYTES else CLOSE_POLICY
+        raise ProtocolError(f"landmark frame must be {LANDMARK_MESSAGE_BYTES} bytes, got {n}", code)
+    floats = np.frombuffer(data, dtype="<f4", offset=HEADER_BYTES)
+    if not np.isfinite(floats[:-1]).all():
+        raise ProtocolError("landmark frame contains NaN or infinite values")
+    points = floats[: N_POINTS * 3].astype(np.float64).reshape(N_POINTS, 3)
+    # A face may run a little off the frame; coordinates far outside it are not a face.
+    xy = points[:, :2]
+    if (
+        (xy[:, 0] < -width).any()
+        or (xy[:, 0] > 2 * width).any()
+        or (xy[:, 1] < -height).any()
+        or (xy[:, 1] > 2 * height).any()
+        or (np.abs(points[:, 2]) > 2 * width).any()
+    ):
+        raise ProtocolError("landmarks lie far outside the frame")
+    shapes = floats[N_POINTS * 3 : N_POINTS * 3 + N_BLENDSHAPES]
+    if (shapes < -0.01).any() or (shapes > 1.01).any():
+        raise ProtocolError("blendshape scores must lie in [0, 1]")
+    crease: float | None = None
+    if flags & FLAG_CREASE:
+        crease = float(floats[-1])
+        if not math.isfinite(crease) or crease < 0 or crease > 1e6:
+            raise ProtocolError("crease energy must be a finite, non-negative number")
+    blendshapes = {name: float(v) for name, v in zip(BLENDSHAPE_NAMES, shapes.tolist(), strict=True)}
+    return LandmarkFrame(header, points, blendshapes, crease)
+
+
+def decode_control(text: str, limits: LiveSettings) -> Control:
+    """Parse one JSON control message; unknown types and extra fields are refused."""
+    if len(text.encode("utf-8", "surrogatepass")) > limits.max_control_bytes:
+        raise ProtocolError("control message is too big", CLOSE_TOO_BIG)
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ProtocolError("control message is not JSON") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError("control message must be a JSON object")
+    kind = obj.get("type")
+    if kind not in CONTROL_TYPES:
+        raise ProtocolError(f"unknown control type {str(kind)[:40]!r}")
+    extra = set(obj) - {"type", "technique", "mode"}
+    if extra:
+        raise ProtocolError(f"unexpected field(s) {sorted(extra)[:3]}")
+    technique = obj.get("technique")
+    if technique is not None and (
+        not isinstance(technique, str)
+        or not 0 < len(technique) <= 80
+        or not technique.replace("-", "").isalnum()
+    ):
+        raise ProtocolError("technique must be an id like 'smile-lift'")
+    mode = obj.get("mode")
+    if mode is not None and mode not in ("landmarks", "jpeg"):
+        raise ProtocolError("mode must be 'landmarks' or 'jpeg'")
+    if kind == "start" and technique is None:
+        raise ProtocolError("start needs a technique")
+    return Control(type=kind, technique=technique, mode=mode)
+
+
+class RateLimiter:
+    """Token bucket: ``rate`` frames per second sustained, ``burst`` at once. Time in seconds."""
+
+    __slots__ = ("_last", "_tokens", "burst", "rate")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._tokens = float(burst)
+        self._last: float | None = None
+
+    def allow(self, now_s: float) -> bool:
+        if self._last is not None:
+            self._tokens = min(self.burst, self._tokens + (now_s - self._last) * self.rate)
+        self._last = now_s
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True

@@ -1,0 +1,111 @@
+"""The page's JavaScript forehead crease energy agrees with ``facecoach.coaching.wrinkle`` on real faces.
+
+Both run on the very same pixels and landmarks: the RGB array is handed to the page as RGBA bytes, and
+(second path) as a PNG decoded by Chromium into a canvas, as the live page reads a video frame.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facecoach.coaching.wrinkle import forehead_crease_energy, forehead_grid
+
+pytestmark = pytest.mark.browser
+
+JS_RGBA = """async ([b64, w, h, pts]) => {
+  const m = await import('/live-static/crease.js');
+  const bin = atob(b64);
+  const rgba = new Uint8ClampedArray(bin.length);
+  for (let i = 0; i < bin.length; i++) rgba[i] = bin.charCodeAt(i);
+  return {energy: m.foreheadCreaseEnergy(rgba, w, h, pts), grid: Array.from(m.foreheadGrid(rgba, w, h, pts))};
+}"""
+
+JS_PNG = """async ([b64, pts]) => {
+  const m = await import('/live-static/crease.js');
+  const img = new Image();
+  img.src = 'data:image/png;base64,' + b64;
+  await img.decode();
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const ctx = c.getContext('2d', {willReadFrequently: true});
+  ctx.drawImage(img, 0, 0);
+  const data = ctx.getImageData(0, 0, c.width, c.height).data;
+  return m.foreheadCreaseEnergy(data, c.width, c.height, pts);
+}"""
+
+
+def _faces(
+    shared_data: Path, astronaut: np.ndarray, landmarker: Any
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    out = []
+    pictures = {
+        "astronaut": astronaut,
+        "surprise_f1": np.asarray(Image.open(shared_data / "surprise_f1.jpg").convert("RGB")),
+        "happy_f15": np.asarray(Image.open(shared_data / "happy_f15.jpg").convert("RGB")),
+        "smile_man": np.asarray(Image.open(shared_data / "smile_man.jpg").convert("RGB")),
+    }
+    for name, rgb in pictures.items():
+        rgb = np.ascontiguousarray(rgb)
+        faces = landmarker.detect(rgb).faces
+        assert faces, name
+        out.append((name, rgb, faces[0].points_px))
+    # A rolled, rescaled face too, so the landmark-defined axes are exercised off the horizontal.
+    name, rgb, _ = out[0]
+    rolled = np.asarray(Image.fromarray(rgb).rotate(12, resample=Image.BILINEAR).resize((400, 400)))
+    faces = landmarker.detect(np.ascontiguousarray(rolled)).faces
+    assert faces
+    out.append(("astronaut_rolled", np.ascontiguousarray(rolled), faces[0].points_px))
+    return out
+
+
+def _rgba_b64(rgb: np.ndarray) -> str:
+    rgba = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
+    return base64.b64encode(np.ascontiguousarray(rgba).tobytes()).decode()
+
+
+def test_js_crease_energy_matches_python(
+    static_page: Any, shared_data: Path, astronaut: np.ndarray, image_landmarker: Any
+) -> None:
+    energies = []
+    for name, rgb, pts in _faces(shared_data, astronaut, image_landmarker):
+        h, w = rgb.shape[:2]
+        flat = [float(v) for v in pts.reshape(-1)]
+        got = static_page.evaluate(JS_RGBA, [_rgba_b64(rgb), w, h, flat])
+        want = forehead_crease_energy(rgb, pts)
+        grid = forehead_grid(rgb, pts).reshape(-1)
+        assert np.max(np.abs(np.array(got["grid"]) - grid)) < 1e-9, name
+        assert got["energy"] == pytest.approx(want, rel=1e-9, abs=1e-12), name
+        energies.append(want)
+    # The faces differ, so the agreement is not a constant coincidence.
+    assert np.ptp(energies) > 0.1
+
+
+def test_js_crease_energy_through_a_decoded_png(
+    static_page: Any, astronaut: np.ndarray, image_landmarker: Any
+) -> None:
+    """The same number from a canvas that decoded the picture, as the page does with video frames."""
+    pts = image_landmarker.detect(astronaut).faces[0].points_px
+    # Creases painted across the forehead raise the energy: both sides must see the same rise.
+    creased = astronaut.copy()
+    top = round(pts[10, 1]) + 1
+    bottom = round(min(pts[[70, 105, 107, 336, 334, 300], 1])) - 2
+    left, right = round(pts[70, 0]), round(pts[300, 0])
+    for y in range(top, bottom, 3):
+        creased[y, left:right] = (creased[y, left:right] * 0.6).astype(np.uint8)
+    results = []
+    for rgb in (astronaut, creased):
+        buf = io.BytesIO()
+        Image.fromarray(rgb).save(buf, format="PNG")
+        b64 = base64.b64encode(buf.getvalue()).decode()
+        got = static_page.evaluate(JS_PNG, [b64, [float(v) for v in pts.reshape(-1)]])
+        want = forehead_crease_energy(rgb, pts)
+        assert got == pytest.approx(want, rel=1e-6)
+        results.append(want)
+    assert results[1] > 1.5 * results[0]
