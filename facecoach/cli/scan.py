@@ -1,1 +1,62 @@
 """``facecoach scan``: face scan of a photo or a short video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from facecoach.cli.app import app, console, err_console, fail, print_json
+
+
+@app.command()
+def scan(
+    file: Path = typer.Argument(..., help="a photo (JPEG, PNG, WebP) or a short video (MP4, WebM, AVI, MOV)"),
+    json_out: bool = typer.Option(False, "--json", help="print one JSON document"),
+    annotate: Path | None = typer.Option(
+        None, "--annotate", help="write the picture with the scan drawn on it"
+    ),
+) -> None:
+    """Measure facial asymmetry (left minus right, your own sides) in millimetres."""
+    from facecoach.vision.annotate import write_annotation
+    from facecoach.vision.scan import ScanRefused, analyse_file, describe
+
+    try:
+        with Progress(
+            TextColumn("scanning"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} frames"),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=True,
+            disable=json_out or not err_console.is_terminal,
+        ) as bar:
+            task = bar.add_task("scan", total=None)
+            outcome = analyse_file(
+                file, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+    except ScanRefused as exc:
+        fail(f"scan refused ({exc.code}): {exc.message}")
+    if annotate is not None:
+        try:
+            write_annotation(outcome, annotate)
+        except OSError as exc:
+            fail(str(exc))
+    result = outcome.result
+    if json_out:
+        print_json(result.model_dump())
+        return
+    what = "photo" if result.kind == "photo" else f"video, {result.frames_used} frames measured"
+    console.print(f"[bold]Face scan[/bold] of {file.name} ({what})")
+    pose = result.head_pose
+    console.print(
+        f"head pose: yaw {pose.yaw_deg:+.1f}°, pitch {pose.pitch_deg:+.1f}°, roll {pose.roll_deg:+.1f}°; "
+        f"scale {result.mm_per_px:.3f} mm/px (iris {result.iris_px:.1f} px)"
+    )
+    for sentence in describe(result):
+        console.print(f"• {sentence}", soft_wrap=True)
+    for note in result.notes:
+        console.print(f"[dim]note: {note}[/dim]", soft_wrap=True)
+    if annotate is not None:
+        console.print(f"annotated picture: {annotate}")

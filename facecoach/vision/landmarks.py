@@ -7,6 +7,11 @@ context manager.
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal
@@ -17,6 +22,34 @@ from numpy.typing import NDArray
 from facecoach.vision.model import model_bytes
 
 Mode = Literal["image", "video"]
+
+
+@contextmanager
+def _native_stderr_captured() -> Iterator[None]:
+    """Hold back what MediaPipe's C++ layer prints on file descriptor 2 while a graph is built.
+
+    Creating a landmarker logs half a dozen INFO/WARNING lines straight to fd 2, which would break the
+    CLI's "a refusal is one line on stderr" rule. They are captured in a temporary file and replayed
+    only if creation fails, so a real error is never hidden.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            if failed:
+                sink.seek(0)
+                sys.stderr.write(sink.read().decode("utf-8", "replace"))
+
+
 N_LANDMARKS = 478
 
 
@@ -65,7 +98,8 @@ class FaceLandmarker:
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
         )
-        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        with _native_stderr_captured():
+            self._landmarker = vision.FaceLandmarker.create_from_options(options)
         self._last_ts_ms = -1
 
     def detect(self, rgb: NDArray[np.uint8], timestamp_s: float = 0.0) -> FrameResult:

@@ -1,0 +1,237 @@
+"""Frame sources: image files, video files and a camera, as RGB uint8 numpy arrays.
+
+Input is untrusted: every limit comes from :func:`facecoach.config.get_settings` (bytes, pixels,
+seconds), the file type is decided by its content (magic bytes), not its name, and anything unreadable
+becomes a :class:`SourceError` with a ``code`` and a sentence a person understands — never a traceback.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from facecoach.config import get_settings
+
+Kind = Literal["image", "video"]
+IMAGE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}  # MPO: the JPEG variant many phones write
+
+
+class SourceError(Exception):
+    """A frame source that cannot be used; ``code`` is ``unreadable`` or ``too_large``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def sniff_kind(head: bytes) -> Kind | None:
+    """``"image"``/``"video"`` from a file's first bytes (≥ 16), or ``None`` for anything else."""
+    if head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "video"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):  # Matroska / WebM
+        return "video"
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot"):  # MP4 / QuickTime
+        return "video"
+    return None
+
+
+def file_kind(path: Path) -> Kind:
+    """The kind of a file by content; :class:`SourceError` if it is missing, empty or neither."""
+    try:
+        with Path(path).open("rb") as fh:
+            head = fh.read(32)
+    except OSError as exc:
+        raise SourceError("unreadable", f"cannot open {Path(path).name}: {exc.strerror or exc}") from None
+    if not head:
+        raise SourceError("unreadable", f"{Path(path).name} is empty")
+    kind = sniff_kind(head)
+    if kind is None:
+        raise SourceError(
+            "unreadable",
+            f"{Path(path).name} is not a JPEG, PNG or WebP image nor an MP4, WebM, AVI or MOV video",
+        )
+    return kind
+
+
+def _check_pixels(width: int, height: int, what: str) -> None:
+    limit = get_settings().max_image_pixels
+    if width <= 0 or height <= 0:
+        raise SourceError("unreadable", f"{what} has no pixels")
+    if width * height > limit:
+        raise SourceError(
+            "too_large", f"{what} is {width}×{height} pixels, more than the limit of {limit:,} pixels"
+        )
+
+
+def read_image(path: Path) -> NDArray[np.uint8]:
+    """An image file as RGB uint8 (H, W, 3), EXIF orientation applied.
+
+    Size is checked before decoding: file bytes first, then the dimensions declared in the header
+    (so a decompression bomb is refused without allocating it). Truncated files are refused rather than
+    padded with grey, since a half-grey face would be measured wrongly.
+    """
+    from PIL import Image, ImageFile, ImageOps
+
+    path = Path(path)
+    settings = get_settings()
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SourceError("unreadable", f"cannot open {path.name}: {exc.strerror or exc}") from None
+    if size > settings.max_image_bytes:
+        raise SourceError(
+            "too_large",
+            f"{path.name} is {size / 1e6:.1f} MB, more than the limit of "
+            f"{settings.max_image_bytes / 1e6:.0f} MB",
+        )
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                if im.format not in IMAGE_FORMATS:
+                    raise SourceError(
+                        "unreadable", f"{path.name} is a {im.format} file, not JPEG, PNG or WebP"
+                    )
+                _check_pixels(im.width, im.height, path.name)
+                im.load()
+                upright = ImageOps.exif_transpose(im)
+                rgb = np.asarray(upright.convert("RGB"), dtype=np.uint8)
+    except SourceError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise SourceError("too_large", f"{path.name} declares too many pixels to decode safely") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        reason = (
+            "it is truncated or corrupt" if "truncat" in str(exc).lower() else f"it cannot be decoded ({exc})"
+        )
+        raise SourceError("unreadable", f"{path.name} is not a readable image: {reason}") from None
+    return np.ascontiguousarray(rgb)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video declares: frames per second, frame count, duration (s), frame size (px)."""
+
+    fps: float
+    frame_count: int
+    duration_s: float
+    width: int
+    height: int
+
+
+class VideoSource:
+    """Frames of a video file as ``(timestamp_s, rgb)``, decoded with OpenCV (MP4, WebM, AVI, MOV).
+
+    Use as a context manager. Limits: file bytes, frame pixels, and ``max_video_seconds`` (longer
+    videos are refused, not silently cut, so the person knows what was scanned).
+    """
+
+    def __init__(self, path: Path, max_seconds: float | None = None) -> None:
+        import cv2
+
+        self.path = Path(path)
+        settings = get_settings()
+        try:
+            size = self.path.stat().st_size
+        except OSError as exc:
+            raise SourceError("unreadable", f"cannot open {self.path.name}: {exc.strerror or exc}") from None
+        if size > settings.max_video_bytes:
+            raise SourceError(
+                "too_large",
+                f"{self.path.name} is {size / 1e6:.0f} MB, more than the limit of "
+                f"{settings.max_video_bytes / 1e6:.0f} MB",
+            )
+        self._cap = cv2.VideoCapture(str(self.path))
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise SourceError("unreadable", f"{self.path.name} is not a readable video")
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        if not math.isfinite(fps) or fps <= 0 or fps > 1000:
+            fps = 30.0
+        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+        height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+        try:
+            _check_pixels(width, height, f"{self.path.name}'s frame")
+        except SourceError:
+            self._cap.release()
+            raise
+        self.info = VideoInfo(fps, max(count, 0), max(count, 0) / fps, width, height)
+        limit = settings.max_video_seconds if max_seconds is None else max_seconds
+        if self.info.duration_s > limit:
+            self._cap.release()
+            raise SourceError(
+                "too_large",
+                f"{self.path.name} lasts {self.info.duration_s:.0f} s, more than the limit of {limit:.0f} s",
+            )
+        self._limit_s = limit
+
+    def frames(self, step: int = 1) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+        """Every ``step``-th frame as ``(timestamp_s, rgb)``; skipped frames are grabbed, not converted."""
+        import cv2
+
+        step = max(1, int(step))
+        index = 0
+        while True:
+            if index % step:
+                if not self._cap.grab():
+                    return
+                index += 1
+                continue
+            ok, bgr = self._cap.read()
+            if not ok or bgr is None:
+                return
+            t = index / self.info.fps
+            if t > self._limit_s:
+                return
+            index += 1
+            yield t, np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+
+    def close(self) -> None:
+        self._cap.release()
+
+    def __enter__(self) -> VideoSource:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def camera_frames(
+    index: int = 0, max_seconds: float | None = None
+) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+    """Live frames from camera ``index`` as ``(seconds since start, rgb)``, up to ``max_seconds``."""
+    import time
+
+    import cv2
+
+    cap = cv2.VideoCapture(index)
+    if not cap.isOpened():
+        cap.release()
+        raise SourceError("unreadable", f"camera {index} could not be opened")
+    limit = get_settings().max_video_seconds if max_seconds is None else max_seconds
+    start = time.monotonic()
+    try:
+        while (t := time.monotonic() - start) <= limit:
+            ok, bgr = cap.read()
+            if not ok or bgr is None:
+                return
+            yield t, np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    finally:
+        cap.release()
