@@ -189,11 +189,12 @@ CONTROL_TYPES: frozenset[str] = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Control:
-    """A JSON control message: ``{"type": …, "technique": id?, "mode": "landmarks"|"jpeg"?}``."""
+    """A JSON control message: ``{"type": …, "technique": id?, "mode": "landmarks"|"jpeg"?, "reps": n?}``."""
 
     type: ControlType
     technique: str | None = None
     mode: str | None = None
+    reps: int | None = None  # a shorter practice: at most the spec's reps
 
 
 def encode_header(h: Header) -> bytes:
@@ -313,7 +314,7 @@ def decode_control(text: str, limits: LiveSettings) -> Control:
     kind = obj.get("type")
     if kind not in CONTROL_TYPES:
         raise ProtocolError(f"unknown control type {str(kind)[:40]!r}")
-    extra = set(obj) - {"type", "technique", "mode"}
+    extra = set(obj) - {"type", "technique", "mode", "reps"}
     if extra:
         raise ProtocolError(f"unexpected field(s) {sorted(extra)[:3]}")
     technique = obj.get("technique")
@@ -326,9 +327,12 @@ def decode_control(text: str, limits: LiveSettings) -> Control:
     mode = obj.get("mode")
     if mode is not None and mode not in ("landmarks", "jpeg"):
         raise ProtocolError("mode must be 'landmarks' or 'jpeg'")
+    reps = obj.get("reps")
+    if reps is not None and (not isinstance(reps, int) or isinstance(reps, bool) or not 1 <= reps <= 100):
+        raise ProtocolError("reps must be a whole number from 1 to 100")
     if kind == "start" and technique is None:
         raise ProtocolError("start needs a technique")
-    return Control(type=kind, technique=technique, mode=mode)
+    return Control(type=kind, technique=technique, mode=mode, reps=reps)
 
 
 class RateLimiter:

@@ -1,0 +1,372 @@
+"""Live coaching in the browser (issue 8): the session page ``/live`` and its WebSocket ``/live/ws``.
+
+Mode ``landmarks`` (default, private): the page runs the Face Landmarker itself and sends only compact
+binary landmark frames; the video never leaves the device. Mode ``jpeg``: the page sends JPEG frames and
+the server runs the same landmarker and the forehead crease energy. Either way the coaching engine's
+evaluator runs here and its events go back as JSON. The wire format, limits and close codes are in
+``docs/live-protocol.md`` (codec: :mod:`facecoach.web.live_protocol`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import anyio
+from fastapi import APIRouter, Depends, Request, WebSocket
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from facecoach.coaching.measures import FrameInput
+from facecoach.coaching.specs import CoachingSpec, spec_for
+from facecoach.knowledge import Library
+from facecoach.web.context import AppContext
+from facecoach.web.deps import Viewer, get_ctx, get_viewer, render, upsell
+from facecoach.web.live_protocol import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NORMAL,
+    CLOSE_POLICY,
+    CLOSE_SERVER_ERROR,
+    CLOSE_TRY_LATER,
+    CLOSE_UNAUTHENTICATED,
+    JpegFrame,
+    LandmarkFrame,
+    LiveSettings,
+    NoFaceFrame,
+    ProtocolError,
+    RateLimiter,
+    decode_control,
+    decode_frame,
+)
+from facecoach.web.live_session import LiveSession, StepEvaluator
+from facecoach.web.live_steps import routine_steps, single_step
+from facecoach.web.routes.content import library_of
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+def live_settings(ctx: AppContext) -> LiveSettings:
+    """The app's live limits (tests put their own in ``ctx.extra['live_settings']``)."""
+    found = ctx.extra.get("live_settings")
+    if not isinstance(found, LiveSettings):
+        found = LiveSettings()
+        ctx.extra["live_settings"] = found
+    return found
+
+
+class JpegSlots:
+    """How many JPEG-mode connections (each running a Python landmarker) this worker serves at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.in_use = 0
+
+    def acquire(self, limit: int) -> bool:
+        with self._lock:
+            if self.in_use >= limit:
+                return False
+            self.in_use += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.in_use = max(0, self.in_use - 1)
+
+
+def _jpeg_slots(ctx: AppContext) -> JpegSlots:
+    slots = ctx.extra.get("live_jpeg_slots")
+    if not isinstance(slots, JpegSlots):
+        slots = JpegSlots()
+        ctx.extra["live_jpeg_slots"] = slots
+    return slots
+
+
+# -- the page ------------------------------------------------------------------------------------------------
+
+
+@router.get("/live", response_class=HTMLResponse, include_in_schema=False)
+def live_page(
+    request: Request,
+    technique: str | None = None,
+    reps: int | None = None,
+    mode: str | None = None,
+    viewer: Viewer | None = Depends(get_viewer),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    """Today's routine step by step (or one technique with ``?technique=ID``), members only."""
+    if viewer is None:
+        return RedirectResponse("/login?next=/live", status_code=303)
+    if not viewer.is_member:
+        return upsell(request, viewer, "member", "Live coaching with your camera")
+    with ctx.db.session() as db:
+        library = library_of(ctx, db)
+        if technique is None:
+            steps = routine_steps(db, viewer.id, library, dt.datetime.now(dt.UTC).date())
+    if technique is not None:
+        steps = single_step(library, technique)
+        if not steps:
+            return render(
+                request,
+                "error.html",
+                viewer,
+                status_code=404,
+                status=404,
+                detail=f"no technique {technique!r}",
+            )
+        title = steps[0]["name"]
+    else:
+        title = "Today's routine"
+    config = {
+        "steps": steps,
+        "reps": reps if reps is not None and 1 <= reps <= 100 else None,
+        "mode": mode if mode in ("landmarks", "jpeg") else None,
+        "ws_path": "/live/ws",
+        "model_url": "/static/models/face_landmarker.task",
+        "wasm_url": "/static/vendor/tasks-vision/wasm",
+        "vision_module": "/static/vendor/tasks-vision/vision_bundle.mjs",
+        "max_fps": live_settings(ctx).max_fps,
+    }
+    return render(
+        request,
+        "live/session.html",
+        viewer,
+        title=title,
+        steps=steps,
+        live_config=json.dumps(config).replace("</", "<\\/"),
+    )
+
+
+# -- the socket ----------------------------------------------------------------------------------------------
+
+
+def _same_origin(ws: WebSocket) -> bool:
+    """Browsers always send Origin on a WebSocket; refuse other sites (cross-site WebSocket hijacking)."""
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True  # not a browser (tests, the benchmark): the session cookie still has to be valid
+    host = ws.headers.get("host", "")
+    return urlsplit(origin).netloc == host
+
+
+def _current_library(ctx: AppContext) -> Library:
+    with ctx.db.session() as db:
+        return library_of(ctx, db)
+
+
+def _evaluator_for(spec: CoachingSpec) -> StepEvaluator:
+    from facecoach.coaching.evaluator import evaluator_for
+
+    return cast(StepEvaluator, evaluator_for(spec))
+
+
+def _spec_lookup(library: Library) -> Callable[[str], CoachingSpec]:
+    """Specs from the app's current library (the YAML plus the instructor's edits)."""
+
+    def lookup(technique_id: str) -> CoachingSpec:
+        technique = library.techniques.get(technique_id)
+        if technique is None:
+            raise LookupError(technique_id)
+        return spec_for(technique)
+
+    return lookup
+
+
+class _ServerLandmarker:
+    """Mode ``jpeg``: the Python landmarker and crease energy for one connection (VIDEO mode)."""
+
+    def __init__(self) -> None:
+        from facecoach.vision.landmarks import FaceLandmarker
+
+        self._lm = FaceLandmarker(mode="video", max_faces=1)
+
+    def process(self, frame: JpegFrame) -> FrameInput | None:
+        import cv2
+        import numpy as np
+
+        from facecoach.coaching.wrinkle import forehead_crease_energy
+
+        bgr = cv2.imdecode(np.frombuffer(frame.jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise ProtocolError("the JPEG could not be decoded")
+        h, w = bgr.shape[:2]
+        if (w, h) != (frame.header.width, frame.header.height):
+            raise ProtocolError(
+                f"the JPEG is {w}×{h}, the header says {frame.header.width}×{frame.header.height}"
+            )
+        rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+        ts = frame.header.timestamp_ms / 1000.0
+        found = self._lm.detect(rgb, ts)
+        if not found.faces:
+            return None
+        face = found.faces[0]
+        try:
+            crease: float | None = forehead_crease_energy(rgb, face.points_px)
+        except ValueError:
+            crease = None
+        return FrameInput.from_observation(face, ts, crease)
+
+    def close(self) -> None:
+        self._lm.close()
+
+
+async def _close(ws: WebSocket, code: int, reason: str) -> None:
+    if ws.application_state != WebSocketState.DISCONNECTED:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await ws.close(code=code, reason=reason[:120])
+
+
+@router.websocket("/live/ws")
+async def live_socket(ws: WebSocket) -> None:
+    ctx: AppContext = ws.app.state.ctx
+    limits = live_settings(ctx)
+    # The web app's own session check (cookie → server-side session); a WebSocket is an HTTP connection
+    # with the same cookies, so the Request-typed dependency reads it the same way.
+    viewer = await anyio.to_thread.run_sync(get_viewer, cast(Request, ws), ctx)
+    await ws.accept()
+    if not _same_origin(ws):
+        await _close(ws, CLOSE_POLICY, "cross-site connection refused")
+        return
+    if viewer is None:
+        await _close(ws, CLOSE_UNAUTHENTICATED, "log in first")
+        return
+    if not viewer.is_member:
+        await _close(ws, CLOSE_FORBIDDEN, "live coaching needs the Member plan")
+        return
+    library = await anyio.to_thread.run_sync(_current_library, ctx)
+    handler = _Connection(ws, ctx, viewer, limits, library)
+    try:
+        await handler.run()
+    except ProtocolError as exc:
+        await _close(ws, exc.code, exc.reason)
+    except WebSocketDisconnect:
+        pass
+    except Exception:  # one bad connection must never take others down
+        log.exception("live socket failed")
+        await _close(ws, CLOSE_SERVER_ERROR, "server error")
+    finally:
+        handler.cleanup()
+
+
+class _Connection:
+    def __init__(
+        self, ws: WebSocket, ctx: AppContext, viewer: Viewer, limits: LiveSettings, library: Library
+    ) -> None:
+        self.ws = ws
+        self.ctx = ctx
+        self.viewer = viewer
+        self.limits = limits
+        self.session = LiveSession(_spec_lookup(library), _evaluator_for, limits.max_steps)
+        self.rate = RateLimiter(limits.max_fps, limits.burst_frames)
+        self.mode: str | None = None
+        self.last_seq: int | None = None
+        self.server_lm: _ServerLandmarker | None = None
+        self.jpeg_slot = False
+        self.started = time.monotonic()
+
+    async def run(self) -> None:
+        await self.ws.send_json({"type": "hello", "protocol": 1, "max_fps": self.limits.max_fps})
+        while True:
+            try:
+                with anyio.fail_after(self.limits.idle_timeout_s):
+                    message = await self.ws.receive()
+            except TimeoutError:
+                raise ProtocolError("idle for too long") from None
+            if message["type"] == "websocket.disconnect":
+                return
+            if time.monotonic() - self.started > self.limits.max_session_s:
+                raise ProtocolError("the session is too long")
+            data = message.get("bytes")
+            text = message.get("text")
+            if data is not None:
+                await self._frame(data)
+            elif text is not None and await self._control(text):
+                return
+
+    async def _control(self, text: str) -> bool:
+        msg = decode_control(text, self.limits)
+        if msg.mode is not None:
+            self._set_mode(msg.mode)
+        replies = self.session.control(msg)
+        for reply in replies:
+            await self.ws.send_json(reply)
+        if self.session.finished:
+            await self._finish()
+            return True
+        return False
+
+    def _set_mode(self, mode: str) -> None:
+        if self.mode is not None and self.mode != mode:
+            raise ProtocolError("the mode cannot change during a session")
+        if mode == "jpeg" and not self.jpeg_slot:
+            if not _jpeg_slots(self.ctx).acquire(self.limits.max_jpeg_sessions):
+                raise ProtocolError("server-side processing is busy: try again later", CLOSE_TRY_LATER)
+            self.jpeg_slot = True
+        self.mode = mode
+
+    async def _frame(self, data: bytes) -> None:
+        if not self.rate.allow(time.monotonic()):
+            raise ProtocolError(f"more than {self.limits.max_fps:g} frames per second")
+        frame = decode_frame(data, self.limits)
+        seq = frame.header.seq
+        if self.last_seq is not None and seq <= self.last_seq:
+            raise ProtocolError("frame sequence numbers must increase")
+        self.last_seq = seq
+        ts = frame.header.timestamp_ms / 1000.0
+        if isinstance(frame, JpegFrame):
+            if self.mode is None:
+                self._set_mode("jpeg")
+            if self.mode != "jpeg":
+                raise ProtocolError("a JPEG frame in landmarks mode")
+            if self.server_lm is None:
+                self.server_lm = await anyio.to_thread.run_sync(_ServerLandmarker)
+            face = await anyio.to_thread.run_sync(self.server_lm.process, frame)
+        elif isinstance(frame, LandmarkFrame):
+            if self.mode is None:
+                self.mode = "landmarks"
+            if self.mode != "landmarks":
+                raise ProtocolError("a landmark frame in jpeg mode")
+            face = FrameInput(
+                ts,
+                frame.points,
+                frame.blendshapes,
+                (frame.header.width, frame.header.height),
+                frame.crease_energy,
+            )
+        else:
+            assert isinstance(frame, NoFaceFrame)
+            face = None
+        events = self.session.frame(face, ts)
+        await self.ws.send_json({"type": "frame", "seq": seq, "face": face is not None, "events": events})
+
+    async def _finish(self) -> None:
+        summary = self.session.summary(self.mode or "landmarks")
+        saved_id: int | None = None
+        if any(s["reps"] > 0 or s["completed"] for s in summary["steps"]):
+            saved_id = await anyio.to_thread.run_sync(self._save, summary)
+        await self.ws.send_json(
+            {"type": "summary", "saved": saved_id is not None, "id": saved_id, "summary": summary}
+        )
+        await _close(self.ws, CLOSE_NORMAL, "session finished")
+
+    def _save(self, summary: dict[str, Any]) -> int:
+        from facecoach.members.practice import record_session
+
+        with self.ctx.db.session() as db:
+            row = record_session(db, self.viewer.id, summary)
+            return int(row.id)
+
+    def cleanup(self) -> None:
+        if self.server_lm is not None:
+            self.server_lm.close()
+            self.server_lm = None
+        if self.jpeg_slot:
+            _jpeg_slots(self.ctx).release()
+            self.jpeg_slot = False

@@ -1,0 +1,233 @@
+"""One live-coaching connection's state: the current step's evaluator and what every step achieved.
+
+No I/O here: the socket handler (``facecoach.web.live``) decodes messages, feeds them in and sends what
+comes out. The summary it builds is what the *server* saw (reps and faults from its own evaluator), so
+the saved session cannot be inflated by a client that claims more than it did.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from facecoach.coaching.measures import FrameInput
+from facecoach.coaching.specs import CoachingSpec
+from facecoach.web.live_protocol import Control, ProtocolError
+
+
+class _Event(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class StepEvaluator(Protocol):
+    """What a step needs from the coaching engine's evaluators (exercise or massage timer)."""
+
+    def push(self, frame: FrameInput | None, t: float | None = None) -> list[Any]: ...
+
+
+EvaluatorFactory = Callable[[CoachingSpec], StepEvaluator]
+SpecLookup = Callable[[str], CoachingSpec]
+
+
+@dataclass
+class StepRecord:
+    """What one step achieved, from the server's own events."""
+
+    technique_id: str
+    kind: str
+    reps_target: int | None
+    started_s: float  # server clock (seconds, monotonic)
+    reps: int = 0
+    reps_failed: int = 0
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    calibrated: bool = False
+    finished: bool = False
+    skipped: bool = False
+    ended_s: float | None = None
+
+    def to_dict(self, now_s: float) -> dict[str, Any]:
+        end = self.ended_s if self.ended_s is not None else now_s
+        return {
+            "technique_id": self.technique_id,
+            "kind": self.kind,
+            "reps": self.reps,
+            "reps_target": self.reps_target,
+            "reps_failed": self.reps_failed,
+            "faults": self.faults,
+            "completed": self.finished,
+            "skipped": self.skipped,
+            "duration_s": round(max(0.0, end - self.started_s), 2),
+        }
+
+
+class LiveSession:
+    """The coaching state of one socket.
+
+    ``specs`` finds a technique's spec (raises ``LookupError`` when unknown); ``make_evaluator`` builds
+    the coaching engine's evaluator for it. Time for frames is the client's capture time (seconds,
+    re-based per step so every evaluator starts near zero); durations use the server clock.
+    """
+
+    def __init__(
+        self,
+        specs: SpecLookup,
+        make_evaluator: EvaluatorFactory,
+        max_steps: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._specs = specs
+        self._make = make_evaluator
+        self._max_steps = max_steps
+        self._clock = clock
+        self.started_s = clock()
+        self.steps: list[StepRecord] = []
+        self._current: StepRecord | None = None
+        self._evaluator: StepEvaluator | None = None
+        self._spec: CoachingSpec | None = None
+        self._t0: float | None = None
+        self._last_ts: float = -1.0
+        self.paused = False
+        self.finished = False
+        self._reps_override: int | None = None
+
+    # -- control -------------------------------------------------------------------------------------------
+
+    def control(self, msg: Control) -> list[dict[str, Any]]:
+        """Apply a control message; returns the messages to send back."""
+        if self.finished:
+            raise ProtocolError("the session has finished")
+        if msg.type == "ping":
+            return [{"type": "pong"}]
+        if msg.type == "start":
+            assert msg.technique is not None  # the decoder guarantees it
+            return self._start(msg.technique, msg.reps)
+        if msg.type == "repeat":
+            if self._spec is None:
+                raise ProtocolError("nothing to repeat: no step has started")
+            self._discard_current()
+            return self._start(self._spec.technique_id, self._reps_override)
+        if msg.type == "pause":
+            self.paused = True
+            return [{"type": "state", "paused": True}]
+        if msg.type == "resume":
+            self.paused = False
+            return [{"type": "state", "paused": False}]
+        if msg.type in ("skip", "done"):
+            return self._end_step(skipped=msg.type == "skip")
+        # finish: the socket handler saves the summary
+        self._end_step(skipped=False)
+        self.finished = True
+        return []
+
+    def _start(self, technique_id: str, reps: int | None) -> list[dict[str, Any]]:
+        if len(self.steps) >= self._max_steps:
+            raise ProtocolError("too many steps in one session")
+        try:
+            spec = self._specs(technique_id)
+        except LookupError:
+            raise ProtocolError(f"unknown technique {technique_id!r}") from None
+        self._end_step(skipped=True)
+        self._reps_override = reps
+        if reps is not None and spec.reps is not None:
+            spec = spec.model_copy(update={"reps": max(1, min(reps, spec.reps))})
+        self._spec = spec
+        self._evaluator = self._make(spec)
+        self._t0 = None
+        self._last_ts = -1.0
+        self.paused = False
+        record = StepRecord(spec.technique_id, spec.kind, spec.reps, self._clock())
+        self.steps.append(record)
+        self._current = record
+        return [
+            {
+                "type": "step",
+                "technique_id": spec.technique_id,
+                "kind": spec.kind,
+                "reps": spec.reps,
+                "hold_s": spec.hold_s,
+                "duration_s": spec.duration_s,
+            }
+        ]
+
+    def _discard_current(self) -> None:
+        if self._current is not None and self.steps and self.steps[-1] is self._current:
+            self.steps.pop()
+        self._current = None
+        self._evaluator = None
+
+    def _end_step(self, skipped: bool) -> list[dict[str, Any]]:
+        record = self._current
+        if record is None:
+            return []
+        # Close what the evaluator still has open (a fault in progress, a hold) before recording.
+        finish = getattr(self._evaluator, "finish", None)
+        if finish is not None and self._t0 is not None and not record.finished:
+            self._record([e.to_dict() for e in finish(max(0.0, self._last_ts - self._t0))])
+        record.ended_s = self._clock()
+        record.skipped = skipped and not record.finished
+        if record.kind == "massage" and not skipped:
+            record.finished = True
+        self._current = None
+        self._evaluator = None
+        return [{"type": "step_end", **record.to_dict(record.ended_s)}]
+
+    # -- frames --------------------------------------------------------------------------------------------
+
+    def frame(self, frame: FrameInput | None, timestamp_s: float) -> list[dict[str, Any]]:
+        """Feed one frame (None: no usable face); returns the evaluator's events as dicts."""
+        if timestamp_s < self._last_ts:
+            raise ProtocolError("frame timestamps went backwards")
+        self._last_ts = timestamp_s
+        if self._evaluator is None or self.paused or self._current is None:
+            return []
+        if self._t0 is None:
+            self._t0 = timestamp_s
+        t = timestamp_s - self._t0
+        if frame is not None:
+            frame = FrameInput(t, frame.points, frame.blendshapes, frame.image_size, frame.forehead_texture)
+        events = [e.to_dict() for e in self._evaluator.push(frame, t)]
+        self._record(events)
+        return events
+
+    def _record(self, events: list[dict[str, Any]]) -> None:
+        record = self._current
+        assert record is not None
+        for ev in events:
+            kind = ev.get("type") or ev.get("event")
+            if kind == "calibrated":
+                record.calibrated = True
+            elif kind == "rep_done":
+                record.reps += 1
+            elif kind == "rep_failed":
+                record.reps_failed += 1
+            elif kind == "fault":
+                # A fault is reported at its onset (end_s None) and again when it ends: one entry.
+                key = (ev.get("kind"), ev.get("start_s"))
+                for known in record.faults:
+                    if (known.get("kind"), known.get("start_s")) == key:
+                        known.update({k: v for k, v in ev.items() if k not in ("type", "event")})
+                        break
+                else:
+                    record.faults.append({k: v for k, v in ev.items() if k not in ("type", "event")})
+            elif kind == "finished":
+                record.finished = True
+
+    # -- summary -------------------------------------------------------------------------------------------
+
+    def summary(self, mode: str) -> dict[str, Any]:
+        """The session as ``facecoach.members.practice.record_session`` stores it."""
+        now = self._clock()
+        steps = [s.to_dict(now) for s in self.steps]
+        faults = Counter(str(f["kind"]) for s in self.steps for f in s.faults)
+        return {
+            "technique_ids": list(dict.fromkeys(s.technique_id for s in self.steps)),
+            "reps": sum(s.reps for s in self.steps),
+            "faults": dict(faults),
+            "duration_s": round(now - self.started_s, 1),
+            "steps": steps,
+            "mode": mode,
+            "source": "live",
+        }

@@ -1,0 +1,508 @@
+// Live coaching page: the camera, the in-page Face Landmarker (private mode) or JPEG frames (server mode),
+// the WebSocket to the coaching engine, and the step-by-step session UI. Plain ES module, no build step.
+import { encodeJpeg, encodeLandmarks, encodeNoFace, N_POINTS } from "./protocol.js";
+import { foreheadCreaseEnergy } from "./crease.js";
+import { drawStrokeMap } from "./massage.js";
+import { REGION_OUTLINES } from "./regions.js";
+
+const cfg = JSON.parse(document.getElementById("live-config").textContent);
+const $ = (id) => document.getElementById(id);
+const root = $("live");
+const TARGET_FPS = Math.min(15, cfg.max_fps || 15);
+const MAX_IN_FLIGHT = 2;
+const RING = 2 * Math.PI * 42;
+
+const state = {
+  mode: null, // "landmarks" | "jpeg"
+  landmarker: null,
+  ws: null,
+  stream: null,
+  index: -1,
+  step: null,
+  paused: false,
+  seq: 0,
+  inFlight: 0,
+  lastSent: 0,
+  lastTs: 0,
+  reps: 0,
+  calibrated: false,
+  lastPoints: null,
+  massage: null, // {remaining, timer}
+  spoken: new Map(),
+  finished: false,
+  grab: null, // offscreen canvas for pixels
+};
+
+function setState(s) {
+  root.dataset.state = s;
+}
+
+function showError(msg) {
+  const el = $("live-error");
+  el.textContent = msg;
+  el.hidden = false;
+}
+
+function speak(text) {
+  if (!$("voice").checked || !("speechSynthesis" in window)) return;
+  const now = performance.now();
+  if ((state.spoken.get(text) || 0) > now - 4000) return;
+  state.spoken.set(text, now);
+  try {
+    window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+  } catch (e) {
+    /* voice is a nicety */
+  }
+}
+
+function prompt(text) {
+  $("prompt").textContent = text;
+}
+
+// ---- mode: in-page landmarks when possible, JPEG frames otherwise --------------------------------------
+
+async function pickMode() {
+  const note = $("live-mode");
+  const wanted = cfg.mode || new URLSearchParams(location.search).get("mode");
+  if (wanted === "jpeg") return useJpeg("server mode was asked for");
+  if (typeof WebAssembly !== "object") return useJpeg("this browser cannot run WebAssembly");
+  note.textContent = "Loading the face model in your browser…";
+  try {
+    const vision = await import(cfg.vision_module);
+    const fileset = await vision.FilesetResolver.forVisionTasks(cfg.wasm_url);
+    state.landmarker = await vision.FaceLandmarker.createFromOptions(fileset, {
+      baseOptions: { modelAssetPath: cfg.model_url, delegate: "CPU" },
+      runningMode: "VIDEO",
+      numFaces: 1,
+      outputFaceBlendshapes: true,
+      outputFacialTransformationMatrixes: false,
+    });
+  } catch (e) {
+    console.warn("in-page landmarker failed", e);
+    return useJpeg("the face model could not load in this browser");
+  }
+  state.mode = "landmarks";
+  note.dataset.mode = "landmarks";
+  note.textContent = "Private mode: your face is analysed on this device; only landmark points are sent.";
+  $("privacy-note").textContent = "Video never leaves this device in private mode.";
+}
+
+function useJpeg(why) {
+  state.mode = "jpeg";
+  const note = $("live-mode");
+  note.dataset.mode = "jpeg";
+  note.textContent = `Server mode (${why}): camera frames are sent to facecoach to be analysed, and not stored.`;
+  $("privacy-note").textContent = "In server mode the frames are analysed on the server and discarded.";
+}
+
+// ---- socket -------------------------------------------------------------------------------------------
+
+function openSocket() {
+  return new Promise((resolve, reject) => {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}${cfg.ws_path}`);
+    ws.binaryType = "arraybuffer";
+    ws.onmessage = (ev) => {
+      const msg = JSON.parse(ev.data);
+      if (msg.type === "hello") resolve(ws);
+      onMessage(msg);
+    };
+    ws.onerror = () => reject(new Error("the coaching connection failed"));
+    ws.onclose = (ev) => {
+      if (!state.finished) {
+        showError(`The coaching connection closed: ${ev.reason || "code " + ev.code}.`);
+        setState("closed");
+      }
+      reject(new Error(ev.reason || "closed"));
+    };
+    state.ws = ws;
+  });
+}
+
+function send(obj) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(obj));
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case "frame":
+      state.inFlight = Math.max(0, state.inFlight - 1);
+      for (const ev of msg.events) onEvent(ev);
+      break;
+    case "step":
+      break;
+    case "summary":
+      showSummary(msg);
+      break;
+    default:
+      break;
+  }
+}
+
+function onEvent(ev) {
+  const type = ev.type || ev.event;
+  const step = state.step;
+  switch (type) {
+    case "calibrated":
+      state.calibrated = true;
+      prompt(step && step.hold_s ? `Go: ${step.cues[0] || "start the movement"}` : "Go!");
+      speak("Go");
+      break;
+    case "rep_started":
+      prompt("Hold it…");
+      break;
+    case "hold_progress": {
+      const frac = ev.fraction ?? (ev.target_s ? ev.held_s / ev.target_s : 0);
+      setRing(frac, ev.held_s);
+      break;
+    }
+    case "rep_done":
+      state.reps = ev.rep ?? state.reps + 1;
+      $("rep-count").textContent = String(state.reps);
+      setRing(1, ev.held_s);
+      prompt("Good. Release and rest.");
+      break;
+    case "rep_failed":
+      setRing(0, null);
+      addCue(ev.cue || "Released too early: hold until the ring is full", "warn");
+      break;
+    case "fault":
+      if (ev.end_s === null || ev.end_s === undefined || ev.ongoing) {
+        addCue(ev.cue || ev.kind, "bad", ev.kind);
+        speak(ev.cue || ev.kind);
+      }
+      break;
+    case "face_lost":
+      prompt("I can't see your face — come back into view.");
+      break;
+    case "face_found":
+      prompt(state.calibrated ? "Back in view." : "Relax your face and look at the camera…");
+      break;
+    case "finished":
+      prompt("Exercise complete.");
+      speak("Well done");
+      setTimeout(() => nextStep(), 1200);
+      break;
+    default:
+      break;
+  }
+}
+
+function setRing(frac, seconds) {
+  const f = Math.max(0, Math.min(1, frac || 0));
+  $("hold-ring").setAttribute("stroke-dashoffset", String(RING * (1 - f)));
+  $("hold-text").textContent = seconds ? `${Number(seconds).toFixed(1)} s` : "";
+}
+
+function addCue(text, level, kind) {
+  const list = $("cues");
+  const li = document.createElement("li");
+  li.className = `cue ${level}`;
+  if (kind) li.dataset.kind = kind;
+  li.textContent = text;
+  list.prepend(li);
+  while (list.children.length > 5) list.lastChild.remove();
+}
+
+// ---- camera and frames --------------------------------------------------------------------------------
+
+async function startCamera() {
+  const video = $("cam");
+  state.stream = await navigator.mediaDevices.getUserMedia({
+    video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "user" },
+    audio: false,
+  });
+  video.srcObject = state.stream;
+  await video.play();
+  state.grab = document.createElement("canvas");
+  requestAnimationFrame(loop);
+}
+
+function loop() {
+  if (state.finished) return;
+  requestAnimationFrame(loop);
+  const video = $("cam");
+  const now = performance.now();
+  if (video.readyState < 2 || !video.videoWidth) return;
+  if (now - state.lastSent < 1000 / TARGET_FPS) return;
+  draw(video);
+  if (!state.step || state.step.kind !== "exercise" || state.paused) return;
+  if (state.inFlight >= MAX_IN_FLIGHT || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  state.lastSent = now;
+  const ts = Math.max(now, state.lastTs + 1);
+  state.lastTs = ts;
+  if (state.mode === "landmarks") sendLandmarks(video, ts);
+  else sendJpeg(video, ts);
+}
+
+function pixels(video) {
+  const w = video.videoWidth;
+  const h = video.videoHeight;
+  const c = state.grab;
+  if (c.width !== w || c.height !== h) {
+    c.width = w;
+    c.height = h;
+  }
+  const g = c.getContext("2d", { willReadFrequently: true });
+  g.drawImage(video, 0, 0, w, h);
+  return { ctx: g, w, h };
+}
+
+function sendLandmarks(video, ts) {
+  const { ctx, w, h } = pixels(video);
+  const result = state.landmarker.detectForVideo(state.grab, ts);
+  const seq = ++state.seq;
+  const face = result.faceLandmarks && result.faceLandmarks[0];
+  if (!face || face.length < N_POINTS) {
+    state.lastPoints = null;
+    state.inFlight++;
+    state.ws.send(encodeNoFace(seq, ts, w, h));
+    return;
+  }
+  const pts = new Float32Array(N_POINTS * 3);
+  const ptsD = new Float64Array(N_POINTS * 3);
+  for (let i = 0; i < N_POINTS; i++) {
+    // Pixels as on the Python side: x·width, y·height, z·width.
+    ptsD[3 * i] = pts[3 * i] = face[i].x * w;
+    ptsD[3 * i + 1] = pts[3 * i + 1] = face[i].y * h;
+    ptsD[3 * i + 2] = pts[3 * i + 2] = face[i].z * w;
+  }
+  state.lastPoints = { pts, w, h };
+  const rgba = ctx.getImageData(0, 0, w, h).data;
+  // The crease energy from the float32 points the server receives, so both sides place the same patch.
+  const crease = foreheadCreaseEnergy(rgba, w, h, pts);
+  const cats = result.faceBlendshapes && result.faceBlendshapes[0] ? result.faceBlendshapes[0].categories : [];
+  state.inFlight++;
+  state.ws.send(encodeLandmarks(seq, ts, w, h, pts, cats, crease));
+}
+
+function sendJpeg(video, ts) {
+  const { w, h } = pixels(video);
+  const seq = ++state.seq;
+  state.inFlight++;
+  state.grab.toBlob(
+    async (blob) => {
+      if (!blob || !state.ws || state.ws.readyState !== WebSocket.OPEN) {
+        state.inFlight--;
+        return;
+      }
+      state.ws.send(encodeJpeg(seq, ts, w, h, await blob.arrayBuffer()));
+    },
+    "image/jpeg",
+    0.8,
+  );
+}
+
+function draw(video) {
+  const canvas = $("view");
+  const w = video.videoWidth;
+  const h = video.videoHeight;
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+  }
+  const g = canvas.getContext("2d");
+  g.save();
+  g.translate(w, 0);
+  g.scale(-1, 1); // a mirror: the person's left appears on their left
+  g.drawImage(video, 0, 0, w, h);
+  const lp = state.lastPoints;
+  if (lp && state.step && state.step.kind === "exercise") {
+    const outlines = REGION_OUTLINES[state.step.region] || [];
+    g.lineWidth = 3;
+    g.strokeStyle = "rgba(47,111,106,0.95)";
+    g.fillStyle = "rgba(47,111,106,0.18)";
+    for (const ids of outlines) {
+      g.beginPath();
+      ids.forEach((id, k) => {
+        const x = (lp.pts[3 * id] * w) / lp.w;
+        const y = (lp.pts[3 * id + 1] * h) / lp.h;
+        if (k === 0) g.moveTo(x, y);
+        else g.lineTo(x, y);
+      });
+      g.closePath();
+      g.fill();
+      g.stroke();
+    }
+  }
+  g.restore();
+}
+
+// ---- steps ----------------------------------------------------------------------------------------------
+
+function fillList(el, items) {
+  el.replaceChildren(...items.map((t) => Object.assign(document.createElement("li"), { textContent: t })));
+}
+
+function nextStep() {
+  if (state.massage) stopMassageTimer();
+  if (state.index >= 0) markStep(state.index, "done");
+  state.index++;
+  if (state.index >= cfg.steps.length) return finish();
+  beginStep();
+}
+
+function beginStep() {
+  const step = cfg.steps[state.index];
+  state.step = step;
+  state.reps = 0;
+  state.calibrated = false;
+  state.paused = false;
+  $("btn-pause").textContent = "Pause";
+  markStep(state.index, "current");
+  $("step-counter").textContent = `Step ${state.index + 1} of ${cfg.steps.length} · ${step.kind}`;
+  $("step-name").textContent = step.name;
+  $("step-reason").textContent = step.reason;
+  $("cues").replaceChildren();
+  const reps = step.kind === "exercise" && cfg.reps && step.reps ? Math.min(cfg.reps, step.reps) : null;
+  send({ type: "start", technique: step.id, mode: state.mode, ...(reps ? { reps } : {}) });
+  if (step.kind === "exercise") {
+    $("exercise-view").hidden = false;
+    $("massage-view").hidden = true;
+    $("rep-count").textContent = "0";
+    $("rep-target").textContent = String(reps || step.reps || "–");
+    setRing(0, null);
+    fillList($("ex-steps"), step.steps);
+    fillList($("ex-cues"), step.cues);
+    prompt("Relax your face and look at the camera: measuring your neutral face…");
+    speak("Relax your face and look at the camera");
+  } else {
+    $("exercise-view").hidden = true;
+    $("massage-view").hidden = false;
+    const m = step.massage || { strokes: [], pressure: "light", direction: "" };
+    drawStrokeMap($("stroke-map"), m.strokes);
+    $("m-pressure").textContent = m.pressure;
+    $("m-tool").textContent =
+      step.tool === "hands" || step.tool === "none"
+        ? "your hands"
+        : `${step.tool.replace("_", " ")}${m.tool_angle_deg != null ? `, held at about ${m.tool_angle_deg}° to the skin` : ""}`;
+    $("m-direction").textContent = m.direction;
+    fillList(
+      $("m-strokes"),
+      m.strokes.map((s) => `${s.label}${s.repeat > 1 ? ` × ${s.repeat}` : ""}${s.sides !== "midline" ? ` (${s.sides === "both" ? "both sides" : `your ${s.sides} side`})` : ""}`),
+    );
+    fillList($("m-steps"), step.steps);
+    startMassageTimer(step.duration_s);
+  }
+}
+
+function markStep(i, how) {
+  const li = document.querySelector(`#live-steps li[data-index="${i}"]`);
+  if (li) li.dataset.status = how;
+}
+
+function startMassageTimer(seconds) {
+  state.massage = { remaining: seconds, timer: null };
+  const tick = () => {
+    const m = state.massage;
+    if (!m) return;
+    const s = Math.max(0, Math.ceil(m.remaining));
+    $("timer").textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+    if (m.remaining <= 0) {
+      send({ type: "done" });
+      stopMassageTimer();
+      nextStep();
+    }
+  };
+  tick();
+  state.massage.timer = setInterval(() => {
+    if (!state.paused && state.massage) state.massage.remaining -= 0.25;
+    tick();
+  }, 250);
+}
+
+function stopMassageTimer() {
+  if (state.massage && state.massage.timer) clearInterval(state.massage.timer);
+  state.massage = null;
+}
+
+function finish() {
+  if (state.finished) return;
+  send({ type: "finish" });
+  setState("finishing");
+}
+
+function showSummary(msg) {
+  state.finished = true;
+  stopMassageTimer();
+  if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
+  $("live-stage").hidden = true;
+  $("live-summary").hidden = false;
+  const sum = msg.summary;
+  $("summary-saved").textContent = msg.saved
+    ? `Saved to your progress: ${sum.reps} reps in ${Math.round(sum.duration_s)} s.`
+    : "Nothing was completed, so nothing was saved.";
+  const rows = sum.steps.map((s) => {
+    const tr = document.createElement("tr");
+    tr.dataset.technique = s.technique_id;
+    const faults = s.faults.map((f) => f.cue || f.kind).join("; ") || "—";
+    const cells = [
+      s.technique_id + (s.skipped ? " (skipped)" : ""),
+      s.kind === "exercise" ? `${s.reps}${s.reps_target ? " / " + s.reps_target : ""}` : "—",
+      faults,
+      `${Math.round(s.duration_s)} s`,
+    ];
+    for (const c of cells) tr.append(Object.assign(document.createElement("td"), { textContent: c }));
+    return tr;
+  });
+  $("summary-rows").replaceChildren(...rows);
+  root.dataset.summary = JSON.stringify({ saved: msg.saved, reps: sum.reps, faults: sum.faults });
+  setState("finished");
+}
+
+// ---- controls -----------------------------------------------------------------------------------------
+
+function wireControls() {
+  $("btn-pause").addEventListener("click", () => {
+    state.paused = !state.paused;
+    send({ type: state.paused ? "pause" : "resume" });
+    $("btn-pause").textContent = state.paused ? "Resume" : "Pause";
+    prompt(state.paused ? "Paused." : "");
+  });
+  $("btn-skip").addEventListener("click", () => {
+    send({ type: "skip" });
+    markStep(state.index, "skipped");
+    if (state.massage) stopMassageTimer();
+    state.index++;
+    if (state.index >= cfg.steps.length) finish();
+    else beginStep();
+  });
+  $("btn-repeat").addEventListener("click", () => {
+    if (state.massage) stopMassageTimer();
+    send({ type: "repeat" });
+    // The server restarts the step; the page restarts its view (a fresh calibration for exercises).
+    const step = state.step;
+    state.reps = 0;
+    state.calibrated = false;
+    if (step.kind === "exercise") {
+      $("rep-count").textContent = "0";
+      setRing(0, null);
+      prompt("Again: relax your face and look at the camera…");
+    } else startMassageTimer(step.duration_s);
+  });
+  $("btn-end").addEventListener("click", () => finish());
+}
+
+async function main() {
+  wireControls();
+  await pickMode();
+  setState("ready");
+  $("btn-start").disabled = false;
+  $("btn-start").addEventListener("click", async () => {
+    $("btn-start").disabled = true;
+    try {
+      await startCamera();
+      await openSocket();
+    } catch (e) {
+      showError(`Could not start: ${e.message || e}`);
+      setState("error");
+      return;
+    }
+    $("live-intro").hidden = true;
+    $("live-stage").hidden = false;
+    setState("running");
+    nextStep();
+  });
+}
+
+main();
