@@ -266,6 +266,7 @@ def build_plan(
     _warmup_releases(common, allowed, ctx, add, library, limit=policy.session.max_common_releases)
 
     items = sorted(state.items, key=lambda i: PHASES.index(i.phase))  # stable: keeps priority order
+    items = _release_reasons(items, library, texts)
     total = sum(i.duration_s for i in items)
     return Plan(
         week=week,
@@ -275,6 +276,24 @@ def build_plan(
         habit_tips=habit_tips(ctx),
         referral=policy.text.referral if answers.conditions.facial_palsy else None,
     )
+
+
+def _release_reasons(items: list[PlanItem], library: Library, texts: dict[str, str]) -> list[PlanItem]:
+    """Each release names every muscle the session exercised that it releases (several exercises may
+    share one release)."""
+    worked = [m for i in items if i.kind == "exercise" for m in i.targets]
+    out = []
+    for i in items:
+        if i.phase == "release":
+            released = set(_releases_of(library.technique(i.technique)))
+            words, verb, pronoun = _muscle_words([m for m in worked if m in released], library)
+            i = i.model_copy(
+                update={
+                    "reason": _sentence(texts["release"].format(muscles=words, verb=verb, pronoun=pronoun))
+                }
+            )
+        out.append(i)
+    return out
 
 
 def _sentence(text: str) -> str:
@@ -337,6 +356,10 @@ def _exercise_blocks(
             if t.exercise is not None and t.exercise.movement == "mouth_corners_up":
                 ranked.append((t, policy.goals["symmetry"].label))
                 break
+    if "symmetry" in answers.goals:  # train the quieter side of a one-sided face first
+        for t in exercises:
+            if len(rule.allowed_sides(t, ctx)) == 1 and all(t.id != r.id for r, _ in ranked):
+                ranked.append((t, policy.goals["symmetry"].label))
     for region in dict.fromkeys(goal_regions):
         label = next(
             policy.goals[g].label for g in answers.goals if region in policy.goals[g].exercise_regions
