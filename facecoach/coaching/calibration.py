@@ -1,0 +1,93 @@
+"""Neutral-face calibration: the person's own baseline and noise, from the first good frames.
+
+Every measure is a change from this baseline, so faces that are naturally asymmetric, smiling at rest or
+deep-browed start at zero. The noise (a robust spread over the calibration frames) sets a floor under
+every threshold: a movement or a fault is only believed when it is several times the noise of this
+person, camera and light.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from facecoach.coaching.measures import SOURCES, FrameInput, mm_per_unit, raw_measures
+
+#: MAD → standard deviation for normally distributed noise.
+_MAD_TO_SD = 1.4826
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """``neutral``: median raw value per key (see :func:`raw_measures`); ``noise``: robust SD of each
+    *measure* in its unit (mm, blendshape score, degrees, ratio); ``mm_per_unit``: the iris scale
+    (mm per canonical unit) of this person; ``start_s``/``end_s``: the frames used."""
+
+    neutral: dict[str, float]
+    noise: dict[str, float]
+    mm_per_unit: float
+    start_s: float
+    end_s: float
+    frames: int
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+            "frames": self.frames,
+            "mm_per_unit": round(self.mm_per_unit, 4),
+            "noise": {k: round(v, 4) for k, v in self.noise.items()},
+        }
+
+
+class CalibrationError(ValueError):
+    """Not enough usable frames to calibrate."""
+
+
+def _robust_sd(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return 0.0
+    return float(_MAD_TO_SD * np.median(np.abs(values - np.median(values))))
+
+
+def calibrate(frames: list[FrameInput]) -> Calibration:
+    """Calibrate on frames of a neutral face (at least a few; the evaluator collects ~1.5 s of them)."""
+    if not frames:
+        raise CalibrationError("no usable frames to calibrate on")
+    raws = [raw_measures(f) for f in frames]
+    keys = list(raws[0])
+    table = np.array([[r[k] for k in keys] for r in raws], dtype=np.float64)
+    neutral: dict[str, float] = {}
+    for i, k in enumerate(keys):
+        col = table[:, i]
+        col = col[np.isfinite(col)]
+        neutral[k] = float(np.median(col)) if col.size else math.nan
+    scales = np.array([mm_per_unit(f) for f in frames])
+    scale = float(np.median(scales[np.isfinite(scales)]))
+    if not math.isfinite(scale) or scale <= 0:
+        raise CalibrationError("could not derive a scale from the irises")
+    noise: dict[str, float] = {}
+    for name, (key, _sign) in SOURCES.items():
+        sd = _robust_sd(table[:, keys.index(key)])
+        noise[name] = sd * scale if key.startswith("geo:") else sd
+    yaw, pitch, roll = (table[:, keys.index(k)] for k in ("pose:yaw", "pose:pitch", "pose:roll"))
+    noise["head_motion"] = math.sqrt(_robust_sd(yaw) ** 2 + _robust_sd(pitch) ** 2 + _robust_sd(roll) ** 2)
+    px = table[:, keys.index("pos:x")]
+    py = table[:, keys.index("pos:y")]
+    unit_px = neutral["pos:unit_px"]
+    noise["head_shift"] = math.hypot(_robust_sd(px), _robust_sd(py)) * scale / unit_px
+    tex = table[:, keys.index("tex:forehead")]
+    tex0 = neutral["tex:forehead"]
+    noise["forehead_wrinkle"] = _robust_sd(tex) / tex0 if tex0 > 0 else math.nan
+    return Calibration(
+        neutral=neutral,
+        noise=noise,
+        mm_per_unit=scale,
+        start_s=frames[0].timestamp_s,
+        end_s=frames[-1].timestamp_s,
+        frames=len(frames),
+    )

@@ -1,0 +1,494 @@
+"""The streaming exercise evaluator: timestamped frames in, coaching events out. Pure Python, no I/O.
+
+One :class:`Evaluator` follows one exercise. It first calibrates on ~1.5 s of the neutral face, then
+turns the spec's movement into an *activation* (``sign × measure / expected``, the mean of both sides for
+a pair): a rep starts when the activation crosses ``start_fraction`` and ends when it falls back under
+``release_fraction`` (hysteresis, so noise near one threshold does not chatter). A hold counts only the
+time spent above the release threshold; releasing before ``hold_s`` is a failed rep.
+
+Everything is timed by the frames' timestamps, never by frame counts, so 10 fps and 60 fps give the same
+reps and the same fault onsets. A frame without a usable face (``None``) pauses the clock: a gap never
+counts as holding, and a fault that was on ends at the last frame that showed it.
+
+Faults (kinds from the knowledge base) must persist ``fault_min_s`` before they are reported, with
+``start_s`` at their true onset, and end once clear for ``fault_clear_s``. A fault event is sent twice:
+when it is confirmed (``end_s`` None — live coaching shows the cue now) and when it ends (``end_s`` set).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Literal
+
+from facecoach.coaching.calibration import Calibration, calibrate
+from facecoach.coaching.measures import (
+    MEASURE_FIELDS,
+    NEUTRAL_VALUE,
+    FrameInput,
+    Measures,
+    measures_from_raw,
+    raw_measures,
+)
+from facecoach.coaching.specs import CoachingSpec, WatchedFault
+
+Side = Literal["left", "right", "both"] | None
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every event: ``t_s`` is the timestamp (s) of the frame that produced it."""
+
+    type: ClassVar[str] = "event"
+    t_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, float):
+                data[key] = round(value, 3)
+        return {"type": self.type, **data}
+
+
+@dataclass(frozen=True)
+class Calibrated(Event):
+    type: ClassVar[str] = "calibrated"
+    start_s: float
+    end_s: float
+    noise: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RepStarted(Event):
+    type: ClassVar[str] = "rep_started"
+    rep: int  # the number this rep will have when it is done (1-based)
+
+
+@dataclass(frozen=True)
+class HoldProgress(Event):
+    type: ClassVar[str] = "hold_progress"
+    rep: int
+    held_s: float
+    target_s: float
+    fraction: float
+
+
+@dataclass(frozen=True)
+class RepDone(Event):
+    type: ClassVar[str] = "rep_done"
+    rep: int  # reps done so far, this one included
+    start_s: float
+    held_s: float
+
+
+@dataclass(frozen=True)
+class RepFailed(Event):
+    type: ClassVar[str] = "rep_failed"
+    rep: int
+    start_s: float
+    end_s: float
+    held_s: float
+    target_s: float
+    cue: str
+
+
+@dataclass(frozen=True)
+class Fault(Event):
+    type: ClassVar[str] = "fault"
+    kind: str
+    side: Side
+    start_s: float
+    end_s: float | None
+    cue: str
+
+
+@dataclass(frozen=True)
+class FaceLost(Event):
+    type: ClassVar[str] = "face_lost"
+
+
+@dataclass(frozen=True)
+class FaceFound(Event):
+    type: ClassVar[str] = "face_found"
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    """Massage timing: seconds done of the technique's duration."""
+
+    type: ClassVar[str] = "progress"
+    elapsed_s: float
+    target_s: float
+    fraction: float
+
+
+@dataclass(frozen=True)
+class Finished(Event):
+    type: ClassVar[str] = "finished"
+    reps: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class Hold:
+    """One movement from rep start to release (``seconds``: time held above the release threshold)."""
+
+    start_s: float
+    end_s: float
+    seconds: float
+    completed: bool
+
+
+def _side_of(name: str) -> Side:
+    if name.endswith("_left"):
+        return "left"
+    if name.endswith("_right"):
+        return "right"
+    return None
+
+
+def _merge(a: Side, b: Side) -> Side:
+    if a is None or a == b:
+        return b
+    if b is None:
+        return a
+    return "both"
+
+
+class _FaultTracker:
+    """Debounce of one fault kind by timestamps (see the module docstring)."""
+
+    def __init__(self, kind: str, cue: str, min_s: float, clear_s: float) -> None:
+        self.kind = kind
+        self.cue = cue
+        self.min_s = min_s
+        self.clear_s = clear_s
+        self.pending_since: float | None = None
+        self.active = False
+        self.start_s = 0.0
+        self.side: Side = None
+        self.clear_since: float | None = None
+        self.last_on_s = 0.0
+
+    def _cue(self, side: Side) -> str:
+        return self.cue.replace("{side}", side or "one")
+
+    def update(self, t: float, on: bool, side: Side) -> Fault | None:
+        if on:
+            self.clear_since = None
+            self.last_on_s = t
+            if self.active:
+                self.side = _merge(self.side, side)
+                return None
+            if self.pending_since is None:
+                self.pending_since = t
+                self.side = side
+            else:
+                self.side = _merge(self.side, side)
+            if t - self.pending_since >= self.min_s:
+                self.active = True
+                self.start_s = self.pending_since
+                return Fault(t, self.kind, self.side, self.start_s, None, self._cue(self.side))
+            return None
+        self.pending_since = None
+        if not self.active:
+            return None
+        if self.clear_since is None:
+            self.clear_since = t
+        if t - self.clear_since >= self.clear_s:
+            return self.close(t, self.clear_since)
+        return None
+
+    def close(self, t: float, end_s: float) -> Fault | None:
+        self.pending_since = None
+        self.clear_since = None
+        if not self.active:
+            return None
+        self.active = False
+        return Fault(t, self.kind, self.side, self.start_s, end_s, self._cue(self.side))
+
+
+class Evaluator:
+    """Streaming evaluator of one exercise spec.
+
+    ``push(frame)`` with a :class:`FrameInput` (its own ``timestamp_s`` is used), or
+    ``push(None, timestamp_s)`` for a frame without a usable face;
+    returns the events that frame caused. ``finish(t)`` closes what is open and emits ``finished``.
+    ``stop_after_reps``: emit ``finished`` as soon as reps × sets are done (live coaching); the audit
+    passes False and counts every rep in the video.
+    """
+
+    def __init__(self, spec: CoachingSpec, stop_after_reps: bool = True) -> None:
+        if spec.kind != "exercise" or not spec.measures:
+            raise ValueError(f"{spec.technique_id} is not an exercise with a measurable movement")
+        self.spec = spec
+        self.settings = spec.settings
+        self.stop_after_reps = stop_after_reps
+        self.calibration: Calibration | None = None
+        self.reps = 0
+        self.failed = 0
+        self.holds: list[Hold] = []
+        self.faults: list[Fault] = []  # ended faults, in order
+        self.finished = False
+        self.measures: Measures | None = None  # the latest smoothed measures
+        self.activation = 0.0
+        self.active = False
+        self._calib: list[FrameInput] = []
+        self._calib_time = 0.0
+        self._present = False
+        self._seen = False
+        self._last_t: float | None = None
+        self._smooth: list[float] | None = None
+        self._rep_start = 0.0
+        self._held = 0.0
+        self._done = False
+        self._next_progress = 0.0
+        self._start_thr = spec.settings.start_fraction
+        self._release_thr = spec.settings.release_fraction
+        self._trackers = [
+            _FaultTracker(f.kind, f.cue, spec.settings.fault_min_s, spec.settings.fault_clear_s)
+            for f in spec.faults
+        ]
+        self._idx = {name: i for i, name in enumerate(MEASURE_FIELDS)}
+        self._move_idx = [self._idx[m] for m in spec.measures]
+        self._tol: list[dict[str, float]] = []
+
+    # -- public -----------------------------------------------------------------------------------
+    @property
+    def target_reps(self) -> int | None:
+        return None if self.spec.reps is None else self.spec.reps * self.spec.sets
+
+    def push(self, frame: FrameInput | None, timestamp_s: float | None = None) -> list[Event]:
+        if self.finished:
+            return []
+        if frame is None:
+            if timestamp_s is None:
+                raise ValueError("a frame without a face needs its timestamp")
+            return self._lost(timestamp_s)
+        t = frame.timestamp_s
+        events: list[Event] = []
+        if not self._present:
+            if self._seen:
+                events.append(FaceFound(t))
+            self._present = True
+            self._seen = True
+            dt = 0.0
+        else:
+            dt = t - (self._last_t if self._last_t is not None else t)
+            if dt < 0 or dt > self.settings.max_gap_s:
+                dt = 0.0
+        self._last_t = t
+        if self.calibration is None:
+            self._calib.append(frame)
+            self._calib_time += dt
+            if (
+                self._calib_time >= self.settings.calibration_s
+                and len(self._calib) >= self.settings.calibration_min_frames
+            ):
+                events.append(self._calibrate(t))
+            return events
+        raw = raw_measures(frame)
+        m = measures_from_raw(raw, self.calibration)
+        self._update(t, dt, m, events)
+        return events
+
+    def finish(self, t: float) -> list[Event]:
+        if self.finished:
+            return []
+        events: list[Event] = []
+        end = self._last_t if self._last_t is not None else t
+        if self.active:
+            self._release(end, events)
+        for tr in self._trackers:
+            ev = tr.close(t, end if not tr.clear_since else tr.clear_since)
+            if ev:
+                self._record_fault(ev, events)
+        self.finished = True
+        events.append(Finished(t, self.reps, self.failed))
+        return events
+
+    # -- internals --------------------------------------------------------------------------------
+    def _calibrate(self, t: float) -> Calibrated:
+        cal = calibrate(self._calib)
+        self.calibration = cal
+        self._calib = []
+        s = self.settings
+        noise_act = sum(cal.noise.get(m, 0.0) for m in self.spec.measures) / len(self.spec.measures)
+        noise_act /= self.spec.expected
+        self._start_thr = max(s.start_fraction, s.noise_multiple * noise_act)
+        self._release_thr = min(
+            max(s.release_fraction, 0.5 * s.noise_multiple * noise_act), 0.6 * self._start_thr
+        )
+        for f in self.spec.faults:
+            self._tol.append(
+                {m: max(tol, s.noise_multiple * cal.noise.get(m, 0.0)) for m, tol in f.measures.items()}
+            )
+        return Calibrated(t, cal.start_s, cal.end_s, {k: round(v, 4) for k, v in cal.noise.items()})
+
+    def _lost(self, t: float) -> list[Event]:
+        events: list[Event] = []
+        if self._present:
+            self._present = False
+            events.append(FaceLost(t))
+            end = self._last_t if self._last_t is not None else t
+            for tr in self._trackers:
+                ev = tr.close(t, end if not tr.clear_since else tr.clear_since)
+                if ev:
+                    self._record_fault(ev, events)
+        return events
+
+    def _record_fault(self, ev: Fault, events: list[Event]) -> None:
+        self.faults.append(ev)
+        events.append(ev)
+
+    def _update(self, t: float, dt: float, m: Measures, events: list[Event]) -> None:
+        values = [getattr(m, name) for name in MEASURE_FIELDS]
+        tau = self.settings.smoothing_s
+        if self._smooth is None or tau <= 0 or dt <= 0:
+            self._smooth = list(values)  # first frame, or resuming after a pause: start afresh
+        else:
+            alpha = 1.0 - math.exp(-dt / tau)
+            self._smooth = [
+                v if math.isnan(p) else (p if math.isnan(v) else p + alpha * (v - p))
+                for p, v in zip(self._smooth, values, strict=True)
+            ]
+        smooth = self._smooth
+        self.measures = Measures(*smooth)
+        sign = self.spec.sign
+        move = [sign * smooth[i] for i in self._move_idx]
+        act = sum(move) / len(move) / self.spec.expected
+        if math.isnan(act):
+            act = 0.0
+        self.activation = act
+        self._reps(t, dt, act, events)
+        for k, (tr, f) in enumerate(zip(self._trackers, self.spec.faults, strict=True)):
+            on, side = self._fault_on(f, self._tol[k], smooth, move, act)
+            ev = tr.update(t, on, side)
+            if ev is not None:
+                if ev.end_s is None:
+                    events.append(ev)
+                else:
+                    self._record_fault(ev, events)
+        if self.stop_after_reps and not self.active and self.target_reps and self.reps >= self.target_reps:
+            events.extend(self.finish(t))
+
+    def _fault_on(
+        self, f: WatchedFault, tol: dict[str, float], smooth: list[float], move: list[float], act: float
+    ) -> tuple[bool, Side]:
+        if f.rule == "asymmetry":
+            limit = self.spec.max_asymmetry
+            if limit is None or len(move) != 2 or not self.active or act < self._start_thr:
+                return False, None
+            left, right = move
+            big = max(left, right)
+            if big <= 0:
+                return False, None
+            if (big - min(left, right)) / big <= limit:
+                return False, None
+            return True, "right" if left > right else "left"
+        if f.rule == "any":
+            side: Side = None
+            on = False
+            for name, t in tol.items():
+                v = smooth[self._idx[name]] - NEUTRAL_VALUE[name]
+                if v > t:
+                    on = True
+                    side = _merge(side, _side_of(name))
+            return on, side
+        total = 0.0
+        for name, t in tol.items():
+            v = smooth[self._idx[name]] - NEUTRAL_VALUE[name]
+            if v > 0:
+                total += v / t
+        return total >= (f.sum_over or math.inf), "both"
+
+    def _reps(self, t: float, dt: float, act: float, events: list[Event]) -> None:
+        target = self.spec.hold_s
+        if not self.active:
+            if act >= self._start_thr:
+                self.active = True
+                self._rep_start = t
+                self._held = 0.0
+                self._done = False
+                self._next_progress = self.settings.progress_every_s
+                events.append(RepStarted(t, self.reps + 1))
+            return
+        if act >= self._release_thr:
+            self._held += dt
+            if target is not None and not self._done:
+                if self._held >= target:
+                    self._done = True
+                    self.reps += 1
+                    events.append(RepDone(t, self.reps, self._rep_start, self._held))
+                elif self._held >= self._next_progress:
+                    self._next_progress += self.settings.progress_every_s
+                    events.append(
+                        HoldProgress(t, self.reps + 1, self._held, target, min(self._held / target, 1.0))
+                    )
+            return
+        self._release(t, events)
+
+    def _release(self, t: float, events: list[Event]) -> None:
+        target = self.spec.hold_s
+        self.active = False
+        if target is None:
+            completed = self._held >= self.settings.min_rep_s
+            if completed:
+                self.reps += 1
+                events.append(RepDone(t, self.reps, self._rep_start, self._held))
+        else:
+            completed = self._done
+            if not completed:
+                self.failed += 1
+                events.append(
+                    RepFailed(
+                        t,
+                        self.reps + 1,
+                        self._rep_start,
+                        t,
+                        self._held,
+                        target,
+                        f"Hold it for the full {target:g} seconds before you let go.",
+                    )
+                )
+        self.holds.append(Hold(self._rep_start, t, self._held, completed))
+
+
+class MassageTimer:
+    """Times a massage: ``progress`` about every ``progress_every_s`` and ``finished`` at its duration.
+
+    Hands cover the face during a massage, so the clock runs on timestamps whether or not a face is seen.
+    """
+
+    def __init__(self, spec: CoachingSpec) -> None:
+        self.spec = spec
+        self.start_s: float | None = None
+        self.finished = False
+        self._next = spec.settings.progress_every_s
+
+    def push(self, frame: FrameInput | None, timestamp_s: float | None = None) -> list[Event]:
+        if self.finished:
+            return []
+        now = frame.timestamp_s if frame is not None else timestamp_s
+        if now is None:
+            raise ValueError("a frame without a face needs its timestamp")
+        if self.start_s is None:
+            self.start_s = now
+        elapsed = now - self.start_s
+        target = self.spec.duration_s
+        events: list[Event] = []
+        if elapsed >= target:
+            self.finished = True
+            events.append(Progress(now, target, target, 1.0))
+            events.append(Finished(now, 0, 0))
+        elif elapsed >= self._next:
+            self._next += self.spec.settings.progress_every_s
+            events.append(Progress(now, elapsed, target, elapsed / target))
+        return events
+
+
+def evaluator_for(spec: CoachingSpec, stop_after_reps: bool = True) -> Evaluator | MassageTimer:
+    """The right evaluator for a spec: reps and faults for an exercise, a timer for a massage."""
+    if spec.kind == "exercise" and spec.measures:
+        return Evaluator(spec, stop_after_reps=stop_after_reps)
+    return MassageTimer(spec)

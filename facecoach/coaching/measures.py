@@ -1,0 +1,240 @@
+"""Per-frame activation measures, relative to the person's own neutral face.
+
+What the evaluator gets per frame is exactly what the browser sends (:class:`FrameInput`): the 478
+landmarks in pixels, the 52 blendshape scores and the forehead crease energy computed from the picture
+(``facecoach.coaching.wrinkle``). Nothing else about the image is needed.
+
+Two sources are computed for most measures ("raw" values, before the neutral face is subtracted):
+
+* ``geo:*`` — landmark geometry in the face frame of :mod:`facecoach.vision.geometry` (pose undone by its
+  Procrustes fit to the canonical face, so head rotation and distance cancel), in canonical-face units
+  converted to **millimetres** by the person's iris scale captured at calibration
+  (``Calibration.mm_per_unit``). Using one scale per session (not a per-frame iris fit) keeps the noise
+  of the iris contour out of every frame.
+* ``bs:*`` — MediaPipe blendshape scores (0…1, dimensionless).
+
+:data:`SOURCES` picks, per measure, the source that proved more reliable on the test faces (figures in
+``docs/coaching.md``), and :func:`measure` returns a :class:`Measures` of signed deltas from neutral,
+positive in the direction the measure is named after.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from facecoach.vision import landmark_ids as ids
+from facecoach.vision.geometry import PoseFit, fit_pose, mm_per_px, pose_from_rotation
+from facecoach.vision.landmarks import FaceObservation
+
+if TYPE_CHECKING:
+    from facecoach.coaching.calibration import Calibration
+
+
+@dataclass(frozen=True, slots=True)
+class FrameInput:
+    """One frame as the evaluator sees it (and as the browser sends it).
+
+    ``points``: (478, 3) landmarks, x and y in pixels of the frame, z MediaPipe's depth × width;
+    ``blendshapes``: MediaPipe category name → score; ``image_size``: (width, height) px;
+    ``forehead_texture``: :func:`facecoach.coaching.wrinkle.forehead_crease_energy` of the frame, or
+    None when it was not computed (the forehead_wrinkle measure is then unknown).
+    """
+
+    timestamp_s: float
+    points: NDArray[np.float64]
+    blendshapes: dict[str, float]
+    image_size: tuple[int, int]
+    forehead_texture: float | None = None
+
+    @classmethod
+    def from_observation(
+        cls, face: FaceObservation, timestamp_s: float, forehead_texture: float | None = None
+    ) -> FrameInput:
+        return cls(timestamp_s, face.points_px, face.blendshapes, face.image_size, forehead_texture)
+
+    def observation(self) -> FaceObservation:
+        return FaceObservation(
+            np.asarray(self.points, dtype=np.float64), self.blendshapes, np.eye(4), self.image_size
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Measures:
+    """Activation relative to the neutral face; NaN when unknown. Units per field (see docs/coaching.md).
+
+    Sides are the person's own. ``head_motion``: degrees of rotation away from the calibrated pose;
+    ``head_shift``: mm the face moved in the picture plane; ``forehead_wrinkle``: crease energy ÷ the
+    neutral one (1.0 = as relaxed as at calibration).
+    """
+
+    brows_up_left: float = math.nan
+    brows_up_right: float = math.nan
+    brow_furrow: float = math.nan
+    eyes_squeeze_left: float = math.nan
+    eyes_squeeze_right: float = math.nan
+    mouth_corners_up_left: float = math.nan
+    mouth_corners_up_right: float = math.nan
+    mouth_narrowing: float = math.nan
+    lips_press: float = math.nan
+    jaw_open: float = math.nan
+    cheeks_puff_left: float = math.nan
+    cheeks_puff_right: float = math.nan
+    nose_wrinkle: float = math.nan
+    head_motion: float = math.nan
+    head_shift: float = math.nan
+    forehead_wrinkle: float = math.nan
+
+    def to_dict(self) -> dict[str, float | None]:
+        out: dict[str, float | None] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = None if math.isnan(v) else round(v, 4)
+        return out
+
+
+MEASURE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Measures))
+#: The value of a measure on the neutral face (0 for every delta; 1 for the forehead_wrinkle ratio).
+NEUTRAL_VALUE: dict[str, float] = {
+    name: (1.0 if name == "forehead_wrinkle" else 0.0) for name in MEASURE_FIELDS
+}
+
+#: measure → (raw key, sign). The chosen source per measure (figures in docs/coaching.md).
+#: Head and forehead measures are not plain deltas; they are handled in :func:`measure`.
+SOURCES: dict[str, tuple[str, int]] = {
+    "brows_up_left": ("geo:brow_height_left", 1),
+    "brows_up_right": ("geo:brow_height_right", 1),
+    "brow_furrow": ("geo:brow_gap", -1),
+    "eyes_squeeze_left": ("geo:eye_opening_left", -1),
+    "eyes_squeeze_right": ("geo:eye_opening_right", -1),
+    "mouth_corners_up_left": ("geo:mouth_corner_height_left", 1),
+    "mouth_corners_up_right": ("geo:mouth_corner_height_right", 1),
+    "mouth_narrowing": ("geo:mouth_width", -1),
+    "lips_press": ("geo:lip_thickness", -1),
+    "jaw_open": ("geo:chin_drop", 1),
+    "cheeks_puff_left": ("geo:cheek_width_left", 1),
+    "cheeks_puff_right": ("geo:cheek_width_right", 1),
+    "nose_wrinkle": ("bs:nose_sneer", 1),
+}
+
+_R_EYE_UP = [a for a, _ in ids.RIGHT_EYE_OPENING_PAIRS]
+_R_EYE_LO = [b for _, b in ids.RIGHT_EYE_OPENING_PAIRS]
+_L_EYE_UP = [a for a, _ in ids.LEFT_EYE_OPENING_PAIRS]
+_L_EYE_LO = [b for _, b in ids.LEFT_EYE_OPENING_PAIRS]
+_R_BROW = list(ids.RIGHT_BROW)
+_L_BROW = list(ids.LEFT_BROW)
+_R_EYE_CORNERS = [ids.RIGHT_EYE_OUTER, ids.RIGHT_EYE_INNER]
+_L_EYE_CORNERS = [ids.LEFT_EYE_OUTER, ids.LEFT_EYE_INNER]
+_EYE_CORNERS = _R_EYE_CORNERS + _L_EYE_CORNERS
+# The cheeks' outline below the cheekbones: where a puff widens the face.
+_R_CHEEK = [132, 58, 172]
+_L_CHEEK = [361, 288, 397]
+
+
+def face_frame(points: NDArray[np.float64], fit: PoseFit) -> NDArray[np.float64]:
+    """Landmarks in the face frame of :mod:`facecoach.vision.geometry` in canonical units (≈ cm of an
+    average face): the rotation and scale of its Procrustes fit undone, origin between the eye corners."""
+    origin = points[_EYE_CORNERS].mean(axis=0)
+    return np.asarray(((points - origin) @ fit.rotation) / fit.scale, dtype=np.float64)
+
+
+def _bs(shapes: dict[str, float], *names: str) -> float:
+    vals = [shapes.get(n, math.nan) for n in names]
+    return float(sum(vals) / len(vals))
+
+
+def raw_measures(frame: FrameInput) -> dict[str, float]:
+    """Raw values of both sources before the neutral face is subtracted.
+
+    ``geo:*`` in canonical units (× ``Calibration.mm_per_unit`` → mm); ``bs:*`` blendshape scores;
+    ``pose:*`` degrees; ``pos:*`` pixels (``pos:unit_px`` = pixels per canonical unit);
+    ``tex:forehead`` the crease energy.
+    """
+    pts = np.asarray(frame.points, dtype=np.float64)
+    fit = fit_pose(frame.observation())
+    a = face_frame(pts, fit)
+    y = a[:, 1]
+    x = a[:, 0]
+    pose = pose_from_rotation(fit.rotation)
+    b = frame.blendshapes
+    chin_nose = y[ids.CHIN] - y[ids.NOSE_TIP]
+    return {
+        "geo:brow_height_left": float(y[_L_EYE_CORNERS].mean() - y[_L_BROW].mean()),
+        "geo:brow_height_right": float(y[_R_EYE_CORNERS].mean() - y[_R_BROW].mean()),
+        "geo:brow_gap": float(x[ids.LEFT_BROW_LOWER[0]] - x[ids.RIGHT_BROW_LOWER[0]]),
+        "geo:eye_opening_left": float((y[_L_EYE_LO] - y[_L_EYE_UP]).mean()),
+        "geo:eye_opening_right": float((y[_R_EYE_LO] - y[_R_EYE_UP]).mean()),
+        "geo:mouth_corner_height_left": float(-y[ids.MOUTH_LEFT_CORNER]),
+        "geo:mouth_corner_height_right": float(-y[ids.MOUTH_RIGHT_CORNER]),
+        "geo:mouth_width": float(x[ids.MOUTH_LEFT_CORNER] - x[ids.MOUTH_RIGHT_CORNER]),
+        "geo:lip_thickness": float(
+            (y[ids.UPPER_LIP_INNER] - y[ids.UPPER_LIP_TOP])
+            + (y[ids.LOWER_LIP_BOTTOM] - y[ids.LOWER_LIP_INNER])
+        ),
+        "geo:lip_gap": float(y[ids.LOWER_LIP_INNER] - y[ids.UPPER_LIP_INNER]),
+        "geo:chin_drop": float(chin_nose),
+        "geo:cheek_width_left": float(x[_L_CHEEK].mean()),
+        "geo:cheek_width_right": float(-x[_R_CHEEK].mean()),
+        "geo:nose_wing_height": float(-(y[ids.LEFT_NOSE_WING] + y[ids.RIGHT_NOSE_WING]) / 2),
+        "bs:brow_height_left": _bs(b, "browOuterUpLeft", "browInnerUp"),
+        "bs:brow_height_right": _bs(b, "browOuterUpRight", "browInnerUp"),
+        "bs:brow_down": _bs(b, "browDownLeft", "browDownRight"),
+        "bs:eye_closure_left": _bs(b, "eyeSquintLeft", "eyeBlinkLeft"),
+        "bs:eye_closure_right": _bs(b, "eyeSquintRight", "eyeBlinkRight"),
+        "bs:smile_left": _bs(b, "mouthSmileLeft"),
+        "bs:smile_right": _bs(b, "mouthSmileRight"),
+        "bs:pucker": _bs(b, "mouthPucker"),
+        "bs:press": _bs(b, "mouthPressLeft", "mouthPressRight"),
+        "bs:jaw_open": _bs(b, "jawOpen"),
+        "bs:cheek_puff": _bs(b, "cheekPuff"),
+        "bs:nose_sneer": _bs(b, "noseSneerLeft", "noseSneerRight"),
+        "pose:yaw": pose.yaw_deg,
+        "pose:pitch": pose.pitch_deg,
+        "pose:roll": pose.roll_deg,
+        "pos:x": float(fit.translation[0]),
+        "pos:y": float(fit.translation[1]),
+        "pos:unit_px": float(fit.scale),
+        "tex:forehead": math.nan if frame.forehead_texture is None else float(frame.forehead_texture),
+    }
+
+
+def mm_per_unit(frame: FrameInput) -> float:
+    """Millimetres per canonical unit for this frame, from the iris (11.7 mm; see vision.geometry)."""
+    obs = frame.observation()
+    return mm_per_px(obs) * fit_pose(obs).scale
+
+
+def _angle_between(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    # Small-angle distance in degrees between two (yaw, pitch, roll) poses; roll wraps at ±180°.
+    d = [(p - q + 180.0) % 360.0 - 180.0 for p, q in zip(a, b, strict=True)]
+    return math.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2)
+
+
+def measures_from_raw(raw: dict[str, float], calibration: Calibration) -> Measures:
+    """Deltas from the calibrated neutral face, in each measure's unit (see :class:`Measures`)."""
+    neutral = calibration.neutral
+    scale = calibration.mm_per_unit
+    values: dict[str, float] = {}
+    for name, (key, sign) in SOURCES.items():
+        delta = sign * (raw[key] - neutral[key])
+        values[name] = delta * scale if key.startswith("geo:") else delta
+    pose = (raw["pose:yaw"], raw["pose:pitch"], raw["pose:roll"])
+    pose0 = (neutral["pose:yaw"], neutral["pose:pitch"], neutral["pose:roll"])
+    values["head_motion"] = _angle_between(pose, pose0)
+    mm_per_px_now = scale / raw["pos:unit_px"]
+    values["head_shift"] = (
+        math.hypot(raw["pos:x"] - neutral["pos:x"], raw["pos:y"] - neutral["pos:y"]) * mm_per_px_now
+    )
+    tex0 = neutral["tex:forehead"]
+    tex = raw["tex:forehead"]
+    values["forehead_wrinkle"] = tex / tex0 if tex0 > 0 and not math.isnan(tex) else math.nan
+    return Measures(**values)
+
+
+def measure(frame: FrameInput, calibration: Calibration) -> Measures:
+    """The activation measures of one frame relative to the calibrated neutral face."""
+    return measures_from_raw(raw_measures(frame), calibration)
