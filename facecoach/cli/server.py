@@ -1,22 +1,135 @@
-"""``facecoach serve`` and database commands."""
+"""``facecoach serve`` and the database commands (``facecoach db upgrade|downgrade|seed|current``)."""
 
 from __future__ import annotations
 
+import socket
+
 import typer
 
-from facecoach.cli.app import app, console
+from facecoach.cli.app import app, console, err_console, fail, print_json
+
+db_app = typer.Typer(help="Database: migrations and demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _database(url: str | None = None):  # type: ignore[no-untyped-def]
+    from facecoach.config import get_settings
+    from facecoach.members.db import Database
+
+    return Database.connect(url or get_settings().database_url)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _upgrade(db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    from facecoach.members import migrate
+
+    try:
+        migrate.upgrade(db)
+    except OperationalError as exc:
+        fail(f"cannot reach the database {_safe_url(db.url)}: {str(exc.orig).strip().splitlines()[0]}")
+
+
+def _seed(db) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    from facecoach.knowledge import KnowledgeError, load_library
+    from facecoach.members.seed import seed_demo
+
+    try:
+        library = load_library()
+    except KnowledgeError as exc:
+        fail(f"the library does not load: {exc}")
+    with db.exclusive(), db.session() as session:
+        accounts = seed_demo(session)
+    err_console.print(
+        f"library: {len(library.techniques)} techniques, {len(library.claims)} claims "
+        "(the YAML is the seed; the instructor's edits live in the database)"
+    )
+    return [(a.role, a.email, a.password) for a in accounts]
 
 
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
-    port: int = typer.Option(8000, help="Port to bind (any free port works)."),
+    port: int = typer.Option(8000, min=0, max=65535, help="Port to bind (any free port works)."),
     seed_demo: bool = typer.Option(False, "--seed-demo", help="Load the library and the demo accounts."),
 ) -> None:
-    """Serve the web app."""
+    """Migrate the database and serve the web app (instances on other ports share the database safely)."""
     import uvicorn
 
     from facecoach.web.app import create_app
 
-    console.print(f"facecoach on http://{host}:{port}")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+    db = _database()
+    _upgrade(db)
+    if seed_demo:
+        accounts = _seed(db)
+        console.print("[bold]Demo accounts[/bold] (demo only — change or delete them on a real site):")
+        for role, email, password in accounts:
+            console.print(f"  {role:<10} {email}  password: {password}")
+    console.print(f"facecoach on http://{host}:{port}  (database: {_safe_url(db.url)})")
+    uvicorn.run(create_app(database=db), host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: str = typer.Argument("head"), json_out: bool = typer.Option(False, "--json")
+) -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    from facecoach.members import migrate
+
+    db = _database()
+    if revision != "head":
+        try:
+            migrate.upgrade(db, revision)
+        except Exception as exc:  # alembic raises its own errors for unknown revisions
+            fail(f"cannot upgrade to {revision}: {exc}")
+    else:
+        _upgrade(db)
+    current = migrate.current_revision(db)
+    if json_out:
+        print_json({"database": _safe_url(db.url), "revision": current})
+    else:
+        console.print(f"database {_safe_url(db.url)} at revision {current}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: str = typer.Argument("base", help="Target revision ('base' removes every table)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Undo migrations down to REVISION."""
+    from facecoach.members import migrate
+
+    db = _database()
+    try:
+        migrate.downgrade(db, revision)
+    except Exception as exc:
+        fail(f"cannot downgrade to {revision}: {exc}")
+    current = migrate.current_revision(db)
+    if json_out:
+        print_json({"database": _safe_url(db.url), "revision": current})
+    else:
+        console.print(f"database {_safe_url(db.url)} at revision {current or 'base (empty)'}")
+
+
+@db_app.command("seed")
+def db_seed(json_out: bool = typer.Option(False, "--json")) -> None:
+    """Migrate, check the library loads, and create the demo accounts."""
+    db = _database()
+    _upgrade(db)
+    accounts = _seed(db)
+    if json_out:
+        print_json({"accounts": [{"role": r, "email": e, "password": p} for r, e, p in accounts]})
+    else:
+        for role, email, password in accounts:
+            console.print(f"{role:<10} {email}  password: {password}")

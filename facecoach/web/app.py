@@ -1,19 +1,162 @@
-"""The web application factory."""
+"""The web application factory: server-rendered pages, a JSON API under /api (OpenAPI at /docs), static
+files served by facecoach itself (the MediaPipe WASM and the Face Landmarker asset too: no CDN).
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from facecoach.config import REPO_DIR, Settings, get_settings
+from facecoach.members.auth import MemoryRateLimiter, RateLimiter
+from facecoach.members.db import Database
+from facecoach.members.library_store import LibraryStore
+from facecoach.members.payments import PaymentProvider, TestPaymentProvider
+from facecoach.web import live
+from facecoach.web.context import AppContext
+from facecoach.web.deps import csrf_protect, get_viewer, render
+from facecoach.web.jobs import JobRunner
+from facecoach.web.routes import account, admin, api, assessment, content, member
+from facecoach.web.scanner import Scanner
+from facecoach.web.security import (
+    ANON_COOKIE,
+    DOCS_CSP,
+    SECURITY_HEADERS,
+    SESSION_COOKIE,
+    Signer,
+    new_anon_id,
+    set_cookie,
+)
+
+WEB_DIR = Path(__file__).resolve().parent
+TASKS_VISION_DIR = REPO_DIR / "node_modules" / "@mediapipe" / "tasks-vision"
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(title="facecoach")
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    payments: PaymentProvider | None = None,
+    login_limiter: RateLimiter | None = None,
+) -> FastAPI:
+    """Build an app. The database must already be migrated (``facecoach db upgrade`` or ``serve``)."""
+    settings = settings or get_settings()
+    db = database or Database.connect(settings.database_url)
+    templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    ctx = AppContext(
+        settings=settings,
+        db=db,
+        templates=templates,
+        payments=payments or TestPaymentProvider(),
+        login_limiter=login_limiter or MemoryRateLimiter(limit=5, window_s=300.0),
+        jobs=JobRunner(db),
+        library=LibraryStore(),
+        scanner=Scanner(),
+    )
 
-    @app.get("/", response_class=HTMLResponse)
-    def home() -> str:
-        return (
-            "<!doctype html><title>facecoach</title>"
-            "<h1>facecoach</h1><p>Facial fitness, the educated way.</p>"
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.jobs.shutdown()
+        ctx.scanner.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="facecoach",
+        description="Facial exercises and massages, told apart, combined in an educated order.",
+        version="0.1.0",
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.ctx = ctx
+    app.state.signer = Signer(settings.secret_key)
+    templates.env.globals["plan_names"] = {"free": "Free", "member": "Member", "instructor": "Instructor"}
+
+    max_body = max(settings.max_video_bytes, settings.max_image_bytes) + 1024 * 1024
+
+    @app.middleware("http")
+    async def _guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_body):
+            return JSONResponse({"detail": "request body too large"}, status_code=413)
+        new_anon = None
+        if SESSION_COOKIE not in request.cookies and ANON_COOKIE not in request.cookies:
+            new_anon = new_anon_id()
+            request.state.anon_id = new_anon
+        response = await call_next(request)
+        if new_anon is not None:
+            set_cookie(request, response, ANON_COOKIE, app.state.signer.sign(new_anon), max_age=None)
+        if request.url.path in ("/docs", "/redoc"):
+            # FastAPI's API explorer loads Swagger UI from its CDN with an inline bootstrap script; only
+            # these two developer pages get that allowance, never the member-facing pages.
+            response.headers["Content-Security-Policy"] = DOCS_CSP
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if request.url.path.startswith(("/api/", "/account", "/admin")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        viewer = get_viewer(request, ctx)
+        return render(
+            request,
+            "error.html",
+            viewer,
+            status_code=exc.status_code,
+            status=exc.status_code,
+            detail=exc.detail,
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        for err in exc.errors()[:5]:
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+            problems.append(f"{loc or 'input'}: {err.get('msg', 'invalid')}")
+        detail = "; ".join(problems) or "invalid input"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": detail}, status_code=422)
+        viewer = get_viewer(request, ctx)
+        return render(request, "error.html", viewer, status_code=422, status=422, detail=detail)
+
+    @app.get("/static/models/face_landmarker.task", include_in_schema=False)
+    def _model_asset() -> Response:
+        from facecoach.vision.model import ModelAssetError, model_path
+
+        try:
+            path = model_path()
+        except ModelAssetError as exc:
+            raise HTTPException(status_code=503, detail=str(exc)) from None
+        return FileResponse(
+            path, media_type="application/octet-stream", headers={"Cache-Control": "public, max-age=86400"}
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def _health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for router in (
+        content.router,
+        account.router,
+        assessment.router,
+        member.router,
+        admin.router,
+        api.router,
+    ):
+        app.include_router(router)
+    app.include_router(live.router)
+
+    if TASKS_VISION_DIR.is_dir():
+        app.mount("/static/vendor/tasks-vision", StaticFiles(directory=TASKS_VISION_DIR), name="tasks-vision")
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     return app

@@ -1,0 +1,132 @@
+"""Charts drawn on the server as inline SVG (no script, so the CSP stays strict and they print well)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from html import escape
+
+from markupsafe import Markup
+
+W, H = 640, 220
+PAD_L, PAD_R, PAD_T, PAD_B = 48, 16, 14, 34
+
+
+def _nice_limit(value: float) -> float:
+    for step in (0.5, 1, 2, 3, 5, 8, 10, 15, 20, 30, 45, 60, 100, 200, 500, 1000):
+        if value <= step:
+            return float(step)
+    return float(value)
+
+
+def asymmetry_chart(
+    points: Sequence[tuple[dt.datetime, float, float]], unit: str, title: str, chart_id: str
+) -> Markup:
+    """Each scan's signed asymmetry (left minus right) over time. ``points``: (when, value, noise band).
+
+    The shaded band around zero is the measurement noise of the latest scan: a value inside it cannot be
+    told from a symmetric face; the whiskers show each scan's own band.
+    """
+    if not points:
+        return Markup('<p class="muted">No scans yet.</p>')
+    lim = _nice_limit(max(max(abs(v) + b for _, v, b in points), 0.5) * 1.1)
+    t0 = points[0][0].timestamp()
+    t1 = points[-1][0].timestamp()
+    span = max(t1 - t0, 1.0)
+    iw, ih = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+
+    def x(t: dt.datetime) -> float:
+        if len(points) == 1:
+            return PAD_L + iw / 2
+        return PAD_L + (t.timestamp() - t0) / span * iw
+
+    def y(v: float) -> float:
+        return PAD_T + (lim - v) / (2 * lim) * ih
+
+    band = points[-1][2]
+    out = [
+        f'<svg viewBox="0 0 {W} {H}" role="img" aria-labelledby="{chart_id}-t" class="asym-chart"'
+        f' id="{chart_id}"'
+        ' xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{chart_id}-t">{escape(title)}</title>',
+        f'<rect x="{PAD_L}" y="{y(band):.1f}" width="{iw}" height="{max(y(-band) - y(band), 1):.1f}"'
+        ' fill="#e2efed" class="noise-band" />',
+    ]
+    for v in (-lim, -lim / 2, 0.0, lim / 2, lim):
+        yy = y(v)
+        out.append(
+            f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}"'
+            f' stroke="{"#8a8177" if v == 0 else "#e3ded7"}"'
+            ' stroke-width="1" />'
+        )
+        out.append(
+            f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" font-size="11" text-anchor="end" fill="#7a828c"'
+            f' font-family="DejaVu Sans, sans-serif">{v:+g}{escape(unit)}</text>'
+        )
+    out.append(
+        f'<text x="{PAD_L + 4}" y="{PAD_T + 11}" font-size="11" fill="#7a828c" font-family="DejaVu'
+        f' Sans, sans-serif">'
+        "left higher / larger</text>"
+        f'<text x="{PAD_L + 4}" y="{H - PAD_B - 4}" font-size="11" fill="#7a828c"'
+        f' font-family="DejaVu Sans, sans-serif">'
+        "right higher / larger</text>"
+    )
+    coords = [(x(t), y(v)) for t, v, _ in points]
+    if len(coords) > 1:
+        pts = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
+        out.append(f'<polyline points="{pts}" fill="none" stroke="#2f6f6a" stroke-width="2.2" />')
+    for (t, v, b), (cx, cy) in zip(points, coords, strict=True):
+        out.append(
+            f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(v + b):.1f}" y2="{y(v - b):.1f}" stroke="#2f6f6a"'
+            ' stroke-opacity="0.45" stroke-width="2" />'
+        )
+        out.append(
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="#2f6f6a" class="point"><title>{t:%d %b %Y}: '
+            f"{v:+.1f}{escape(unit)} (±{b:.1f})</title></circle>"
+        )
+    first, last = points[0][0], points[-1][0]
+    out.append(
+        f'<text x="{PAD_L}" y="{H - 10}" font-size="11" fill="#7a828c" font-family="DejaVu Sans, sans-serif">'
+        f"{first:%d %b %Y}</text>"
+    )
+    if len(points) > 1:
+        out.append(
+            f'<text x="{W - PAD_R}" y="{H - 10}" font-size="11" text-anchor="end" fill="#7a828c"'
+            f' font-family="DejaVu Sans, sans-serif">{last:%d %b %Y}</text>'
+        )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def weekly_bars(weeks: Sequence[tuple[dt.date, int]], chart_id: str = "sessions-chart") -> Markup:
+    """Sessions per ISO week (Monday's date under each bar)."""
+    top = max([c for _, c in weeks] + [7])
+    iw, ih = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+    slot = iw / max(len(weeks), 1)
+    out = [
+        f'<svg viewBox="0 0 {W} {H}" role="img" aria-labelledby="{chart_id}-t" id="{chart_id}"'
+        ' xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{chart_id}-t">Sessions per week</title>',
+    ]
+    for v in range(0, top + 1, max(1, top // 4)):
+        yy = PAD_T + ih - v / top * ih
+        out.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e3ded7" />')
+        out.append(
+            f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" font-size="11" text-anchor="end" fill="#7a828c"'
+            f' font-family="DejaVu Sans, sans-serif">{v}</text>'
+        )
+    for i, (monday, count) in enumerate(weeks):
+        bh = count / top * ih
+        bx = PAD_L + i * slot + slot * 0.18
+        out.append(
+            f'<rect x="{bx:.1f}" y="{PAD_T + ih - bh:.1f}" width="{slot * 0.64:.1f}" height="{bh:.1f}" rx="4"'
+            f' fill="#c9734f" class="bar" data-count="{count}"><title>week of {monday:%d %b}:'
+            f" {count}</title></rect>"
+        )
+        out.append(
+            f'<text x="{bx + slot * 0.32:.1f}" y="{H - 12}" font-size="10.5" text-anchor="middle"'
+            f' fill="#7a828c"'
+            f' font-family="DejaVu Sans, sans-serif">{monday:%d %b}</text>'
+        )
+    out.append("</svg>")
+    return Markup("".join(out))

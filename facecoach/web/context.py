@@ -1,0 +1,32 @@
+"""What every request handler needs, built once per app (no module-level globals, so several apps —
+tests, instances on other ports — live side by side in one process)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fastapi.templating import Jinja2Templates
+
+from facecoach.config import Settings
+from facecoach.members.auth import RateLimiter
+from facecoach.members.db import Database
+from facecoach.members.library_store import LibraryStore
+from facecoach.members.payments import PaymentProvider
+
+if TYPE_CHECKING:
+    from facecoach.web.jobs import JobRunner
+    from facecoach.web.scanner import Scanner
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    templates: Jinja2Templates
+    payments: PaymentProvider
+    login_limiter: RateLimiter
+    jobs: JobRunner
+    library: LibraryStore
+    scanner: Scanner
+    extra: dict[str, object] = field(default_factory=dict)

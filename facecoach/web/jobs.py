@@ -1,0 +1,71 @@
+"""Video audits as background jobs: one worker thread (the landmarker is CPU-bound), progress written
+to the ``audit_jobs`` row so any page or worker can poll it. A queue on Redis/PostgreSQL can replace this
+runner later (issue 7) with the same ``submit`` contract.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from facecoach.members.db import Database
+from facecoach.members.models import AuditJob, utcnow
+
+log = logging.getLogger(__name__)
+
+#: ``work(video_path, technique_id, progress)`` → the timeline as a JSON-able dict; ``progress(f)`` takes 0…1.
+AuditWork = Callable[[Path, str, Callable[[float], None]], dict[str, Any]]
+
+
+class JobRunner:
+    def __init__(self, db: Database, workers: int = 1) -> None:
+        self._db = db
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="facecoach-audit")
+        self._lock = threading.Lock()
+        self._futures: dict[int, Future[None]] = {}
+
+    def submit(self, job_id: int, video: Path, technique_id: str, work: AuditWork) -> None:
+        future = self._pool.submit(self._run, job_id, video, technique_id, work)
+        with self._lock:
+            self._futures[job_id] = future
+
+    def wait(self, job_id: int, timeout: float | None = None) -> None:
+        with self._lock:
+            future = self._futures.get(job_id)
+        if future is not None:
+            future.result(timeout=timeout)
+
+    def _set(self, job_id: int, **values: Any) -> None:
+        with self._db.session() as s:
+            job = s.get(AuditJob, job_id)
+            if job is not None:
+                for key, value in values.items():
+                    setattr(job, key, value)
+
+    def _run(self, job_id: int, video: Path, technique_id: str, work: AuditWork) -> None:
+        last = [0.0]
+
+        def progress(fraction: float) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.3 or fraction >= 1.0:  # seconds between progress writes
+                last[0] = now
+                self._set(job_id, progress=max(0.0, min(1.0, float(fraction))))
+
+        try:
+            self._set(job_id, status="running", progress=0.0)
+            result = work(video, technique_id, progress)
+            self._set(job_id, status="done", progress=1.0, result=result, finished_at=utcnow())
+        except Exception as exc:  # the job fails, the server does not
+            log.warning("audit job %s failed: %s", job_id, exc)
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+            self._set(job_id, status="failed", error=message[:500], finished_at=utcnow())
+        finally:
+            video.unlink(missing_ok=True)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

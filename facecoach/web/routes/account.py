@@ -1,0 +1,307 @@
+"""Sign up, log in/out, passwords, membership, and the account page (export, delete)."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from facecoach.members import auth
+from facecoach.members.billing import JoinError, join_plan, leave_plan
+from facecoach.members.data_rights import delete_member, export_member
+from facecoach.members.models import Payment, User
+from facecoach.members.plans import all_plans
+from facecoach.web.context import AppContext
+from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render
+from facecoach.web.security import ANON_COOKIE, SESSION_COOKIE, new_anon_id, set_cookie
+
+router = APIRouter(include_in_schema=False)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _login_response(request: Request, session_id: str, target: str, message: str) -> Response:
+    response = redirect(target, request, message)
+    set_cookie(
+        request,
+        response,
+        SESSION_COOKIE,
+        request.app.state.signer.sign(session_id),
+        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+    )
+    response.delete_cookie(ANON_COOKIE, path="/")
+    return response
+
+
+def _logged_out_response(request: Request, target: str, message: str) -> Response:
+    response = redirect(target, request, message)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    set_cookie(request, response, ANON_COOKIE, request.app.state.signer.sign(new_anon_id()), max_age=None)
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/routine"
+
+
+@router.get("/signup")
+def signup_page(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> Response:
+    if viewer:
+        return redirect("/account")
+    return render(request, "signup.html", viewer, error=None, email="", name="")
+
+
+@router.post("/signup")
+def signup(
+    request: Request,
+    email: str = Form(..., max_length=254),
+    password: str = Form(..., max_length=256),
+    name: str = Form("", max_length=100),
+    viewer: Viewer | None = Depends(get_viewer),
+    db: Session = Depends(get_db),
+) -> Response:
+    try:
+        user = auth.create_user(db, email, password, name=name)
+        session = auth.start_session(db, user, request.headers.get("user-agent", ""))
+        db.commit()
+    except auth.AccountError as exc:
+        db.rollback()
+        return render(request, "signup.html", viewer, status_code=400, error=str(exc), email=email, name=name)
+    return _login_response(
+        request, session.id, "/membership", "Welcome to facecoach — your account is ready."
+    )
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "", viewer: Viewer | None = Depends(get_viewer)) -> Response:
+    if viewer:
+        return redirect(_safe_next(next))
+    return render(request, "login.html", viewer, error=None, email="", next=next)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    email: str = Form(..., max_length=254),
+    password: str = Form(..., max_length=256),
+    next: str = Form(""),
+    viewer: Viewer | None = Depends(get_viewer),
+    ctx: AppContext = Depends(get_ctx),
+    db: Session = Depends(get_db),
+) -> Response:
+    key = f"login:{email.strip().lower()}|{client_ip(request)}"
+    if not ctx.login_limiter.hit(key):
+        return render(
+            request,
+            "login.html",
+            viewer,
+            status_code=429,
+            error="Too many attempts. Wait a few minutes, or reset your password.",
+            email=email,
+            next=next,
+        )
+    user = auth.authenticate(db, email, password)
+    if user is None:
+        db.commit()
+        return render(
+            request,
+            "login.html",
+            viewer,
+            status_code=400,
+            error="Wrong email or password.",
+            email=email,
+            next=next,
+        )
+    if viewer is not None:
+        auth.end_session(db, viewer.session_id)
+    session = auth.start_session(db, user, request.headers.get("user-agent", ""))
+    db.commit()
+    ctx.login_limiter.reset(key)
+    return _login_response(
+        request, session.id, _safe_next(next), f"Welcome back{', ' + user.name if user.name else ''}."
+    )
+
+
+@router.post("/logout")
+def logout(
+    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+) -> Response:
+    if viewer is not None:
+        auth.end_session(db, viewer.session_id)
+        db.commit()
+    return _logged_out_response(request, "/", "You are logged out.")
+
+
+@router.get("/account")
+def account_page(
+    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+) -> Response:
+    if viewer is None:
+        return redirect("/login?next=/account")
+    user = db.get(User, viewer.id)
+    payments = (
+        db.query(Payment).filter(Payment.user_id == viewer.id).order_by(Payment.id.desc()).limit(10).all()
+    )
+    return render(request, "account.html", viewer, user=user, payments=payments, error=None)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    current_password: str = Form(..., max_length=256),
+    new_password: str = Form(..., max_length=256),
+    viewer: Viewer | None = Depends(get_viewer),
+    db: Session = Depends(get_db),
+) -> Response:
+    if viewer is None:
+        return redirect("/login?next=/account")
+    user = db.get(User, viewer.id)
+    assert user is not None
+    try:
+        auth.change_password(db, user, current_password, new_password, keep_session=viewer.session_id)
+        db.commit()
+    except auth.AccountError as exc:
+        db.rollback()
+        return redirect("/account", request, f"Password not changed: {exc}.", "error")
+    return redirect("/account", request, "Password changed. Your other sessions were logged out.")
+
+
+@router.get("/account/export")
+def export(viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)) -> Response:
+    if viewer is None:
+        return redirect("/login?next=/account")
+    user = db.get(User, viewer.id)
+    assert user is not None
+    body = json.dumps(export_member(db, user), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="facecoach-my-data.json"'},
+    )
+
+
+@router.post("/account/delete")
+def delete_account(
+    request: Request,
+    confirm: str = Form(""),
+    viewer: Viewer | None = Depends(get_viewer),
+    db: Session = Depends(get_db),
+) -> Response:
+    if viewer is None:
+        return redirect("/login?next=/account")
+    if confirm.strip().lower() != viewer.email.lower():
+        return redirect("/account", request, "Type your email address to confirm the deletion.", "error")
+    delete_member(db, viewer.id)
+    db.commit()
+    return _logged_out_response(request, "/", "Your account and everything of yours is deleted.")
+
+
+@router.get("/reset")
+def reset_page(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> Response:
+    return render(request, "reset_request.html", viewer, sent=False)
+
+
+@router.post("/reset")
+def reset_request(
+    request: Request,
+    email: str = Form(..., max_length=254),
+    viewer: Viewer | None = Depends(get_viewer),
+    ctx: AppContext = Depends(get_ctx),
+    db: Session = Depends(get_db),
+) -> Response:
+    if ctx.login_limiter.hit(f"reset:{email.strip().lower()}|{client_ip(request)}"):
+        auth.request_reset(db, email, str(request.base_url))
+        db.commit()
+    return render(request, "reset_request.html", viewer, sent=True)
+
+
+@router.get("/reset/{token}")
+def reset_form(
+    request: Request, token: str, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+) -> Response:
+    valid = auth.reset_valid(db, token) is not None
+    return render(
+        request,
+        "reset_form.html",
+        viewer,
+        token=token,
+        valid=valid,
+        error=None,
+        status_code=200 if valid else 400,
+    )
+
+
+@router.post("/reset/{token}")
+def reset_complete(
+    request: Request,
+    token: str,
+    new_password: str = Form(..., max_length=256),
+    viewer: Viewer | None = Depends(get_viewer),
+    db: Session = Depends(get_db),
+) -> Response:
+    try:
+        auth.complete_reset(db, token, new_password)
+        db.commit()
+    except auth.AccountError as exc:
+        db.rollback()
+        return render(
+            request, "reset_form.html", viewer, token=token, valid=True, error=str(exc), status_code=400
+        )
+    return _logged_out_response(request, "/login", "Password reset. Log in with the new password.")
+
+
+@router.get("/membership")
+def membership_page(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> Response:
+    return render(request, "membership.html", viewer, plans=all_plans(), error=None)
+
+
+@router.post("/membership/join")
+def membership_join(
+    request: Request,
+    plan: str = Form(..., max_length=20),
+    card_number: str = Form("", max_length=40),
+    viewer: Viewer | None = Depends(get_viewer),
+    ctx: AppContext = Depends(get_ctx),
+    db: Session = Depends(get_db),
+) -> Response:
+    if viewer is None:
+        return redirect("/signup")
+    user = db.get(User, viewer.id)
+    assert user is not None
+    try:
+        result = join_plan(db, user, plan, card_number, ctx.payments)
+        db.commit()
+    except JoinError as exc:
+        db.rollback()
+        return render(request, "membership.html", viewer, plans=all_plans(), error=str(exc), status_code=400)
+    if not result.ok:
+        return render(
+            request,
+            "membership.html",
+            viewer,
+            plans=all_plans(),
+            error=f"Payment failed: {result.message}.",
+            status_code=402,
+        )
+    return redirect(
+        "/assessment", request, f"You are a member now ({result.message}). Start with the assessment."
+    )
+
+
+@router.post("/membership/cancel")
+def membership_cancel(
+    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+) -> Response:
+    if viewer is None:
+        return redirect("/login")
+    user = db.get(User, viewer.id)
+    assert user is not None
+    leave_plan(db, user)
+    db.commit()
+    return redirect("/account", request, "Your membership is cancelled; you keep the free plan.")

@@ -1,0 +1,154 @@
+"""The assessment wizard: the planner's questionnaire, then a photo (upload or webcam snapshot) for the
+face scan, with the annotated picture shown back. Measurements are always stored; the picture only if
+the member ticks the box."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from facecoach.members.models import Assessment, Scan
+from facecoach.planning.assessment import AnswersError
+from facecoach.planning.questionnaire import default_questionnaire
+from facecoach.vision.scan import ScanRefused, describe
+from facecoach.vision.sources import SourceError
+from facecoach.web.context import AppContext
+from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render
+from facecoach.web.questionnaire_form import form_to_answers
+from facecoach.web.scanner import annotated_jpeg
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
+REGIONS_FOR_FORM = ("forehead", "brows", "eyes", "nose", "cheeks", "mouth", "chin", "jaw", "neck")
+
+
+def latest_assessment(db: Session, user_id: int) -> Assessment | None:
+    return db.scalar(
+        select(Assessment).where(Assessment.user_id == user_id).order_by(Assessment.id.desc()).limit(1)
+    )
+
+
+def latest_scan(db: Session, user_id: int) -> Scan | None:
+    return db.scalar(select(Scan).where(Scan.user_id == user_id).order_by(Scan.id.desc()).limit(1))
+
+
+@router.get("/assessment")
+def assessment_page(
+    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+) -> Response:
+    if viewer is None:
+        return redirect("/login?next=/assessment")
+    previous = latest_assessment(db, viewer.id)
+    return render(
+        request,
+        "assessment.html",
+        viewer,
+        questionnaire=default_questionnaire(),
+        regions=REGIONS_FOR_FORM,
+        previous=previous.answers if previous else None,
+        error=None,
+    )
+
+
+@router.post("/assessment")
+async def assessment_submit(
+    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+) -> Response:
+    if viewer is None:
+        return redirect("/login?next=/assessment")
+    form = await request.form()
+    try:
+        answers = form_to_answers(default_questionnaire(), lambda key: [str(v) for v in form.getlist(key)])
+    except AnswersError as exc:
+        return render(
+            request,
+            "assessment.html",
+            viewer,
+            status_code=400,
+            questionnaire=default_questionnaire(),
+            regions=REGIONS_FOR_FORM,
+            previous=None,
+            error=str(exc),
+        )
+    db.add(Assessment(user_id=viewer.id, answers=answers.model_dump(mode="json")))
+    db.commit()
+    return redirect("/assessment/scan", request, "Thank you — now the face scan.")
+
+
+@router.get("/assessment/scan")
+def scan_page(
+    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+) -> Response:
+    if viewer is None:
+        return redirect("/login?next=/assessment/scan")
+    if latest_assessment(db, viewer.id) is None:
+        return redirect("/assessment", request, "Answer the questions first.", "error")
+    return render(request, "assessment_scan.html", viewer, error=None)
+
+
+@router.post("/assessment/scan")
+async def scan_submit(
+    request: Request,
+    viewer: Viewer | None = Depends(get_viewer),
+    ctx: AppContext = Depends(get_ctx),
+    db: Session = Depends(get_db),
+) -> Response:
+    if viewer is None:
+        return redirect("/login?next=/assessment/scan")
+    assessment = latest_assessment(db, viewer.id)
+    if assessment is None:
+        return redirect("/assessment", request, "Answer the questions first.", "error")
+    form = await request.form()
+    photo = form.get("photo")
+    keep = form.get("keep_picture") == "yes"
+
+    def refuse(message: str, status: int = 400) -> Response:
+        return render(request, "assessment_scan.html", viewer, status_code=status, error=message)
+
+    if not isinstance(photo, UploadFile) or (not photo.filename and photo.size == 0):
+        return refuse("Choose a photo of your face, or take a snapshot with the camera.")
+    limit = ctx.settings.max_image_bytes
+    with tempfile.TemporaryDirectory(prefix="facecoach-scan-") as tmp:
+        path = Path(tmp) / "photo"
+        size = 0
+        with path.open("wb") as fh:
+            while chunk := await photo.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    return refuse(f"That photo is larger than {limit // 1_000_000} MB.", 413)
+                fh.write(chunk)
+        if size == 0:
+            return refuse("That file is empty.")
+        try:
+            from starlette.concurrency import run_in_threadpool
+
+            scan = await run_in_threadpool(ctx.scanner.scan_path, path)
+        except SourceError as exc:
+            return refuse(exc.message, 413 if exc.code == "too_large" else 400)
+        except ScanRefused as exc:
+            return refuse(f"The scan could not be made: {exc.message}", 422)
+    picture = annotated_jpeg(scan)
+    row = Scan(
+        user_id=viewer.id,
+        assessment_id=assessment.id,
+        measurements=scan.result.model_dump(mode="json"),
+        picture=picture if keep else None,
+    )
+    db.add(row)
+    db.commit()
+    return render(
+        request,
+        "assessment_result.html",
+        viewer,
+        result=scan.result,
+        sentences=describe(scan.result),
+        picture_data="data:image/jpeg;base64," + base64.b64encode(picture).decode(),
+        kept=keep,
+    )

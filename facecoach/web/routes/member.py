@@ -1,0 +1,221 @@
+"""Member pages: my routine (today with reasons, the week), progress charts, video audits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from facecoach.members.models import AuditJob, Scan, User
+from facecoach.members.practice import session_dates, sessions_per_week, streak
+from facecoach.web.charts import asymmetry_chart, weekly_bars
+from facecoach.web.context import AppContext
+from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render, upsell
+from facecoach.web.routes.content import TOOL_LABELS, library_of
+from facecoach.web.routine import TASTE_ITEMS, routine_for
+
+router = APIRouter(include_in_schema=False)
+
+DAY_NAMES = ("Day 1", "Day 2", "Day 3", "Day 4", "Day 5", "Day 6", "Day 7")
+
+
+@router.get("/routine")
+def routine_page(
+    request: Request,
+    viewer: Viewer | None = Depends(get_viewer),
+    ctx: AppContext = Depends(get_ctx),
+    db: Session = Depends(get_db),
+) -> Response:
+    if viewer is None:
+        return upsell(request, viewer, "free", "Your routine")
+    library = library_of(ctx, db)
+    routine = routine_for(db, viewer.id, library, dt.datetime.now(dt.UTC).date())
+    if routine is None:
+        return render(request, "routine.html", viewer, routine=None)
+    return render(
+        request,
+        "routine.html",
+        viewer,
+        routine=routine,
+        library=library,
+        tool_labels=TOOL_LABELS,
+        taste=not viewer.is_member,
+        taste_items=TASTE_ITEMS,
+        day_names=DAY_NAMES,
+    )
+
+
+@router.get("/progress")
+def progress_page(
+    request: Request,
+    viewer: Viewer | None = Depends(get_viewer),
+    db: Session = Depends(get_db),
+) -> Response:
+    if viewer is None or not viewer.is_member:
+        return upsell(request, viewer, "member", "Progress")
+    from facecoach.vision.scan import ScanResult, scan_texts, threshold
+
+    scans = list(db.scalars(select(Scan).where(Scan.user_id == viewer.id).order_by(Scan.created_at, Scan.id)))
+    series: dict[str, list[tuple[dt.datetime, float, float]]] = {}
+    for s in scans:
+        try:
+            result = ScanResult.model_validate(s.measurements)
+        except ValueError:
+            continue
+        for key, value in result.asymmetry.model_dump().items():
+            series.setdefault(key, []).append((s.created_at, float(value), threshold(result, key)))
+    texts = scan_texts().measures
+    charts = []
+    for key, points in series.items():
+        unit = "°" if key.endswith("_deg") else " mm"
+        label = getattr(texts.get(key), "label", None) or key.removesuffix("_mm").removesuffix(
+            "_deg"
+        ).replace("_", " ")
+        charts.append(
+            {
+                "key": key,
+                "label": label,
+                "svg": asymmetry_chart(points, unit, label, f"chart-{key}"),
+                "latest": points[-1][1],
+                "band": points[-1][2],
+                "unit": unit,
+                "n": len(points),
+            }
+        )
+    today = dt.datetime.now(dt.UTC).date()
+    dates = session_dates(db, viewer.id)
+    weeks = sessions_per_week(dates, today)
+    return render(
+        request,
+        "progress.html",
+        viewer,
+        charts=charts,
+        n_scans=len(scans),
+        sessions_chart=weekly_bars(weeks),
+        streak=streak(dates, today),
+        total_sessions=len(dates),
+        this_week=weeks[-1][1] if weeks else 0,
+    )
+
+
+# --- video audit -----------------------------------------------------------------------------------
+
+
+def _audit_techniques(ctx: AppContext, db: Session) -> list[Any]:
+    return [t for t in library_of(ctx, db).techniques.values() if t.kind == "exercise"]
+
+
+def _can_audit(viewer: Viewer | None) -> bool:
+    return viewer is not None and viewer.is_member
+
+
+def _jobs_for(db: Session, viewer: Viewer) -> list[AuditJob]:
+    stmt = select(AuditJob).order_by(AuditJob.id.desc()).limit(30)
+    if not viewer.is_instructor:
+        stmt = stmt.where(AuditJob.user_id == viewer.id)
+    return list(db.scalars(stmt))
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    viewer: Viewer | None = Depends(get_viewer),
+    ctx: AppContext = Depends(get_ctx),
+    db: Session = Depends(get_db),
+) -> Response:
+    if not _can_audit(viewer):
+        return upsell(request, viewer, "member", "Video audit")
+    assert viewer is not None
+    return render(
+        request,
+        "audit.html",
+        viewer,
+        techniques=_audit_techniques(ctx, db),
+        jobs=_jobs_for(db, viewer),
+        error=None,
+    )
+
+
+@router.post("/audit")
+async def audit_submit(
+    request: Request,
+    viewer: Viewer | None = Depends(get_viewer),
+    ctx: AppContext = Depends(get_ctx),
+    db: Session = Depends(get_db),
+) -> Response:
+    if not _can_audit(viewer):
+        return upsell(request, viewer, "member", "Video audit")
+    assert viewer is not None
+    form = await request.form()
+    video = form.get("video")
+    technique_id = str(form.get("technique", ""))
+    techniques = _audit_techniques(ctx, db)
+
+    def refuse(message: str, status: int = 400) -> Response:
+        return render(
+            request,
+            "audit.html",
+            viewer,
+            status_code=status,
+            techniques=techniques,
+            jobs=_jobs_for(db, viewer),
+            error=message,
+        )
+
+    if technique_id not in {t.id for t in techniques}:
+        return refuse("Choose the exercise the video shows.")
+    if not isinstance(video, UploadFile):
+        return refuse("Choose a video file.")
+    uploads = ctx.settings.data_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    path = uploads / f"audit-{secrets.token_hex(8)}"
+    size = 0
+    limit = ctx.settings.max_video_bytes
+    with path.open("wb") as fh:
+        while chunk := await video.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                fh.close()
+                path.unlink(missing_ok=True)
+                return refuse(f"That video is larger than {limit // 1_000_000} MB.", 413)
+            fh.write(chunk)
+    if size == 0:
+        path.unlink(missing_ok=True)
+        return refuse("That file is empty.")
+    job = AuditJob(user_id=viewer.id, technique_id=technique_id, filename=(video.filename or "video")[:255])
+    db.add(job)
+    db.commit()
+    from facecoach.web.audit_work import run_audit
+
+    ctx.jobs.submit(job.id, path, technique_id, run_audit)
+    return redirect(f"/audit/{job.id}", request, "Video received — the audit is running.")
+
+
+def load_job(db: Session, viewer: Viewer, job_id: int) -> AuditJob:
+    job = db.get(AuditJob, job_id)
+    if job is None or (job.user_id != viewer.id and not viewer.is_instructor):
+        raise HTTPException(status_code=404, detail="No such audit.")
+    return job
+
+
+@router.get("/audit/{job_id}")
+def audit_job_page(
+    request: Request,
+    job_id: int,
+    viewer: Viewer | None = Depends(get_viewer),
+    ctx: AppContext = Depends(get_ctx),
+    db: Session = Depends(get_db),
+) -> Response:
+    if not _can_audit(viewer):
+        return upsell(request, viewer, "member", "Video audit")
+    assert viewer is not None
+    job = load_job(db, viewer, job_id)
+    library = library_of(ctx, db)
+    technique = library.techniques.get(job.technique_id)
+    owner = db.get(User, job.user_id) if viewer.is_instructor and job.user_id != viewer.id else None
+    return render(request, "audit_job.html", viewer, job=job, technique=technique, owner=owner)

@@ -1,0 +1,100 @@
+"""Cookies, CSRF and security headers.
+
+The session cookie carries only a signed, server-side session id (HttpOnly, SameSite=Lax, Secure over
+https), so logging out or deleting the account revokes it. CSRF tokens are an HMAC of the session id
+(or, before login, of a random per-browser cookie): every form and every JSON write must send it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from fastapi import Request, Response
+from itsdangerous import BadSignature, URLSafeSerializer
+
+SESSION_COOKIE = "fc_session"
+ANON_COOKIE = "fc_anon"
+FLASH_COOKIE = "fc_flash"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+# Only what the pages need: our own scripts and styles, the MediaPipe WASM (needs wasm-unsafe-eval),
+# camera frames as blob:, the annotated picture as data:, the live-coaching WebSocket on the same host.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob: mediastream:",
+        "connect-src 'self' ws: wss:",
+        "worker-src 'self' blob:",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data:"
+    " https://fastapi.tiangolo.com; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class Signer:
+    def __init__(self, secret: str) -> None:
+        self._secret = secret.encode()
+        self._serializer = URLSafeSerializer(secret, salt="facecoach-cookie")
+
+    def sign(self, value: str) -> str:
+        return self._serializer.dumps(value)
+
+    def unsign(self, token: str | None) -> str | None:
+        if not token:
+            return None
+        try:
+            value = self._serializer.loads(token)
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None
+
+    def csrf_token(self, base: str) -> str:
+        return hmac.new(self._secret, b"csrf:" + base.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_ok(self, base: str | None, token: str | None) -> bool:
+        if not base or not token:
+            return False
+        return hmac.compare_digest(self.csrf_token(base), token)
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        path="/",
+    )
+
+
+def new_anon_id() -> str:
+    return secrets.token_urlsafe(24)
