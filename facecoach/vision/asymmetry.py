@@ -45,24 +45,28 @@ def measure(aligned_mm: NDArray[np.float64]) -> dict[str, float]:
     * ``eye_opening_mm`` > 0: the left eye is more open (upper-to-lower lid gap).
     * ``mouth_corner_mm`` > 0: the left mouth corner sits higher.
     * ``lower_face_width_mm`` > 0: the left half of the lower face (midline to jaw contour) is wider.
-    * ``midline_deviation_deg`` > 0: the nose-tip → chin line leans so that the chin sits toward the
-      person's left, measured from the face's vertical axis.
+    * ``midline_deviation_deg`` > 0: the nose (tip and base) → chin line leans so that the chin sits
+      toward the person's left, measured from the face's vertical axis.
     * ``eye_height_mm`` > 0: the left eye (centre of its lid contour) sits higher.
     * ``mouth_width_mm`` > 0: the left mouth corner lies further from the midline.
-    * ``chin_offset_mm`` > 0: the chin point lies to the left of the midline.
+    * ``chin_offset_mm`` > 0: the chin (mean of four chin points) lies to the left of the midline.
     """
     a = np.asarray(aligned_mm, dtype=np.float64)
     left_eye = ids.LEFT_EYE_UPPER + ids.LEFT_EYE_LOWER
     right_eye = ids.RIGHT_EYE_UPPER + ids.RIGHT_EYE_LOWER
-    nose, chin = a[ids.NOSE_TIP], a[ids.CHIN]
+    # Several points per anchor: one landmark alone jitters by a few tenths of a millimetre.
+    nose = a[list(ids.NOSE_TIP_POINTS)].mean(axis=0)
+    chin = a[list(ids.CHIN_POINTS)].mean(axis=0)
     return {
         "brow_height_mm": _mean(a, ids.RIGHT_BROW, 1) - _mean(a, ids.LEFT_BROW, 1),
         "eye_opening_mm": _eye_opening(a, ids.LEFT_EYE_OPENING_PAIRS)
         - _eye_opening(a, ids.RIGHT_EYE_OPENING_PAIRS),
-        "mouth_corner_mm": float(a[ids.MOUTH_RIGHT_CORNER, 1] - a[ids.MOUTH_LEFT_CORNER, 1]),
+        "mouth_corner_mm": _mean(a, ids.MOUTH_RIGHT_CORNER_POINTS, 1)
+        - _mean(a, ids.MOUTH_LEFT_CORNER_POINTS, 1),
         "lower_face_width_mm": _mean(a, ids.JAW_CONTOUR_LEFT, 0) + _mean(a, ids.JAW_CONTOUR_RIGHT, 0),
         "midline_deviation_deg": math.degrees(math.atan2(chin[0] - nose[0], chin[1] - nose[1])),
         "eye_height_mm": _mean(a, right_eye, 1) - _mean(a, left_eye, 1),
-        "mouth_width_mm": float(a[ids.MOUTH_LEFT_CORNER, 0] + a[ids.MOUTH_RIGHT_CORNER, 0]),
+        "mouth_width_mm": _mean(a, ids.MOUTH_LEFT_CORNER_POINTS, 0)
+        + _mean(a, ids.MOUTH_RIGHT_CORNER_POINTS, 0),
         "chin_offset_mm": float(chin[0]),
     }

@@ -46,6 +46,9 @@ LEFT_BROW = LEFT_BROW_UPPER + LEFT_BROW_LOWER
 # Mouth.
 MOUTH_RIGHT_CORNER = 61
 MOUTH_LEFT_CORNER = 291
+# Outer and inner lip corner of each side (their mean jitters less than one point).
+MOUTH_RIGHT_CORNER_POINTS = (61, 78)
+MOUTH_LEFT_CORNER_POINTS = (291, 308)
 UPPER_LIP_TOP = 0
 UPPER_LIP_INNER = 13
 LOWER_LIP_INNER = 14
@@ -58,6 +61,8 @@ NOSE_BRIDGE = 168
 NOSE_TIP = 1
 SUBNASALE = 2
 CHIN = 152
+NOSE_TIP_POINTS = (1, 2)  # tip and base (subnasale) of the nose
+CHIN_POINTS = (152, 175, 199, 200)  # menton and the midline points just above it
 MIDLINE = (
     10,
     151,
