@@ -57,9 +57,11 @@ def _normalise(text: str) -> str:
 
 
 def _stem(token: str) -> str:
-    for suffix in ("ing", "es", "s"):
-        if len(token) > len(suffix) + 3 and token.endswith(suffix):
-            return token[: -len(suffix)]
+    """A crude plural/-ing strip so "rollers" meets "roller" and "exercises" meets "exercise"."""
+    if len(token) > 6 and token.endswith("ing"):
+        return token[:-3]
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        return token[:-1]
     return token
 
 
@@ -68,16 +70,19 @@ def _tokens(text: str) -> list[str]:
 
 
 def _token_score(query: list[str], phrase: list[str]) -> float:
-    """F1 of fuzzy word matches (a word matches when its similarity is at least 0.8)."""
+    """F1 of fuzzy word matches (two words match when their similarity is at least 0.8)."""
     if not query or not phrase:
         return 0.0
-    matched = 0.0
-    for q in query:
-        best = max(difflib.SequenceMatcher(None, q, p).ratio() for p in phrase)
-        if best >= 0.8:
-            matched += best
-    precision, recall = matched / len(query), matched / len(phrase)
-    return 0.0 if matched == 0 else 2 * precision * recall / (precision + recall)
+
+    def covered(words: list[str], others: list[str]) -> float:
+        total = 0.0
+        for w in words:
+            best = max(difflib.SequenceMatcher(None, w, o).ratio() for o in others)
+            total += best if best >= 0.8 else 0.0
+        return total / len(words)
+
+    precision, recall = covered(query, phrase), covered(phrase, query)
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
 def _phrase_score(query_norm: str, query_tokens: list[str], phrase: str) -> float:
@@ -91,7 +96,7 @@ def _phrase_score(query_norm: str, query_tokens: list[str], phrase: str) -> floa
     score = max(ratio, tokens)
     # The whole phrase inside a longer question ("is gua sha safe?"): a strong hint, a bit below exact.
     if len(p_norm) >= 4 and re.search(rf"\b{re.escape(p_norm)}\b", query_norm):
-        score = max(score, 0.8 + 0.15 * len(p_norm) / max(len(query_norm), 1))
+        score = max(score, 0.75 + 0.2 * len(p_norm) / max(len(query_norm), 1))
     return min(score, 1.0)
 
 
