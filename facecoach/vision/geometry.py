@@ -84,13 +84,17 @@ def fit_pose(face: FaceObservation) -> PoseFit:
 
 
 def pose_from_rotation(rotation: NDArray[np.float64]) -> HeadPose:
-    """Yaw, pitch, roll (degrees) of a face-frame → image rotation (signs in the module docstring)."""
+    """Yaw, pitch, roll (degrees) of a face-frame → image rotation (signs in the module docstring).
+
+    Decomposition ``R = Rz(roll) · Rx(−pitch) · Ry(−yaw)``: the head turns about its own vertical
+    axis, then nods, then the whole picture of it tilts in the image plane — so roll does not leak
+    into yaw or pitch. ``Ry(a)`` turns the nose toward image −x, ``Rx(a)`` moves it down, ``Rz(a)``
+    drops the person's left eye, hence the signs.
+    """
     r = np.asarray(rotation, dtype=np.float64)
-    forward = -r[:, 2]  # the direction the face looks (out of the nose), in image coordinates
-    left = r[:, 0]  # toward the person's left
-    yaw = math.degrees(math.atan2(forward[0], -forward[2]))
-    pitch = math.degrees(math.asin(float(np.clip(-forward[1], -1.0, 1.0))))
-    roll = math.degrees(math.atan2(left[1], math.hypot(left[0], left[2])))
+    yaw = math.degrees(math.atan2(r[2, 0], r[2, 2]))
+    pitch = -math.degrees(math.asin(float(np.clip(r[2, 1], -1.0, 1.0))))
+    roll = math.degrees(math.atan2(-r[0, 1], r[1, 1]))
     return HeadPose(yaw_deg=yaw, pitch_deg=pitch, roll_deg=roll)
 
 
@@ -100,18 +104,18 @@ def head_pose(face: FaceObservation) -> HeadPose:
 
 
 def iris_diameters_px(face: FaceObservation) -> NDArray[np.float64]:
-    """Horizontal visible iris diameters (right, left) in pixels, corrected for yaw foreshortening.
+    """Horizontal visible iris diameters (right, left) in pixels, corrected for foreshortening.
 
-    The iris is a disc facing roughly along the head's forward axis: turning the head by ``yaw``
-    shortens its horizontal image extent by ``cos(yaw)``. Roll does not (the contour points turn with
-    the eye, and the distance between them is measured in the image plane).
+    The horizontal iris diameter lies along the face's x axis; once the head turns, that axis is seen
+    shortened by the length of its image-plane projection, ``hypot(R[0,0], R[1,0])`` (≈ cos yaw).
+    Roll does not shorten it (the contour points turn with the eye).
     """
     pts = np.asarray(face.points_px, dtype=np.float64)[:, :2]
-    pose = head_pose(face)
-    cos_yaw = max(math.cos(math.radians(pose.yaw_deg)), 0.5)
+    r = fit_pose(face).rotation
+    shortening = max(math.hypot(r[0, 0], r[1, 0]), 0.5)
     right = np.linalg.norm(pts[ids.RIGHT_IRIS_HORIZONTAL[0]] - pts[ids.RIGHT_IRIS_HORIZONTAL[1]])
     left = np.linalg.norm(pts[ids.LEFT_IRIS_HORIZONTAL[0]] - pts[ids.LEFT_IRIS_HORIZONTAL[1]])
-    return np.array([right, left], dtype=np.float64) / cos_yaw
+    return np.array([right, left], dtype=np.float64) / shortening
 
 
 def mm_per_px(face: FaceObservation) -> float:

@@ -1,0 +1,210 @@
+"""Metamorphic and warp tests of the photo scan on real faces (../shared/TESTING-VISION.md §1–2).
+
+Tolerances are the issue's (mirror ≤ 0.3 mm, roll/scale/shift ≤ 0.5 mm); midline deviation is in
+degrees and held to 0.5° (≈ 0.6 mm over the nose–chin distance). Figures measured are in docs/scan.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facecoach.vision import landmark_ids as ids
+from facecoach.vision.asymmetry import KEYS
+from facecoach.vision.landmarks import FaceLandmarker
+from facecoach.vision.scan import ScanResult, describe, scan_image
+from tests.support.warp import border_anchors, warp_image
+from tests.vision.conftest import rescale, rotate, shift
+
+MM_TOL = 0.5
+DEG_TOL = 0.5
+
+
+def _tol(key: str) -> float:
+    return DEG_TOL if key.endswith("_deg") else MM_TOL
+
+
+def _diffs(a: ScanResult, b: ScanResult) -> dict[str, float]:
+    x, y = a.asymmetry.model_dump(), b.asymmetry.model_dump()
+    return {k: y[k] - x[k] for k in KEYS}
+
+
+def test_result_has_exactly_the_issue_shape(base_scans: dict[str, ScanResult]) -> None:
+    data = base_scans["astronaut"].model_dump()
+    assert set(data) >= {"head_pose", "mm_per_px", "frames_used", "asymmetry", "noise_mm", "notes"}
+    assert set(data["head_pose"]) == {"yaw_deg", "pitch_deg", "roll_deg"}
+    assert set(data["asymmetry"]) >= {
+        "brow_height_mm",
+        "eye_opening_mm",
+        "mouth_corner_mm",
+        "lower_face_width_mm",
+        "midline_deviation_deg",
+    }
+    assert data["noise_mm"] is None and data["frames_used"] == 1
+    assert 0.2 < data["mm_per_px"] < 3.0
+
+
+@pytest.mark.parametrize("name", ["astronaut", "surprise_f1", "happy_f15", "smile_man"])
+def test_mirror_flips_every_signed_asymmetry(
+    name: str,
+    photos: dict[str, np.ndarray],
+    base_scans: dict[str, ScanResult],
+    scan_landmarker: FaceLandmarker,
+) -> None:
+    mirrored = scan_image(np.ascontiguousarray(photos[name][:, ::-1]), scan_landmarker)
+    a, m = base_scans[name].asymmetry.model_dump(), mirrored.asymmetry.model_dump()
+    for key in KEYS:
+        assert abs(a[key] + m[key]) <= 0.3, (name, key, a[key], m[key])
+    pose, mpose = base_scans[name].head_pose, mirrored.head_pose
+    assert mpose.roll_deg == pytest.approx(-pose.roll_deg, abs=1.0)
+    assert mpose.yaw_deg == pytest.approx(-pose.yaw_deg, abs=1.0)
+
+
+def test_single_pass_mirror_error_is_what_docs_report(
+    photos: dict[str, np.ndarray], scan_landmarker: FaceLandmarker
+) -> None:
+    """Without the mirrored passes the model's own bias shows (measured up to ~1 mm): keep it bounded."""
+    worst = 0.0
+    for rgb in photos.values():
+        a = scan_image(rgb, scan_landmarker, symmetric=False).asymmetry.model_dump()
+        m = scan_image(
+            np.ascontiguousarray(rgb[:, ::-1]), scan_landmarker, symmetric=False
+        ).asymmetry.model_dump()
+        worst = max(worst, *(abs(a[k] + m[k]) for k in KEYS if k.endswith("_mm")))
+    assert 0.05 < worst < 1.2
+
+
+@pytest.mark.parametrize("degrees", [-10.0, 10.0])
+@pytest.mark.parametrize("name", ["astronaut", "surprise_f1", "happy_f15", "smile_man"])
+def test_roll_does_not_read_as_asymmetry(
+    name: str,
+    degrees: float,
+    photos: dict[str, np.ndarray],
+    base_scans: dict[str, ScanResult],
+    scan_landmarker: FaceLandmarker,
+) -> None:
+    turned = scan_image(rotate(photos[name], degrees), scan_landmarker)
+    assert turned.head_pose.roll_deg - base_scans[name].head_pose.roll_deg == pytest.approx(-degrees, abs=1.0)
+    for key, d in _diffs(base_scans[name], turned).items():
+        assert abs(d) <= _tol(key), (name, degrees, key, d)
+
+
+@pytest.mark.parametrize(
+    ("name", "factor"),
+    [("astronaut", 2.0), ("surprise_f1", 0.5), ("surprise_f1", 2.0), ("happy_f15", 0.5), ("smile_man", 0.5)],
+)
+def test_scale_does_not_change_millimetres(
+    name: str,
+    factor: float,
+    photos: dict[str, np.ndarray],
+    base_scans: dict[str, ScanResult],
+    scan_landmarker: FaceLandmarker,
+) -> None:
+    scaled = scan_image(rescale(photos[name], factor), scan_landmarker)
+    assert scaled.mm_per_px == pytest.approx(base_scans[name].mm_per_px / factor, rel=0.06)
+    for key, d in _diffs(base_scans[name], scaled).items():
+        assert abs(d) <= _tol(key), (name, factor, key, d)
+
+
+@pytest.mark.parametrize("name", ["astronaut", "happy_f15", "smile_man"])
+def test_shift_does_not_change_millimetres(
+    name: str,
+    photos: dict[str, np.ndarray],
+    base_scans: dict[str, ScanResult],
+    scan_landmarker: FaceLandmarker,
+) -> None:
+    moved = scan_image(shift(photos[name], 23, -17), scan_landmarker)
+    for key, d in _diffs(base_scans[name], moved).items():
+        assert abs(d) <= _tol(key), (name, key, d)
+
+
+# --- warped photos with known one-sided movement -------------------------------------------------------
+
+
+def _anchors(points: np.ndarray, exclude: set[int], width: int, height: int) -> np.ndarray:
+    keep = [
+        *ids.LEFT_EYE_UPPER,
+        *ids.LEFT_EYE_LOWER,
+        *ids.RIGHT_EYE_UPPER,
+        *ids.RIGHT_EYE_LOWER,
+        *ids.LEFT_BROW,
+        *ids.RIGHT_BROW,
+        ids.NOSE_TIP,
+        ids.SUBNASALE,
+        *ids.MOUTH_LEFT_CORNER_POINTS,
+        *ids.MOUTH_RIGHT_CORNER_POINTS,
+        ids.UPPER_LIP_TOP,
+        ids.LOWER_LIP_BOTTOM,
+        *ids.JAW_CONTOUR_LEFT,
+        *ids.JAW_CONTOUR_RIGHT,
+        ids.CHIN,
+    ]
+    still = [i for i in keep if i not in exclude]
+    return np.concatenate([points[still, :2], border_anchors(width, height)])
+
+
+def _lift_series(
+    rgb: np.ndarray, lm: FaceLandmarker, moving_ids: tuple[int, ...], lifts_mm: list[float], key: str
+) -> list[float]:
+    face = lm.detect(rgb).faces[0]
+    base = scan_image(rgb, lm)
+    px = face.points_px
+    anchors = _anchors(px, set(moving_ids), rgb.shape[1], rgb.shape[0])
+    out = []
+    for lift in lifts_mm:
+        up = np.array([0.0, -lift / base.mm_per_px])
+        warped = warp_image(rgb, px[list(moving_ids), :2], up, anchors)
+        out.append(getattr(scan_image(warped, lm).asymmetry, key) - getattr(base.asymmetry, key))
+    return out
+
+
+@pytest.mark.parametrize("name", ["astronaut", "smile_man"])
+@pytest.mark.parametrize(("side", "sign"), [("LEFT", 1.0), ("RIGHT", -1.0)])
+def test_one_sided_brow_lift_is_found_with_the_right_sign(
+    name: str, side: str, sign: float, photos: dict[str, np.ndarray], scan_landmarker: FaceLandmarker
+) -> None:
+    lifts = [1.5, 3.0, 4.5]  # mm; below the brow–eye gap (~12–15 mm) so the warp does not fold
+    brow = getattr(ids, f"{side}_BROW")
+    got = [sign * d for d in _lift_series(photos[name], scan_landmarker, brow, lifts, "brow_height_mm")]
+    assert all(g > 0 for g in got), got
+    assert got[0] < got[1] < got[2], got
+    # Landmarks follow a brow lift damped (≈0.5–0.8×): accept 0.3–1.2× of the imposed lift.
+    for g, lift in zip(got, lifts, strict=True):
+        assert 0.3 * lift <= g <= 1.2 * lift, (got, lifts)
+
+
+@pytest.mark.parametrize("name", ["astronaut", "smile_man"])
+@pytest.mark.parametrize(("side", "sign"), [("LEFT", 1.0), ("RIGHT", -1.0)])
+def test_one_sided_mouth_corner_lift_is_found_with_the_right_sign(
+    name: str, side: str, sign: float, photos: dict[str, np.ndarray], scan_landmarker: FaceLandmarker
+) -> None:
+    lifts = [1.0, 2.0, 3.0]
+    corner = getattr(ids, f"MOUTH_{side}_CORNER_POINTS")
+    got = [sign * d for d in _lift_series(photos[name], scan_landmarker, corner, lifts, "mouth_corner_mm")]
+    assert all(g > 0 for g in got), got
+    assert got[0] < got[1] < got[2], got
+    for g, lift in zip(got, lifts, strict=True):
+        assert 0.3 * lift <= g <= 1.3 * lift, (got, lifts)
+
+
+# --- words ---------------------------------------------------------------------------------------------
+
+
+def test_describe_names_the_persons_side_and_respects_the_threshold(
+    base_scans: dict[str, ScanResult],
+) -> None:
+    base = base_scans["astronaut"]
+    values = base.asymmetry.model_dump() | {
+        "brow_height_mm": 1.8,
+        "mouth_corner_mm": -1.4,
+        "eye_opening_mm": 0.3,
+    }
+    result = base.model_copy(update={"asymmetry": base.asymmetry.model_validate(values)})
+    text = describe(result)
+    assert len(text) == len(KEYS)
+    assert "your left brow sits 1.8 mm higher than your right" in text
+    assert "your right mouth corner sits 1.4 mm higher than your left" in text
+    assert any("eyes open equally" in t and "within normal variation" in t for t in text)
+    # A noisy video raises the bar: 1.8 mm with 1.2 mm of noise is not a finding.
+    noisy = result.model_copy(update={"noise_mm": result.asymmetry.model_validate(dict.fromkeys(KEYS, 1.2))})
+    assert any("brows sit level" in t for t in describe(noisy))
