@@ -223,8 +223,9 @@ async def _close(ws: WebSocket, code: int, reason: str) -> None:
             await ws.close(code=code, reason=reason[:120])
 
 
-@router.websocket("/live/ws")
 async def live_socket(ws: WebSocket) -> None:
+    """The coaching socket. Registered as a plain Starlette route (below): the app's HTTP-level
+    dependencies (CSRF on forms) do not apply to a WebSocket, which checks its Origin instead."""
     ctx: AppContext = ws.app.state.ctx
     limits = live_settings(ctx)
     # The web app's own session check (cookie → server-side session); a WebSocket is an HTTP connection
@@ -253,6 +254,9 @@ async def live_socket(ws: WebSocket) -> None:
         await _close(ws, CLOSE_SERVER_ERROR, "server error")
     finally:
         handler.cleanup()
+
+
+router.add_websocket_route("/live/ws", live_socket, name="live_socket")
 
 
 class _Connection:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+
+from tests.live.clips import Clip, canvas, render_clip
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BASE_ARGS = [
@@ -52,3 +57,103 @@ def static_page(playwright_instance: Any) -> Iterator[Any]:
     page.goto("http://facecoach.test/live-static/index.html")
     yield page
     browser.close()
+
+
+# -- a real face doing known smile lifts ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LandmarkedClip:
+    clip: Clip
+    # per frame: (timestamp_s, points (478, 3) px or None, blendshapes, crease energy or None)
+    frames: list[tuple[float, np.ndarray | None, dict[str, float], float | None]]
+
+
+@pytest.fixture(scope="session")
+def live_face(astronaut: np.ndarray, image_landmarker: Any) -> tuple[np.ndarray, np.ndarray]:
+    face = canvas(astronaut)
+    found = image_landmarker.detect(face).faces
+    assert len(found) == 1
+    return face, found[0].points_px
+
+
+@pytest.fixture(scope="session")
+def smile_clip(live_face: tuple[np.ndarray, np.ndarray]) -> LandmarkedClip:
+    """2 smile lifts with 5 s holds at 15 fps, forehead creases in the second one, landmarked in Python."""
+    from facecoach.coaching.wrinkle import forehead_crease_energy
+    from facecoach.vision.landmarks import FaceLandmarker
+
+    clip = render_clip(*live_face, reps=2, creased_rep=1, fps=15.0)
+    frames = []
+    with FaceLandmarker(mode="video", max_faces=1) as lm:
+        for i, rgb in enumerate(clip.frames):
+            ts = i / clip.fps
+            faces = lm.detect(rgb, ts).faces
+            if faces:
+                f = faces[0]
+                frames.append((ts, f.points_px, f.blendshapes, forehead_crease_energy(rgb, f.points_px)))
+            else:
+                frames.append((ts, None, {}, None))
+    return LandmarkedClip(clip, frames)
+
+
+# -- the web app on a fresh database -----------------------------------------------------------------------
+
+
+@dataclass
+class LiveApp:
+    app: Any
+    db: Any
+    settings: Any
+    cached: dict[str, str] = field(default_factory=dict)
+
+    def member(self, plan: str = "member", fresh: bool = True) -> str:
+        """An account on ``plan``, signed in: the signed session cookie value (``fresh=False`` reuses one
+        account per plan: argon2 hashing is deliberately slow)."""
+        from facecoach.members.auth import create_user, start_session
+        from facecoach.web.security import Signer
+
+        if not fresh and plan in self.cached:
+            return self.cached[plan]
+
+        with self.db.session() as s:
+            user = create_user(
+                s, f"{plan}-{uuid.uuid4().hex[:10]}@example.com", "correct horse battery", plan=plan
+            )
+            sid = start_session(s, user).id
+        cookie = Signer(self.settings.secret_key).sign(sid)
+        self.cached.setdefault(plan, cookie)
+        return cookie
+
+    def member_id(self, cookie: str) -> int:
+        from facecoach.members.auth import session_user
+        from facecoach.web.security import Signer
+
+        sid = Signer(self.settings.secret_key).unsign(cookie)
+        assert sid is not None
+        with self.db.session() as s:
+            found = session_user(s, sid)
+            assert found is not None
+            return found[1].id
+
+    def limits(self, **overrides: Any) -> None:
+        from facecoach.web.live_protocol import LiveSettings
+
+        self.app.state.ctx.extra["live_settings"] = LiveSettings(**overrides)
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    from facecoach.config import Settings
+    from facecoach.members.db import Database
+    from facecoach.members.migrate import upgrade
+    from facecoach.web.app import create_app
+
+    folder = tmp_path_factory.mktemp("live-db")
+    url = f"sqlite:///{folder / 'live.db'}"
+    settings = Settings(database_url=url, data_dir=folder, secret_key="live-tests-" + uuid.uuid4().hex)
+    db = Database.connect(url)
+    upgrade(db)
+    app = create_app(settings, database=db)
+    yield LiveApp(app, db, settings)
+    db.dispose()

@@ -1,0 +1,347 @@
+"""The live-coaching WebSocket over the real app (Starlette TestClient): both modes end to end on a real
+face with known reps and a known fault, authentication, and every kind of bad message.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from facecoach.members.models import PracticeSession
+from facecoach.web.live_protocol import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NORMAL,
+    CLOSE_POLICY,
+    CLOSE_TOO_BIG,
+    CLOSE_TRY_LATER,
+    CLOSE_UNAUTHENTICATED,
+    HEADER,
+    LANDMARK_MESSAGE_BYTES,
+    encode_jpeg,
+    encode_landmarks,
+    encode_no_face,
+)
+from facecoach.web.security import SESSION_COOKIE
+from tests.live.conftest import LandmarkedClip, LiveApp
+
+FAST = {"max_fps": 100_000, "burst_frames": 100_000}  # the tests send frames faster than real time
+
+
+def _client(live: LiveApp, cookie: str | None) -> TestClient:
+    client = TestClient(live.app)
+    if cookie is not None:
+        client.cookies.set(SESSION_COOKIE, cookie)
+    return client
+
+
+def _closed(ws: Any) -> tuple[int, str]:
+    """Read until the server closes; the close code and reason."""
+    while True:
+        try:
+            msg = ws.receive()
+        except WebSocketDisconnect as exc:
+            return exc.code, exc.reason
+        if msg["type"] == "websocket.close":
+            return int(msg.get("code", 1000)), str(msg.get("reason", ""))
+
+
+def _hello(ws: Any) -> dict[str, Any]:
+    msg = ws.receive_json()
+    assert msg["type"] == "hello"
+    return msg
+
+
+def _landmark_messages(clip: LandmarkedClip) -> Iterator[bytes]:
+    for seq, (ts, pts, shapes, crease) in enumerate(clip.frames, start=1):
+        if pts is None:
+            yield encode_no_face(seq, ts * 1000, (640, 480))
+        else:
+            yield encode_landmarks(seq, ts * 1000, (640, 480), pts, shapes, crease)
+
+
+def _run(ws: Any, messages: Iterator[bytes]) -> list[dict[str, Any]]:
+    """Send every frame, collect every event (one reply per frame), stop once the step finished."""
+    events: list[dict[str, Any]] = []
+    for data in messages:
+        ws.send_bytes(data)
+        reply = ws.receive_json()
+        assert reply["type"] == "frame"
+        events += reply["events"]
+        if any(e["type"] == "finished" for e in reply["events"]):
+            break
+    return events
+
+
+def _check_smile_run(events: list[dict[str, Any]], clip: LandmarkedClip) -> None:
+    kinds = [e["type"] for e in events]
+    assert kinds.count("calibrated") == 1
+    assert kinds.count("rep_done") == 2
+    assert kinds[-1] == "finished"
+    faults = [e for e in events if e["type"] == "fault"]
+    assert {f["kind"] for f in faults} == {"forehead_wrinkle"}
+    # The creased hold is the second rep: 2.5 s rest + 0.4 + 5.6 + 0.4 + 1.6 → from 10.5 s on, clip time.
+    onset = min(f["start_s"] for f in faults)
+    assert 10.0 <= onset <= 11.5 + 0.5, onset
+
+
+def test_landmark_mode_counts_reps_flags_the_fault_and_saves_the_session(
+    live_app: LiveApp, smile_clip: LandmarkedClip
+) -> None:
+    live_app.limits(**FAST)
+    cookie = live_app.member()
+    with _client(live_app, cookie) as client, client.websocket_connect("/live/ws") as ws:
+        _hello(ws)
+        ws.send_text(json.dumps({"type": "start", "technique": "smile-lift", "mode": "landmarks", "reps": 2}))
+        step = ws.receive_json()
+        assert step == {**step, "type": "step", "technique_id": "smile-lift", "reps": 2, "hold_s": 5.0}
+        events = _run(ws, _landmark_messages(smile_clip))
+        _check_smile_run(events, smile_clip)
+        ws.send_text(json.dumps({"type": "finish"}))
+        end = ws.receive_json()
+        while end["type"] != "summary":
+            end = ws.receive_json()
+        assert _closed(ws)[0] == CLOSE_NORMAL
+    assert end["saved"] is True
+    summary = end["summary"]
+    assert summary["reps"] == 2 and summary["faults"] == {"forehead_wrinkle": 1}
+    assert summary["mode"] == "landmarks" and summary["technique_ids"] == ["smile-lift"]
+    with live_app.db.session() as s:
+        row = s.scalars(select(PracticeSession).where(PracticeSession.id == end["id"])).one()
+        assert row.user_id == live_app.member_id(cookie)
+        assert row.reps == 2 and row.faults == {"forehead_wrinkle": 1} and row.technique_ids == ["smile-lift"]
+
+
+def test_jpeg_mode_runs_the_python_landmarker_on_the_server(
+    live_app: LiveApp, smile_clip: LandmarkedClip
+) -> None:
+    live_app.limits(**FAST)
+    cookie = live_app.member()
+
+    def jpegs() -> Iterator[bytes]:
+        for seq, rgb in enumerate(smile_clip.clip.frames, start=1):
+            ok, buf = cv2.imencode(
+                ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90]
+            )
+            assert ok
+            yield encode_jpeg(seq, seq / smile_clip.clip.fps * 1000, (640, 480), buf.tobytes())
+
+    with _client(live_app, cookie) as client, client.websocket_connect("/live/ws") as ws:
+        _hello(ws)
+        ws.send_text(json.dumps({"type": "start", "technique": "smile-lift", "mode": "jpeg", "reps": 2}))
+        assert ws.receive_json()["type"] == "step"
+        events = _run(ws, jpegs())
+        ws.send_text(json.dumps({"type": "finish"}))
+        end = ws.receive_json()
+        while end["type"] != "summary":
+            end = ws.receive_json()
+    _check_smile_run(events, smile_clip)
+    assert end["saved"] and end["summary"]["mode"] == "jpeg" and end["summary"]["reps"] == 2
+
+
+def test_massage_step_is_timed_and_skip_is_recorded(live_app: LiveApp) -> None:
+    live_app.limits(**FAST)
+    cookie = live_app.member()
+    with _client(live_app, cookie) as client, client.websocket_connect("/live/ws") as ws:
+        _hello(ws)
+        ws.send_text(json.dumps({"type": "start", "technique": "smile-lift"}))
+        assert ws.receive_json()["type"] == "step"
+        ws.send_text(json.dumps({"type": "skip"}))
+        skipped = ws.receive_json()
+        assert skipped["type"] == "step_end" and skipped["skipped"] is True and skipped["reps"] == 0
+        massage = next(t for t in _library().techniques.values() if t.kind == "massage")
+        ws.send_text(json.dumps({"type": "start", "technique": massage.id}))
+        assert ws.receive_json()["kind"] == "massage"
+        ws.send_text(json.dumps({"type": "done"}))
+        done = ws.receive_json()
+        assert done["type"] == "step_end" and done["completed"] is True
+        ws.send_text(json.dumps({"type": "finish"}))
+        end = ws.receive_json()
+    assert end["type"] == "summary" and end["saved"] is True
+    assert [s["technique_id"] for s in end["summary"]["steps"]] == ["smile-lift", massage.id]
+    assert end["summary"]["reps"] == 0
+
+
+def _library() -> Any:
+    from facecoach.knowledge.library import load_library
+
+    return load_library()
+
+
+# -- who may connect ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "code"),
+    [(None, CLOSE_UNAUTHENTICATED), ("free", CLOSE_FORBIDDEN), ("forged", CLOSE_UNAUTHENTICATED)],
+)
+def test_only_members_may_connect(live_app: LiveApp, who: str | None, code: int) -> None:
+    cookie = None if who is None else ("not-a-signed-session" if who == "forged" else live_app.member(who))
+    with _client(live_app, cookie) as client, client.websocket_connect("/live/ws") as ws:
+        assert _closed(ws)[0] == code
+
+
+def test_cross_site_connections_are_refused(live_app: LiveApp) -> None:
+    cookie = live_app.member()
+    with _client(live_app, cookie) as client:
+        with client.websocket_connect("/live/ws", headers={"origin": "https://evil.example"}) as ws:
+            assert _closed(ws) == (CLOSE_POLICY, "cross-site connection refused")
+        with client.websocket_connect("/live/ws", headers={"origin": "http://testserver"}) as ws:
+            _hello(ws)
+
+
+# -- bad clients -------------------------------------------------------------------------------------------
+
+
+def _good_frame(seq: int = 1, ts_ms: float = 0.0) -> bytearray:
+    pts = np.tile(np.array([[320.0, 240.0, 0.0]]), (478, 1))
+    return bytearray(encode_landmarks(seq, ts_ms, (640, 480), pts, {"jawOpen": 0.2}, 1.5))
+
+
+def _nan_points() -> bytes:
+    data = _good_frame()
+    data[HEADER.size : HEADER.size + 4] = np.float32(math.nan).tobytes()
+    return bytes(data)
+
+
+def _bad_blendshape() -> bytes:
+    data = _good_frame()
+    off = HEADER.size + 478 * 3 * 4
+    data[off : off + 4] = np.float32(7.0).tobytes()
+    return bytes(data)
+
+
+def _header(**fields: Any) -> bytes:
+    values = {"version": 1, "kind": 1, "flags": 0, "seq": 1, "ts": 0.0, "w": 640, "h": 480} | fields
+    head = HEADER.pack(
+        values["version"],
+        values["kind"],
+        values["flags"],
+        values["seq"],
+        values["ts"],
+        values["w"],
+        values["h"],
+    )
+    return head + bytes(_good_frame())[HEADER.size :]
+
+
+BAD_MESSAGES: list[tuple[str, Any, int]] = [
+    ("short binary", b"\x01\x01", CLOSE_POLICY),
+    ("wrong version", _header(version=9), CLOSE_POLICY),
+    ("unknown kind", _header(kind=7), CLOSE_POLICY),
+    ("NaN timestamp", _header(ts=math.nan), CLOSE_POLICY),
+    ("zero-size frame", _header(w=0), CLOSE_POLICY),
+    ("truncated landmarks", bytes(_good_frame())[:-8], CLOSE_POLICY),
+    ("landmarks too long", bytes(_good_frame()) + b"\0" * 8, CLOSE_TOO_BIG),
+    ("NaN landmark", _nan_points(), CLOSE_POLICY),
+    ("blendshape out of range", _bad_blendshape(), CLOSE_POLICY),
+    ("oversized message", b"\x01\x03" + b"\0" * 2_000_000, CLOSE_TOO_BIG),
+    ("not a JPEG", encode_jpeg(1, 0.0, (640, 480), b"GIF89a" + b"\0" * 100), CLOSE_POLICY),
+    ("no-face with payload", encode_no_face(1, 0.0, (640, 480)) + b"x", CLOSE_POLICY),
+    ("text not JSON", "hello?", CLOSE_POLICY),
+    ("JSON not an object", "[1, 2]", CLOSE_POLICY),
+    ("unknown control", json.dumps({"type": "explode"}), CLOSE_POLICY),
+    ("extra field", json.dumps({"type": "pause", "admin": True}), CLOSE_POLICY),
+    ("unknown technique", json.dumps({"type": "start", "technique": "no-such-thing"}), CLOSE_POLICY),
+    ("bad technique id", json.dumps({"type": "start", "technique": "../../etc"}), CLOSE_POLICY),
+    ("huge control", json.dumps({"type": "start", "technique": "x" * 5000}), CLOSE_TOO_BIG),
+    ("bad reps", json.dumps({"type": "start", "technique": "smile-lift", "reps": -3}), CLOSE_POLICY),
+    ("repeat before start", json.dumps({"type": "repeat"}), CLOSE_POLICY),
+]
+
+
+@pytest.mark.parametrize(("label", "message", "code"), BAD_MESSAGES, ids=[m[0] for m in BAD_MESSAGES])
+def test_malformed_messages_close_with_a_reason(
+    live_app: LiveApp, label: str, message: Any, code: int
+) -> None:
+    live_app.limits(**FAST)
+    with (
+        _client(live_app, live_app.member(fresh=False)) as client,
+        client.websocket_connect("/live/ws") as ws,
+    ):
+        _hello(ws)
+        if isinstance(message, str):
+            ws.send_text(message)
+        else:
+            ws.send_bytes(message)
+        got, reason = _closed(ws)
+    assert got == code, (label, reason)
+    assert reason  # every close says why
+
+
+def test_sequence_and_time_must_move_forward(live_app: LiveApp) -> None:
+    live_app.limits(**FAST)
+    for second in (_good_frame(seq=1, ts_ms=50.0), _good_frame(seq=2, ts_ms=10.0)):
+        with (
+            _client(live_app, live_app.member(fresh=False)) as client,
+            client.websocket_connect("/live/ws") as ws,
+        ):
+            _hello(ws)
+            ws.send_text(json.dumps({"type": "start", "technique": "smile-lift"}))
+            ws.receive_json()
+            ws.send_bytes(bytes(_good_frame(seq=1, ts_ms=40.0)))
+            assert ws.receive_json()["type"] == "frame"
+            ws.send_bytes(bytes(second))
+            code, reason = _closed(ws)
+            assert code == CLOSE_POLICY and ("sequence" in reason or "backwards" in reason)
+
+
+def test_too_fast_clients_are_closed_and_others_carry_on(
+    live_app: LiveApp, smile_clip: LandmarkedClip
+) -> None:
+    """Above the frame-rate limit a client is closed (1008); a well-behaved one beside it is not disturbed."""
+    live_app.limits(max_fps=60, burst_frames=30)
+    frames = list(_landmark_messages(smile_clip))
+    with (
+        _client(live_app, live_app.member()) as good_client,
+        good_client.websocket_connect("/live/ws") as good,
+    ):
+        _hello(good)
+        good.send_text(json.dumps({"type": "start", "technique": "smile-lift"}))
+        good.receive_json()
+        with (
+            _client(live_app, live_app.member()) as bad_client,
+            bad_client.websocket_connect("/live/ws") as bad,
+        ):
+            _hello(bad)
+            bad.send_text(json.dumps({"type": "start", "technique": "smile-lift"}))
+            bad.receive_json()
+            for data in frames[:200]:  # as fast as the loop can go: far above 60 fps
+                bad.send_bytes(data)
+            code, reason = _closed(bad)
+            assert code == CLOSE_POLICY and "frames per second" in reason
+        # The good client keeps its session: a few paced frames are answered.
+        for data in frames[:5]:
+            good.send_bytes(data)
+            assert good.receive_json()["type"] == "frame"
+        good.send_text(json.dumps({"type": "ping"}))
+        assert good.receive_json() == {"type": "pong"}
+
+
+def test_jpeg_mode_capacity_is_a_setting(live_app: LiveApp) -> None:
+    live_app.limits(max_jpeg_sessions=1, **FAST)
+    with _client(live_app, live_app.member()) as c1, c1.websocket_connect("/live/ws") as first:
+        _hello(first)
+        first.send_text(json.dumps({"type": "start", "technique": "smile-lift", "mode": "jpeg"}))
+        assert first.receive_json()["type"] == "step"
+        with _client(live_app, live_app.member()) as c2, c2.websocket_connect("/live/ws") as second:
+            _hello(second)
+            second.send_text(json.dumps({"type": "start", "technique": "smile-lift", "mode": "jpeg"}))
+            assert _closed(second)[0] == CLOSE_TRY_LATER
+    # The slot is free again once the first connection ended.
+    with _client(live_app, live_app.member()) as c3, c3.websocket_connect("/live/ws") as third:
+        _hello(third)
+        third.send_text(json.dumps({"type": "start", "technique": "smile-lift", "mode": "jpeg"}))
+        assert third.receive_json()["type"] == "step"
+
+
+def test_landmark_message_size_is_documented() -> None:
+    assert LANDMARK_MESSAGE_BYTES == 20 + (478 * 3 + 52 + 1) * 4 == 5968
