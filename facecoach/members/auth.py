@@ -26,7 +26,7 @@ RESET_LIFETIME = dt.timedelta(hours=2)
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (64 MiB, 3 passes)
 
 
 class AccountError(ValueError):
@@ -58,8 +58,22 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# A real hash to verify against when the account does not exist, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-x")
+_dummy_hash: str | None = None
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Swap the argon2 parameters (tests use a cheap profile; a server may tune it to its hardware)."""
+    global _hasher, _dummy_hash
+    _hasher = hasher
+    _dummy_hash = None
+
+
+def _dummy() -> str:
+    """A real hash to verify against when the account does not exist, so timing does not reveal accounts."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not-a-real-password-x")
+    return _dummy_hash
 
 
 def create_user(db: Session, email: str, password: str, name: str = "", plan: str = "free") -> User:
@@ -77,11 +91,11 @@ def authenticate(db: Session, email: str, password: str) -> User | None:
     try:
         email = normalise_email(email)
     except AccountError:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy(), password)
         return None
     user = db.scalar(select(User).where(User.email == email))
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy(), password)
         return None
     if not verify_password(user.password_hash, password):
         return None

@@ -1,0 +1,120 @@
+"""Practice sessions (live coaching's record_session), streaks, export and deletion on a real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from facecoach.members import auth, record_session
+from facecoach.members.data_rights import MEMBER_TABLES, delete_member, export_member
+from facecoach.members.db import Database
+from facecoach.members.models import (
+    Assessment,
+    AuditJob,
+    OutboxMessage,
+    Payment,
+    PracticeSession,
+    Scan,
+    User,
+)
+from facecoach.members.practice import SessionSummaryError, sessions_per_week, streak
+
+D = dt.date
+
+
+def test_record_session_stores_the_summary(migrated: Database) -> None:
+    with migrated.session() as s:
+        uid = auth.create_user(s, "a@example.org", "0123456789ab").id
+        row = record_session(
+            s,
+            uid,
+            {"technique_ids": ["cheek-lift"], "reps": 12, "faults": ["forehead_wrinkle", "forehead_wrinkle", "frown"],
+             "duration_s": 95.5, "date": "2026-11-20", "mode": "landmarks"},
+        )
+        assert row.faults == {"forehead_wrinkle": 2, "frown": 1}
+    with migrated.session() as s:
+        stored = s.scalars(select(PracticeSession)).one()
+        assert stored.date == D(2026, 11, 20) and stored.reps == 12 and stored.duration_s == 95.5
+        assert stored.summary["mode"] == "landmarks"
+
+
+@pytest.mark.parametrize(
+    ("summary", "field"),
+    [
+        ({"technique_ids": "cheek-lift"}, "technique_ids"),
+        ({"reps": -1}, "reps"),
+        ({"reps": True}, "reps"),
+        ({"faults": {"frown": "many"}}, "faults"),
+        ({"duration_s": 1e9}, "duration_s"),
+        ({"date": "yesterday"}, "date"),
+    ],
+)
+def test_record_session_refuses_bad_summaries(migrated: Database, summary: dict[str, object], field: str) -> None:
+    with migrated.session() as s:
+        uid = auth.create_user(s, "a@example.org", "0123456789ab").id
+        with pytest.raises(SessionSummaryError, match=f"^{field}"):
+            record_session(s, uid, summary)
+        with pytest.raises(SessionSummaryError, match="member_id"):
+            record_session(s, uid + 999, {})
+
+
+def test_streak_and_weeks() -> None:
+    today = D(2026, 11, 25)  # a Wednesday
+    assert streak([], today) == 0
+    assert streak([D(2026, 11, 23), D(2026, 11, 24), D(2026, 11, 25)], today) == 3
+    assert streak([D(2026, 11, 23), D(2026, 11, 24)], today) == 2  # today not done yet
+    assert streak([D(2026, 11, 22), D(2026, 11, 24)], today) == 1
+    assert streak([D(2026, 11, 20)], today) == 0
+    weeks = sessions_per_week([D(2026, 11, 23), D(2026, 11, 25), D(2026, 11, 25), D(2026, 11, 17)], today, weeks=3)
+    assert weeks == [(D(2026, 11, 9), 0), (D(2026, 11, 16), 1), (D(2026, 11, 23), 3)]
+
+
+def _populate(s: object, email: str) -> int:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(s, Session)
+    user = auth.create_user(s, email, "0123456789ab")
+    auth.start_session(s, user)
+    a = Assessment(user_id=user.id, answers={"minutes_per_day": 10})
+    s.add(a)
+    s.flush()
+    s.add(Scan(user_id=user.id, assessment_id=a.id, measurements={"asymmetry": {"brow_height_mm": 0.4}}, picture=b"\xff\xd8jpeg"))
+    s.add(Payment(user_id=user.id, plan="member", provider="test", reference="r", amount_cents=1200, currency="EUR",
+                  status="succeeded"))
+    s.add(AuditJob(user_id=user.id, technique_id="t", filename="v.mp4"))
+    s.add(OutboxMessage(user_id=user.id, to_email=email, subject="s", body="b"))
+    record_session(s, user.id, {"technique_ids": ["x"], "reps": 3})
+    auth.request_reset(s, email, "http://x/")
+    return user.id
+
+
+def test_export_has_everything_of_mine_and_nothing_of_others(migrated: Database) -> None:
+    with migrated.session() as s:
+        mine = _populate(s, "me@example.org")
+        _populate(s, "other@example.org")
+    with migrated.session() as s:
+        user = s.get(User, mine)
+        assert user is not None
+        data = export_member(s, user)
+    assert data["account"]["email"] == "me@example.org"
+    assert len(data["assessments"]) == 1 and len(data["scans"]) == 1 and len(data["practice_sessions"]) == 1
+    assert data["scans"][0]["picture_jpeg_base64"] is not None
+    assert data["scans"][0]["measurements"]["asymmetry"]["brow_height_mm"] == 0.4
+    assert len(data["payments"]) == 1 and len(data["video_audits"]) == 1 and len(data["messages"]) == 2
+    assert "other@example.org" not in str(data)
+    assert "argon2" not in str(data)  # the password hash never leaves
+
+
+def test_delete_removes_every_row_of_the_member(migrated: Database) -> None:
+    with migrated.session() as s:
+        mine = _populate(s, "me@example.org")
+        other = _populate(s, "other@example.org")
+    with migrated.session() as s:
+        delete_member(s, mine)
+    with migrated.session() as s:
+        assert s.get(User, mine) is None
+        for table in MEMBER_TABLES:
+            assert s.scalar(select(func.count()).select_from(table).where(table.user_id == mine)) == 0, table
+            assert s.scalar(select(func.count()).select_from(table).where(table.user_id == other)) > 0, table
