@@ -1,0 +1,173 @@
+"""Refusals: every bad input is a typed refusal with a reason, never a crash."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from facecoach.config import get_settings
+from facecoach.vision.geometry import HeadPose
+from facecoach.vision.landmarks import FaceLandmarker
+from facecoach.vision.quality import check_pose
+from facecoach.vision.scan import ScanRefused, scan_file, scan_image
+from tests.vision.conftest import rescale, rotate
+
+
+def _refused(rgb: np.ndarray, lm: FaceLandmarker) -> ScanRefused:
+    with pytest.raises(ScanRefused) as info:
+        scan_image(np.ascontiguousarray(rgb), lm)
+    assert info.value.message and "\n" not in info.value.message
+    return info.value
+
+
+def test_blank_picture_has_no_face(scan_landmarker: FaceLandmarker) -> None:
+    assert _refused(np.full((480, 640, 3), 128, np.uint8), scan_landmarker).code == "no_face"
+
+
+def test_cartoon_frame_has_no_face(shared_data: Path, scan_landmarker: FaceLandmarker) -> None:
+    cap = cv2.VideoCapture(str(shared_data / "cartoon_no_face.mp4"))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 40)
+    ok, bgr = cap.read()
+    cap.release()
+    assert ok
+    assert _refused(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), scan_landmarker).code == "no_face"
+
+
+def test_two_faces_side_by_side(photos: dict[str, np.ndarray], scan_landmarker: FaceLandmarker) -> None:
+    both = np.hstack([photos["surprise_f1"], photos["happy_f15"]])
+    err = _refused(both, scan_landmarker)
+    assert err.code == "several_faces" and "2 faces" in err.message
+
+
+def test_group_photo_is_refused(shared_data: Path, scan_landmarker: FaceLandmarker) -> None:
+    group = np.asarray(Image.open(shared_data / "group_five.jpg").convert("RGB"))
+    assert _refused(group, scan_landmarker).code == "several_faces"
+
+
+def test_dark_frame(photos: dict[str, np.ndarray], scan_landmarker: FaceLandmarker) -> None:
+    for name in ("astronaut", "smile_man"):
+        dark = (photos[name].astype(np.float32) * 0.15).astype(np.uint8)
+        assert _refused(dark, scan_landmarker).code == "too_dark"
+
+
+def test_blown_out_frame(photos: dict[str, np.ndarray], scan_landmarker: FaceLandmarker) -> None:
+    bright = np.clip(photos["smile_man"].astype(np.int32) * 3, 0, 255).astype(np.uint8)
+    assert _refused(bright, scan_landmarker).code == "too_bright"
+
+
+def test_tiny_face(photos: dict[str, np.ndarray], scan_landmarker: FaceLandmarker) -> None:
+    err = _refused(rescale(photos["astronaut"], 0.5), scan_landmarker)
+    assert err.code == "too_small" and "px" in err.message
+
+
+def test_blurred_face(photos: dict[str, np.ndarray], scan_landmarker: FaceLandmarker) -> None:
+    assert _refused(cv2.GaussianBlur(photos["astronaut"], (0, 0), 2.2), scan_landmarker).code == "blurred"
+    # The same blur relative to face size on a bigger face.
+    assert _refused(cv2.GaussianBlur(photos["surprise_f1"], (0, 0), 5.0), scan_landmarker).code == "blurred"
+
+
+def test_strongly_tilted_head(photos: dict[str, np.ndarray], scan_landmarker: FaceLandmarker) -> None:
+    err = _refused(rotate(photos["surprise_f1"], 35), scan_landmarker)
+    assert err.code == "head_turned" and "tilted" in err.message
+
+
+def test_pose_limits_speak_the_persons_side() -> None:
+    assert check_pose(HeadPose(5, 5, 5)).ok
+    turned = check_pose(HeadPose(27, 0, 0))
+    assert turned.code == "head_turned" and "to your left" in turned.message
+    assert "down" in check_pose(HeadPose(0, -25, 0)).message
+    assert "right shoulder" in check_pose(HeadPose(0, 0, -30)).message
+
+
+# --- files -----------------------------------------------------------------------------------------------
+
+
+def _file_refused(path: Path) -> ScanRefused:
+    with pytest.raises(ScanRefused) as info:
+        scan_file(path)
+    assert info.value.message and "\n" not in info.value.message
+    return info.value
+
+
+def test_truncated_jpeg(tmp_path: Path, shared_data: Path) -> None:
+    data = (shared_data / "smile_man.jpg").read_bytes()
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(data[: len(data) // 2])
+    err = _file_refused(path)
+    assert err.code == "unreadable" and "truncated" in err.message
+
+
+def test_text_file_named_jpg(tmp_path: Path) -> None:
+    path = tmp_path / "face.jpg"
+    path.write_text("this is not a picture\n")
+    assert _file_refused(path).code == "unreadable"
+
+
+def test_empty_and_missing_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    assert _file_refused(empty).code == "unreadable"
+    assert _file_refused(tmp_path / "missing.jpg").code == "unreadable"
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_huge_declared_dimensions_are_refused_before_decoding(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_header_only(100_000, 100_000))
+    err = _file_refused(path)
+    assert err.code == "too_large" and "pixels" in err.message
+
+
+@pytest.fixture
+def small_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("FACECOACH_MAX_IMAGE_BYTES", "20000")
+    monkeypatch.setenv("FACECOACH_MAX_VIDEO_SECONDS", "2")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("small_limits")
+def test_byte_and_duration_limits_come_from_settings(shared_data: Path) -> None:
+    err = _file_refused(shared_data / "smile_man.jpg")  # 81 kB > 20 kB
+    assert err.code == "too_large" and "MB" in err.message
+    err = _file_refused(shared_data / "cartoon_no_face.mp4")  # ~4 s > 2 s
+    assert err.code == "too_large" and "s" in err.message
+
+
+def test_text_file_named_mp4_and_truncated_video(tmp_path: Path, shared_data: Path) -> None:
+    fake = tmp_path / "clip.mp4"
+    fake.write_text("not a video")
+    assert _file_refused(fake).code == "unreadable"
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes((shared_data / "woman_expressions_24fps.mp4").read_bytes()[:4000])
+    assert _file_refused(cut).code == "unreadable"
+
+
+def test_no_face_video(shared_data: Path) -> None:
+    err = _file_refused(shared_data / "cartoon_no_face.mp4")
+    assert err.code == "no_face" and "usable frame" in err.message
