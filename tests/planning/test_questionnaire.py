@@ -59,7 +59,7 @@ def test_broken_questionnaire_is_refused(edit: Any, words: str, tmp_path: Path) 
     # and from a file, naming it
     p = tmp_path / "q.yaml"
     p.write_text(yaml.safe_dump(_broken(edit)), encoding="utf-8")
-    with pytest.raises(QuestionnaireError, match="q.yaml"):
+    with pytest.raises(QuestionnaireError, match=r"q\.yaml"):
         load_questionnaire(p)
 
 

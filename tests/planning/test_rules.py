@@ -230,8 +230,8 @@ def test_phases_in_order(library: Library) -> None:
 
 
 def test_rest_day_and_progression_rules(library: Library) -> None:
-    from facecoach.planning.policy import default_policy
     from facecoach.planning.context import make_context
+    from facecoach.planning.policy import default_policy
 
     a = person(goals=["lift_cheeks"], minutes_per_day=30)
     rest = build_plan(a, library=library, rest_day=True)

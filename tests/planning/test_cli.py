@@ -1,0 +1,89 @@
+"""``facecoach plan``: JSON and readable output, and clear refusals (exit 2, one line on stderr)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from facecoach.cli import app
+
+CLENCHER = {
+    "goals": ["jaw_tension", "lift_cheeks"],
+    "habits": {"stress": 4, "clenching": True, "chewing_side": "left", "frowning": False,
+               "one_sided_expression": "none"},
+    "conditions": {"tmj": False, "injectables": [], "surgery": [], "skin": [], "facial_palsy": False,
+                   "blood_thinners": False},
+    "minutes_per_day": 15,
+    "tools": [],
+}  # fmt: skip
+SCAN = {
+    "head_pose": {"yaw_deg": 0.4, "pitch_deg": -1.0, "roll_deg": 0.2},
+    "mm_per_px": 0.2,
+    "frames_used": 20,
+    "asymmetry": {"brow_height_mm": 0.2, "mouth_corner_mm": 0.1, "lower_face_width_mm": 2.6},
+    "noise_mm": None,
+    "notes": [],
+}
+
+
+def write(tmp_path: Path, name: str, data: object) -> Path:
+    p = tmp_path / name
+    p.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    return p
+
+
+def test_plan_json(tmp_path: Path) -> None:
+    a, s = write(tmp_path, "a.json", CLENCHER), write(tmp_path, "s.json", SCAN)
+    res = CliRunner().invoke(app, ["plan", "--answers", str(a), "--scan", str(s), "--week", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["week"] == 2 and doc["referral"] is None and doc["minutes"] <= 15
+    assert doc["items"][0]["technique"] == "jaw-release" and doc["items"][-1]["phase"] == "drainage"
+    assert any(i["sides"] == ["left"] for i in doc["items"] if i["technique"] == "jaw-release")
+    assert any("right side" in t for t in doc["habit_tips"])
+
+
+def test_plan_readable(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.json", CLENCHER)
+    res = CliRunner().invoke(app, ["plan", "--answers", str(a)], env={"COLUMNS": "160"})
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    expected = ["Your routine — week 1", "1. Warm-up", "2. Exercise", "3. Release", "4. Drain", "jaw-release"]
+    expected += ["Through the day", "Left out, and why", "day 3: rest"]
+    for words in expected:
+        assert words in out
+
+
+def test_palsy_readable_shows_referral(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.json", {**CLENCHER, "conditions": {"facial_palsy": True}})
+    res = CliRunner().invoke(app, ["plan", "--answers", str(a)], env={"COLUMNS": "160"})
+    assert res.exit_code == 0 and "See a clinician first" in res.stdout and "2. Exercise" not in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("answers", "scan", "extra", "words"),
+    [
+        ({**CLENCHER, "minutes_per_day": "lots"}, None, [], "field 'minutes_per_day'"),
+        ({**CLENCHER, "habits": {"clenching": "sometimes"}}, None, [], "field 'habits.clenching'"),
+        ("{oops", None, [], "not valid JSON"),
+        (CLENCHER, {"asymmetry": {"brow_height_mm": "high"}}, [], "field 'asymmetry.brow_height_mm'"),
+        (CLENCHER, "[]", [], "must be the JSON object"),
+        (CLENCHER, None, ["--week", "0"], "--week must be between 1 and 520"),
+    ],
+)
+def test_plan_refusals(tmp_path: Path, answers: object, scan: object, extra: list[str], words: str) -> None:
+    args = ["plan", "--answers", str(write(tmp_path, "a.json", answers)), "--json", *extra]
+    if scan is not None:
+        args += ["--scan", str(write(tmp_path, "s.json", scan))]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2
+    assert res.stdout == ""
+    assert words in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_plan_missing_file(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["plan", "--answers", str(tmp_path / "none.json")])
+    assert res.exit_code == 2 and "cannot read the answers file" in res.stderr
