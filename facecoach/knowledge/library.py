@@ -11,6 +11,7 @@ so the author can fix it without reading Python.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -39,6 +40,8 @@ FILES = ("muscles.yaml", "tools.yaml", "techniques.yaml", "claims.yaml")
 STROKE_X = (0.0, 1.0)
 STROKE_Y = (0.0, 1.6)
 _MIDLINE_TOLERANCE = 0.02
+# The pre-auricular lymph nodes in stroke coordinates (person's right, left); below y = 1 is the neck.
+EAR_NODES = ((0.03, 0.47), (0.97, 0.47))
 
 # Safety rules: which contraindications a technique must list, by what it does to the face.
 _SKIN_CONDITIONS: tuple[Contraindication, ...] = (
@@ -446,6 +449,18 @@ def _check_massage(t: Technique, library: Library, bad: Any) -> None:
                 )
             if stroke.sides == "left" and x < 0.5 - _MIDLINE_TOLERANCE:
                 raise bad(f"a 'left' stroke is drawn on the person's left half (x ≥ 0.5), got x={x}", where)
+        if m.drains and not drains_towards_nodes(stroke.path[0], stroke.path[-1]):
+            raise bad(
+                "a drainage stroke must end nearer the lymph nodes in front of the ear, or run down the neck",
+                f"massage.strokes.{i}.path",
+            )
+
+
+def drains_towards_nodes(start: tuple[float, float], end: tuple[float, float]) -> bool:
+    """Lymph is moved towards the nodes in front of the ears and down the neck, never back."""
+    nearer_ear = min(math.dist(end, n) for n in EAR_NODES) < min(math.dist(start, n) for n in EAR_NODES)
+    down_the_neck = end[1] >= 1.0 and end[1] > start[1]
+    return nearer_ear or down_the_neck
 
 
 def _check_contraindications(t: Technique, bad: Any) -> None:

@@ -157,6 +157,15 @@ def test_stroke_outside_the_face_box(data_dir: Path) -> None:
     _fails(data_dir, "techniques.yaml", "forehead-release", "massage.strokes.0.path.1", "face box")
 
 
+def test_drainage_stroke_going_back_to_the_centre(data_dir: Path) -> None:
+    def reverse(entries: Entries) -> None:
+        stroke = _entry(entries, "lymph-drainage")["massage"]["strokes"][3]
+        stroke["path"] = list(reversed(stroke["path"]))
+
+    _edit(data_dir, "techniques.yaml", reverse)
+    _fails(data_dir, "techniques.yaml", "lymph-drainage", "massage.strokes.3.path", "lymph nodes")
+
+
 def test_gua_sha_needs_its_skin_contraindications(data_dir: Path) -> None:
     def drop(entries: Entries) -> None:
         t = _entry(entries, "gua-sha-cheeks")
