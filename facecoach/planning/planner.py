@@ -241,13 +241,15 @@ def build_plan(
 
     # 3. the lymphatic finish
     drains = [t for t in allowed.values() if t.massage is not None and t.massage.drains]
+    drains.sort(key=lambda t: -len(t.regions))  # the most complete sweep first (stable: library order)
     if drains:
         extra = ""
         if "depuff" in answers.goals:
             extra = texts["drainage_depuff"]
         elif answers.habits.sleeping_side in ("left", "right"):
             extra = texts["drainage_sleep"].format(side=answers.habits.sleeping_side)
-        reason = texts["drainage"].format(extra=extra)
+        direction = drains[0].massage.direction if drains[0].massage else "towards the ears and down the neck"
+        reason = texts["drainage"].format(direction=direction, extra=extra)
         if rest_day:
             reason = reason.removesuffix(".") + texts["rest_day"] + "."
         item = _massage_item(drains[0], "drainage", reason)

@@ -20,8 +20,8 @@ SKIN_TOOLS = ("gua_sha", "jade_roller")
 LIGHT_PRESSURES = ("none", "feather", "light")
 
 
-def _fmt_regions(regions: list[str]) -> str:
-    return " and ".join(dict.fromkeys(regions))
+def _weeks(n: int) -> str:
+    return "under a week" if n == 0 else f"{n} week{'s' if n != 1 else ''}"
 
 
 class Rule:
@@ -117,7 +117,7 @@ class RecentInjectablesOrSurgery(Rule):
         for s in ctx.active_surgery():
             if s.region in t.regions:
                 return (
-                    f"your {s.region} surgery was {s.weeks_ago} week(s) ago: nothing over that region for "
+                    f"your {s.region} surgery was {_weeks(s.weeks_ago)} ago: nothing over that region for "
                     f"{ctx.policy.windows.surgery_weeks} weeks unless your surgeon clears it"
                 )
         for i in ctx.active_injectables():
@@ -126,7 +126,7 @@ class RecentInjectablesOrSurgery(Rule):
             resistance = t.exercise is not None and bool(t.exercise.resistance)
             if t.pressure != "none" or t.tool in SKIN_TOOLS or resistance:
                 return (
-                    f"your {i.region} injectables were {i.weeks_ago} week(s) ago: no pressure or tools there "
+                    f"your {i.region} injectables were {_weeks(i.weeks_ago)} ago: no pressure or tools there "
                     f"for {ctx.policy.windows.injectables_weeks} weeks"
                 )
         return None
