@@ -82,11 +82,12 @@ def _side_less(muscle_id: str) -> str:
     return muscle_id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Library:
     """The whole knowledge base, validated. Treat it as read-only: use ``with_*`` to derive a changed copy.
 
-    Dicts keep file order, so listings come out in the order the author wrote them.
+    Dicts keep file order, so listings come out in the order the author wrote them. Equality and hashing
+    are by identity, so a library can key a cache.
     """
 
     muscles: dict[str, Muscle]  # by sided id, e.g. "masseter-left" ("procerus" for a midline muscle)
@@ -407,8 +408,22 @@ def _check_exercise(t: Technique, library: Library, bad: Any) -> None:
         raise bad(f"an exercise uses your own muscles: tool must be one of {list(_EXERCISE_TOOLS)}", "tool")
     if not t.exercise.still:
         raise bad("say what the camera must see stay still (at least one fault kind)", "exercise.still")
-    if t.defaults.reps is None and t.defaults.hold_s is None:
+    d = t.defaults
+    if d.reps is None and d.hold_s is None:
         raise bad("an exercise needs reps or hold_s", "defaults")
+    # The planner budgets time with duration_s, so it must cover the prescribed work.
+    needed = (
+        d.sets
+        * (d.reps or 1)
+        * ((d.hold_s or 1.0) + (d.rest_s or 0.0))
+        * (2 if t.exercise.sides == "each" else 1)
+    )
+    if d.duration_s < needed:
+        raise bad(
+            f"duration_s {d.duration_s:g} s is shorter than the work it prescribes (≈{needed:g} s: "
+            "sets × reps × (hold + rest), × 2 when done one side at a time)",
+            "defaults.duration_s",
+        )
     groups = library.muscle_groups()
     for i, target in enumerate(t.targets):
         if all(m.use == "overused" for m in groups[target]):

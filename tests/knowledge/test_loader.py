@@ -175,6 +175,11 @@ def test_gua_sha_needs_its_skin_contraindications(data_dir: Path) -> None:
     _fails(data_dir, "techniques.yaml", "gua-sha-cheeks", "contraindications", "sunburn")
 
 
+def test_exercise_duration_covers_its_reps(data_dir: Path) -> None:
+    _edit(data_dir, "techniques.yaml", lambda e: _entry(e, "smile-lift")["defaults"].update(reps=20))
+    _fails(data_dir, "techniques.yaml", "smile-lift", "defaults.duration_s", "shorter")
+
+
 def test_gua_sha_needs_an_angle(data_dir: Path) -> None:
     _edit(
         data_dir,
