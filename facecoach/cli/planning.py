@@ -11,6 +11,7 @@ from rich.table import Table
 from facecoach.cli.app import app, console, err_console, fail, print_json
 from facecoach.planning.assessment import AnswersError, load_answers
 from facecoach.planning.plan import Day, Plan
+from facecoach.planning.policy import PolicyError
 from facecoach.planning.scan import ScanError, ScanSummary, load_scan
 
 _PHASE_TITLES = {
@@ -123,8 +124,12 @@ def plan(
         lib = knowledge.load_library()
     except knowledge.KnowledgeError as exc:
         fail(f"the knowledge base is broken: {exc}")
-    result = build_plan(person, summary, week=week, library=lib)
+    try:
+        result = build_plan(person, summary, week=week, library=lib)
+        schedule = [] if as_json else week_schedule(person, summary, week, lib)
+    except PolicyError as exc:
+        fail(f"the planner's data is broken: {exc}")
     if as_json:
         print_json(result.model_dump(mode="json"))
         return
-    _render(result, person.minutes_per_day, week_schedule(person, summary, week, lib))
+    _render(result, person.minutes_per_day, schedule)

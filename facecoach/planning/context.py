@@ -141,22 +141,19 @@ def derive_overuse(
             sides = all_sides if rule.sides == "both" or side is None else all_sides & {side, "midline"}
             if sides:
                 out.append(Overuse(muscle, sides, rule.id, because))
+    texts = policy.text.reasons
     for f in findings:
         if f.kind == "bulky_jaw":
-            out.append(
-                Overuse("masseter", frozenset({f.side}), "scan_jaw", f"your {f.side} jaw is the bulkier")
-            )
+            because = texts["because_bulky_jaw"].format(side=f.side)
+            out.append(Overuse(policy.scan.bulky_jaw_muscle, frozenset({f.side}), "scan_jaw", because))
         elif f.kind == "higher_brow":
-            out.append(
-                Overuse("frontalis", frozenset({f.side}), "scan_brow", f"your {f.side} brow sits higher")
-            )
+            because = texts["because_higher_brow"].format(side=f.side)
+            out.append(Overuse(policy.scan.higher_brow_muscle, frozenset({f.side}), "scan_brow", because))
     for muscle in policy.never_exercised:
-        out.append(
-            Overuse(muscle, sides_of(muscle), "never_exercised", "it is over-used in almost every face")
-        )
+        out.append(Overuse(muscle, sides_of(muscle), "never_exercised", texts["because_never_exercised"]))
     for muscle, entries in groups.items():
         if entries and all(m.use == "overused" for m in entries):
-            out.append(Overuse(muscle, sides_of(muscle), "library", "most faces over-use it"))
+            out.append(Overuse(muscle, sides_of(muscle), "library", texts["because_library"]))
     return tuple(out)
 
 

@@ -228,8 +228,8 @@ def build_plan(
 
     # 2. what the scan saw: extra release on the bulkier jaw side and the higher brow side
     for kind, muscle, template in (
-        ("bulky_jaw", "masseter", "bulky_jaw"),
-        ("higher_brow", "frontalis", "higher_brow"),
+        ("bulky_jaw", policy.scan.bulky_jaw_muscle, "bulky_jaw"),
+        ("higher_brow", policy.scan.higher_brow_muscle, "higher_brow"),
     ):
         f = ctx.finding(kind)  # type: ignore[arg-type]
         if f is None:
@@ -355,7 +355,7 @@ def _exercise_blocks(
     ranked: list[tuple[Technique, str | None]] = []  # (exercise, goal label or None for balance)
     if lower is not None:
         for t in exercises:
-            if t.exercise is not None and t.exercise.movement == "mouth_corners_up":
+            if t.exercise is not None and t.exercise.movement == policy.scan.lower_corner_movement:
                 ranked.append((t, policy.goals["symmetry"].label))
                 break
     if "symmetry" in answers.goals:  # train the quieter side of a one-sided face first
@@ -403,7 +403,7 @@ def _exercise_blocks(
         if (
             lower is not None
             and t.exercise is not None
-            and t.exercise.movement == "mouth_corners_up"
+            and t.exercise.movement == policy.scan.lower_corner_movement
             and lower.side in sides
             and rule.one_sided_ok(t, ctx)
         ):

@@ -38,6 +38,9 @@ class ScanThresholds(_Strict):
     brow_height_mm: float = Field(gt=0, le=10)
     mouth_corner_mm: float = Field(gt=0, le=10)
     lower_face_width_mm: float = Field(gt=0, le=20)
+    bulky_jaw_muscle: str
+    higher_brow_muscle: str
+    lower_corner_movement: Movement
 
 
 class OveruseRule(_Strict):
@@ -88,7 +91,8 @@ class Texts(_Strict):
         need_r = {
             "warmup_overuse", "warmup_goal", "warmup_general", "warmup_common", "bulky_jaw", "higher_brow",
             "exercise_goal", "exercise_balance", "exercise_emphasis", "sides_note_overused", "release",
-            "drainage", "drainage_depuff", "drainage_sleep", "rest_day",
+            "drainage", "drainage_depuff", "drainage_sleep", "rest_day", "because_bulky_jaw",
+            "because_higher_brow", "because_never_exercised", "because_library",
         }  # fmt: skip
         need_t = {
             "bulky_jaw", "chewing_side", "clenching", "harmful_jaw", "frowning", "screen_squinting",
@@ -122,7 +126,7 @@ class Policy(_Strict):
     def muscle_ids(self) -> set[str]:
         ids = {m for r in self.overuse for m in r.muscles}
         ids |= {m for g in self.goals.values() for m in g.release_muscles}
-        ids |= set(self.never_exercised)
+        ids |= set(self.never_exercised) | {self.scan.bulky_jaw_muscle, self.scan.higher_brow_muscle}
         return ids
 
 
