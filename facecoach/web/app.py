@@ -29,7 +29,6 @@ from facecoach.web.security import (
     ANON_COOKIE,
     DOCS_CSP,
     SECURITY_HEADERS,
-    SESSION_COOKIE,
     Signer,
     new_anon_id,
     set_cookie,
@@ -86,7 +85,8 @@ def create_app(
         if length is not None and (not length.isdigit() or int(length) > max_body):
             return JSONResponse({"detail": "request body too large"}, status_code=413)
         new_anon = None
-        if SESSION_COOKIE not in request.cookies and ANON_COOKIE not in request.cookies:
+        if app.state.signer.unsign(request.cookies.get(ANON_COOKIE)) is None:
+            # Every browser has a signed random id: the CSRF base before login (and after a stale session).
             new_anon = new_anon_id()
             request.state.anon_id = new_anon
         response = await call_next(request)

@@ -13,7 +13,7 @@ from facecoach.members.billing import JoinError, join_plan
 from facecoach.members.db import Database
 from facecoach.members.models import AuthSession, OutboxMessage, Payment, User
 from facecoach.members.payments import ChargeRequest, TestPaymentProvider
-from facecoach.members.plans import allows, all_plans, get_plan
+from facecoach.members.plans import all_plans, allows, get_plan
 
 PASSWORD = "correct horse battery"
 

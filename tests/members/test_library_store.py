@@ -28,7 +28,10 @@ def test_valid_edit_is_stored_and_seen_by_another_process(migrated: Database) ->
         assert LibraryStore().current(s).techniques[str(data["id"])].summary == data["summary"]
         assert store.revert(s, "technique", str(data["id"]))
     with migrated.session() as s:
-        assert store.current(s).techniques[str(data["id"])].summary == load_library().techniques[str(data["id"])].summary
+        assert (
+            store.current(s).techniques[str(data["id"])].summary
+            == load_library().techniques[str(data["id"])].summary
+        )
 
 
 @pytest.mark.parametrize(

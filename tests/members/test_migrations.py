@@ -45,13 +45,21 @@ def test_cli_upgrade_from_any_directory(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     up = subprocess.run(
         [sys.executable, "-c", "from facecoach.cli import main; main()", "db", "upgrade", "--json"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert up.returncode == 0, up.stderr
     assert '"revision": "0001"' in up.stdout
     down = subprocess.run(
         [sys.executable, "-c", "from facecoach.cli import main; main()", "db", "downgrade", "--json"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert down.returncode == 0, down.stderr
     assert '"revision": null' in down.stdout
@@ -61,8 +69,12 @@ def test_two_processes_migrate_and_seed_one_sqlite_file(tmp_path: Path) -> None:
     """Instances started side by side share one database: migrating and seeding at once must not race."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}"}
     args = [sys.executable, "-c", "from facecoach.cli import main; main()", "db", "seed", "--json"]
-    procs = [subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
@@ -81,7 +93,11 @@ def test_unreachable_database_is_a_clear_refusal(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/nothing"}
     r = subprocess.run(
         [sys.executable, "-c", "from facecoach.cli import main; main()", "db", "upgrade"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert r.returncode == 2
     assert r.stdout == ""

@@ -30,8 +30,14 @@ def test_record_session_stores_the_summary(migrated: Database) -> None:
         row = record_session(
             s,
             uid,
-            {"technique_ids": ["cheek-lift"], "reps": 12, "faults": ["forehead_wrinkle", "forehead_wrinkle", "frown"],
-             "duration_s": 95.5, "date": "2026-11-20", "mode": "landmarks"},
+            {
+                "technique_ids": ["cheek-lift"],
+                "reps": 12,
+                "faults": ["forehead_wrinkle", "forehead_wrinkle", "frown"],
+                "duration_s": 95.5,
+                "date": "2026-11-20",
+                "mode": "landmarks",
+            },
         )
         assert row.faults == {"forehead_wrinkle": 2, "frown": 1}
     with migrated.session() as s:
@@ -51,7 +57,9 @@ def test_record_session_stores_the_summary(migrated: Database) -> None:
         ({"date": "yesterday"}, "date"),
     ],
 )
-def test_record_session_refuses_bad_summaries(migrated: Database, summary: dict[str, object], field: str) -> None:
+def test_record_session_refuses_bad_summaries(
+    migrated: Database, summary: dict[str, object], field: str
+) -> None:
     with migrated.session() as s:
         uid = auth.create_user(s, "a@example.org", "0123456789ab").id
         with pytest.raises(SessionSummaryError, match=f"^{field}"):
@@ -67,7 +75,9 @@ def test_streak_and_weeks() -> None:
     assert streak([D(2026, 11, 23), D(2026, 11, 24)], today) == 2  # today not done yet
     assert streak([D(2026, 11, 22), D(2026, 11, 24)], today) == 1
     assert streak([D(2026, 11, 20)], today) == 0
-    weeks = sessions_per_week([D(2026, 11, 23), D(2026, 11, 25), D(2026, 11, 25), D(2026, 11, 17)], today, weeks=3)
+    weeks = sessions_per_week(
+        [D(2026, 11, 23), D(2026, 11, 25), D(2026, 11, 25), D(2026, 11, 17)], today, weeks=3
+    )
     assert weeks == [(D(2026, 11, 9), 0), (D(2026, 11, 16), 1), (D(2026, 11, 23), 3)]
 
 
@@ -80,9 +90,25 @@ def _populate(s: object, email: str) -> int:
     a = Assessment(user_id=user.id, answers={"minutes_per_day": 10})
     s.add(a)
     s.flush()
-    s.add(Scan(user_id=user.id, assessment_id=a.id, measurements={"asymmetry": {"brow_height_mm": 0.4}}, picture=b"\xff\xd8jpeg"))
-    s.add(Payment(user_id=user.id, plan="member", provider="test", reference="r", amount_cents=1200, currency="EUR",
-                  status="succeeded"))
+    s.add(
+        Scan(
+            user_id=user.id,
+            assessment_id=a.id,
+            measurements={"asymmetry": {"brow_height_mm": 0.4}},
+            picture=b"\xff\xd8jpeg",
+        )
+    )
+    s.add(
+        Payment(
+            user_id=user.id,
+            plan="member",
+            provider="test",
+            reference="r",
+            amount_cents=1200,
+            currency="EUR",
+            status="succeeded",
+        )
+    )
     s.add(AuditJob(user_id=user.id, technique_id="t", filename="v.mp4"))
     s.add(OutboxMessage(user_id=user.id, to_email=email, subject="s", body="b"))
     record_session(s, user.id, {"technique_ids": ["x"], "reps": 3})

@@ -33,7 +33,6 @@ def _login_response(request: Request, session_id: str, target: str, message: str
         request.app.state.signer.sign(session_id),
         max_age=int(auth.SESSION_LIFETIME.total_seconds()),
     )
-    response.delete_cookie(ANON_COOKIE, path="/")
     return response
 
 

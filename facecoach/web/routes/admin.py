@@ -35,7 +35,7 @@ def admin_home(
     ctx: AppContext = Depends(get_ctx),
     db: Session = Depends(get_db),
 ) -> Response:
-    plans = dict(db.execute(select(User.plan, func.count(User.id)).group_by(User.plan)).tuples().all())
+    plans = {plan: n for plan, n in db.execute(select(User.plan, func.count(User.id)).group_by(User.plan))}
     library = library_of(ctx, db)
     return render(
         request,
@@ -55,13 +55,10 @@ def admin_home(
 def admin_members(
     request: Request, viewer: Viewer = Depends(instructor), db: Session = Depends(get_db)
 ) -> Response:
-    sessions = dict(
-        db.execute(
-            select(PracticeSession.user_id, func.count(PracticeSession.id)).group_by(PracticeSession.user_id)
-        )
-        .tuples()
-        .all()
+    per_user = select(PracticeSession.user_id, func.count(PracticeSession.id)).group_by(
+        PracticeSession.user_id
     )
+    sessions = {uid: n for uid, n in db.execute(per_user)}
     members = list(db.scalars(select(User).order_by(User.created_at.desc()).limit(500)))
     return render(request, "admin/members.html", viewer, members=members, sessions=sessions)
 

@@ -9,10 +9,11 @@ import logging
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from facecoach.members.models import Assessment, Scan
 from facecoach.planning.assessment import AnswersError

@@ -1,0 +1,143 @@
+"""The assessment wizard on real faces: questionnaire → photo → scan → annotated picture → routine.
+Measurements are always stored; the picture only when the member ticks the box."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from facecoach.members.models import Assessment, Scan
+from tests.web.fixtures import Site, csrf_of
+
+QUESTIONS = {
+    "goals": ["lift_cheeks", "jaw_tension"],
+    "habits.stress": "6",
+    "habits.clenching": "yes",
+    "habits.chewing_side": "left",
+    "habits.frowning": "yes",
+    "habits.screen_squinting": "no",
+    "habits.one_sided_expression": "none",
+    "habits.sleeping_side": "back",
+    "conditions.tmj": "no",
+    "conditions.facial_palsy": "no",
+    "conditions.blood_thinners": "no",
+    "minutes_per_day": "12",
+    "tools": ["gua_sha"],
+}
+
+
+def answer(site: Site, role: str, extra: dict[str, object] | None = None) -> object:
+    c = site.client(role)
+    token = csrf_of(c.get("/assessment").text)
+    return c.post(
+        "/assessment", data={**QUESTIONS, **(extra or {}), "csrf_token": token}, follow_redirects=False
+    )
+
+
+def upload(site: Site, role: str, content: bytes, keep: bool = False, name: str = "face.jpg") -> object:
+    c = site.client(role)
+    token = csrf_of(c.get("/assessment/scan").text)
+    data = {"csrf_token": token, **({"keep_picture": "yes"} if keep else {})}
+    return c.post("/assessment/scan", data=data, files={"photo": (name, content, "image/jpeg")})
+
+
+def test_questionnaire_is_stored_and_validated(sqlite_site: Site) -> None:
+    r = answer(
+        sqlite_site,
+        "free",
+        {
+            "conditions.injectables:region": "cheeks",
+            "conditions.injectables:weeks:cheeks": "3",
+            "conditions.skin:active_acne": ["chin"],
+        },
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/assessment/scan"
+    with sqlite_site.db.session() as s:
+        stored = s.scalars(select(Assessment)).one().answers
+    assert stored["goals"] == ["lift_cheeks", "jaw_tension"] and stored["habits"]["clenching"] is True
+    assert stored["conditions"]["injectables"] == [{"region": "cheeks", "weeks_ago": 3, "cleared": False}]
+    assert stored["conditions"]["skin"] == [{"condition": "active_acne", "region": "chin"}]
+    bad = answer(sqlite_site, "free", {"minutes_per_day": "500"})
+    assert bad.status_code == 400 and "minutes_per_day" in bad.text
+    bad = answer(sqlite_site, "free", {"conditions.surgery:region": "nose"})
+    assert bad.status_code == 400 and "weeks" in bad.text
+
+
+def test_photo_scan_shows_annotated_picture_and_stores_measurements_only(
+    sqlite_site: Site, shared_data: Path
+) -> None:
+    answer(sqlite_site, "member")
+    photo = (shared_data / "happy_f15.jpg").read_bytes()
+    r = upload(sqlite_site, "member", photo)
+    assert r.status_code == 200, r.text[-1500:]
+    assert 'id="annotated-picture"' in r.text and "data:image/jpeg;base64," in r.text
+    assert "Not stored" in r.text
+    with sqlite_site.db.session() as s:
+        scan = s.scalars(select(Scan)).one()
+        assert scan.picture is None
+        assert set(scan.measurements["asymmetry"]) >= {
+            "brow_height_mm",
+            "mouth_corner_mm",
+            "lower_face_width_mm",
+        }
+        assert all(abs(v) < 45 for v in scan.measurements["asymmetry"].values())
+    # With the box ticked the annotated picture is kept (a JPEG), and it is in the export.
+    r = upload(sqlite_site, "member", photo, keep=True)
+    assert "Kept in your account" in r.text
+    with sqlite_site.db.session() as s:
+        kept = s.scalars(select(Scan).order_by(Scan.id.desc())).first()
+        assert kept is not None and kept.picture is not None and kept.picture[:3] == b"\xff\xd8\xff"
+    export = sqlite_site.client("member").get("/api/export").json()
+    assert [sc["picture_jpeg_base64"] is not None for sc in export["scans"]] == [False, True]
+    # The routine now uses the scan; the week is shown to a member.
+    routine = sqlite_site.client("member").get("/routine").text
+    assert 'id="today"' in routine and 'id="week"' in routine and "Add a face scan" not in routine
+    assert 'class="reason"' in routine
+
+
+def _jpeg(array: np.ndarray) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, format="JPEG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "message"),
+    [
+        (b"", 400, "That file is empty"),
+        (b"GIF89a not really", 400, "not a readable image"),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 200, 400, "not a readable image"),
+    ],
+)
+def test_bad_uploads_are_refused_clearly(
+    sqlite_site: Site, content: bytes, status: int, message: str
+) -> None:
+    answer(sqlite_site, "free")
+    r = upload(sqlite_site, "free", content)
+    assert r.status_code == status and message in r.text, r.text[-800:]
+    with sqlite_site.db.session() as s:
+        assert s.scalars(select(Scan)).first() is None
+
+
+def test_no_face_is_refused(sqlite_site: Site) -> None:
+    answer(sqlite_site, "free")
+    r = upload(sqlite_site, "free", _jpeg(np.full((400, 400, 3), 180, np.uint8)))
+    assert r.status_code == 422 and "could not be made" in r.text
+
+
+def test_free_plan_gets_a_taste_routine(sqlite_site: Site) -> None:
+    answer(sqlite_site, "free")
+    html = sqlite_site.client("free").get("/routine").text
+    assert 'id="today"' in html and 'id="week"' not in html
+    assert html.count('class="card routine-item"') <= 3
+    api = sqlite_site.client("free").get("/api/routine").json()
+    assert api["taste"] is True and api["days"] is None and len(api["today"]["plan"]["items"]) <= 3
+    answer(sqlite_site, "member")
+    full = sqlite_site.client("member").get("/api/routine").json()
+    assert full["taste"] is False and len(full["days"]) == 7
