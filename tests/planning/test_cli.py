@@ -87,3 +87,32 @@ def test_plan_refusals(tmp_path: Path, answers: object, scan: object, extra: lis
 def test_plan_missing_file(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["plan", "--answers", str(tmp_path / "none.json")])
     assert res.exit_code == 2 and "cannot read the answers file" in res.stderr
+
+
+def test_plan_reads_what_the_real_scan_prints(tmp_path: Path, shared_data: Path) -> None:
+    """End to end: `facecoach scan --json` on a real photo, then `facecoach plan --scan` with it."""
+    from facecoach.knowledge.library import load_library
+    from facecoach.planning.assessment import load_answers
+    from facecoach.planning.context import make_context
+    from facecoach.planning.plan import Plan
+    from facecoach.planning.policy import default_policy
+    from facecoach.planning.rules import check_plan
+    from facecoach.planning.scan import load_scan
+
+    runner = CliRunner()
+    scanned = runner.invoke(app, ["scan", str(shared_data / "smile_man.jpg"), "--json"])
+    assert scanned.exit_code == 0, scanned.stderr
+    scan_file = write(tmp_path, "scan.json", scanned.stdout)
+    answers = write(tmp_path, "a.json", {**CLENCHER, "goals": ["symmetry"]})
+    res = runner.invoke(app, ["plan", "--answers", str(answers), "--scan", str(scan_file), "--json"])
+    assert res.exit_code == 0, res.stderr
+    plan = Plan.model_validate(json.loads(res.stdout))
+    library = load_library()
+    ctx = make_context(load_answers(answers), load_scan(scan_file), library, default_policy())
+    assert check_plan(plan, ctx) == []
+    # what the scan found shows in the plan, on the right side
+    for f in ctx.findings:
+        if f.kind == "bulky_jaw":
+            assert any(i.technique == "jaw-release" and i.sides == [f.side] for i in plan.items)
+        if f.kind == "lower_mouth_corner":
+            assert any(i.kind == "exercise" and i.sides == [f.side] for i in plan.items)
