@@ -124,9 +124,12 @@ def live_page(
         title = steps[0]["name"]
     else:
         title = "Today's routine"
+    if reps is not None and 1 <= reps <= 100:  # a shorter practice: fewer reps, never more
+        steps = [
+            {**s, "reps": min(reps, s["reps"])} if s["kind"] == "exercise" and s["reps"] else s for s in steps
+        ]
     config = {
         "steps": steps,
-        "reps": reps if reps is not None and 1 <= reps <= 100 else None,
         "mode": mode if mode in ("landmarks", "jpeg") else None,
         "ws_path": "/live/ws",
         "model_url": "/static/models/face_landmarker.task",

@@ -308,7 +308,7 @@ function draw(video) {
   g.drawImage(video, 0, 0, w, h);
   const lp = state.lastPoints;
   if (lp && state.step && state.step.kind === "exercise") {
-    const outlines = REGION_OUTLINES[state.step.region] || [];
+    const outlines = (state.step.regions || [state.step.region]).flatMap((r) => REGION_OUTLINES[r] || []);
     g.lineWidth = 3;
     g.strokeStyle = "rgba(47,111,106,0.95)";
     g.fillStyle = "rgba(47,111,106,0.18)";
@@ -354,7 +354,8 @@ function beginStep() {
   $("step-name").textContent = step.name;
   $("step-reason").textContent = step.reason;
   $("cues").replaceChildren();
-  const reps = step.kind === "exercise" && cfg.reps && step.reps ? Math.min(cfg.reps, step.reps) : null;
+  // A shorter practice (?reps=N) is already applied to step.reps by the server; the socket is told too.
+  const reps = step.kind === "exercise" && step.reps ? step.reps : null;
   send({ type: "start", technique: step.id, mode: state.mode, ...(reps ? { reps } : {}) });
   if (step.kind === "exercise") {
     $("exercise-view").hidden = false;
@@ -436,8 +437,9 @@ function showSummary(msg) {
     const tr = document.createElement("tr");
     tr.dataset.technique = s.technique_id;
     const faults = s.faults.map((f) => f.cue || f.kind).join("; ") || "—";
+    const known = cfg.steps.find((c) => c.id === s.technique_id);
     const cells = [
-      s.technique_id + (s.skipped ? " (skipped)" : ""),
+      (known ? known.name : s.technique_id) + (s.skipped ? " (skipped)" : ""),
       s.kind === "exercise" ? `${s.reps}${s.reps_target ? " / " + s.reps_target : ""}` : "—",
       faults,
       `${Math.round(s.duration_s)} s`,

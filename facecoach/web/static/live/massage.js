@@ -21,20 +21,21 @@ function el(name, attrs, parent) {
 const px = (x) => OFF_X + (1 - x) * SCALE_X;
 const py = (y) => OFF_Y + y * SCALE_Y;
 
-function outline(svg) {
+function outline(svg, bottom) {
   const g = el("g", { fill: "none", stroke: "#8a8f98", "stroke-width": 0.8 }, svg);
-  el("ellipse", { cx: 50, cy: 58, rx: 36, ry: 48 }, g); // face
-  el("path", { d: "M36 104 L34 125 M64 104 L66 125" }, g); // neck
-  el("path", { d: "M28 42 q8 -5 16 0 M56 42 q8 -5 16 0" }, g); // brows
-  el("ellipse", { cx: 36, cy: 49, rx: 6, ry: 2.6 }, g);
-  el("ellipse", { cx: 64, cy: 49, rx: 6, ry: 2.6 }, g);
-  el("path", { d: "M50 50 L46 70 q4 3 8 0" }, g); // nose
-  el("path", { d: "M40 82 q10 6 20 0 q-10 -3 -20 0" }, g); // mouth
-  el("ellipse", { cx: 13, cy: 56, rx: 3, ry: 7 }, g); // ears
-  el("ellipse", { cx: 87, cy: 56, rx: 3, ry: 7 }, g);
+  // Hairline at y = 0 (10 units), chin at y = 1 (110 units), as the stroke coordinates define them.
+  el("path", { d: "M50 10 C75 10 88 24 88 44 L88 62 C88 82 72 100 50 110 C28 100 12 82 12 62 L12 44 C12 24 25 10 50 10 Z" }, g);
+  el("path", { d: `M36 106 L34 ${bottom - 8} M64 106 L66 ${bottom - 8}` }, g); // neck
+  el("path", { d: "M27 42 q9 -5 17 0 M56 42 q9 -5 17 0" }, g); // brows
+  el("ellipse", { cx: 35, cy: 50, rx: 6, ry: 2.6 }, g);
+  el("ellipse", { cx: 65, cy: 50, rx: 6, ry: 2.6 }, g);
+  el("path", { d: "M50 52 L46 74 q4 3 8 0" }, g); // nose
+  el("path", { d: "M40 88 q10 6 20 0 q-10 -3 -20 0" }, g); // mouth
+  el("ellipse", { cx: 9, cy: 56, rx: 3, ry: 8 }, g); // ears
+  el("ellipse", { cx: 91, cy: 56, rx: 3, ry: 8 }, g);
   const labels = el("g", { fill: "#5c6370", "font-size": 4.2, stroke: "none" }, svg);
-  el("text", { x: 4, y: 132 }, labels).textContent = "your left";
-  el("text", { x: 78, y: 132 }, labels).textContent = "your right";
+  el("text", { x: 4, y: bottom - 2 }, labels).textContent = "your left";
+  el("text", { x: 78, y: bottom - 2 }, labels).textContent = "your right";
 }
 
 function mirrored(path) {
@@ -43,26 +44,30 @@ function mirrored(path) {
 
 export function drawStrokeMap(svg, strokes) {
   svg.replaceChildren();
+  const maxY = Math.max(1.25, ...strokes.flatMap((s) => s.path.map((p) => p[1])));
+  const bottom = Math.ceil(py(maxY) + 12);
+  svg.setAttribute("viewBox", `0 0 100 ${bottom}`);
   const defs = el("defs", {}, svg);
-  const marker = el(
-    "marker",
-    { id: "arrow", viewBox: "0 0 10 10", refX: 8, refY: 5, markerWidth: 5, markerHeight: 5, orient: "auto-start-reverse" },
-    defs,
-  );
-  el("path", { d: "M0 0 L10 5 L0 10 z", fill: "#c9734f" }, marker);
-  outline(svg);
+  outline(svg, bottom);
   const colours = ["#c9734f", "#2f6f6a", "#7a5ea8", "#a86a00", "#3b6fb2"];
   strokes.forEach((s, i) => {
-    const paths = s.sides === "both" ? [s.path, mirrored(s.path)] : [s.path];
     const colour = colours[i % colours.length];
+    const marker = el(
+      "marker",
+      { id: `arrow-${i}`, viewBox: "0 0 10 10", refX: 7, refY: 5, markerWidth: 4, markerHeight: 4, orient: "auto" },
+      defs,
+    );
+    el("path", { d: "M0 0 L10 5 L0 10 z", fill: colour }, marker);
+    const paths = s.sides === "both" ? [s.path, mirrored(s.path)] : [s.path];
     for (const p of paths) {
       const d = p.map(([x, y], k) => `${k ? "L" : "M"}${px(x).toFixed(2)} ${py(y).toFixed(2)}`).join(" ");
       const line = el(
         "path",
-        { d, fill: "none", stroke: colour, "stroke-width": 1.6, "stroke-linecap": "round", "marker-end": "url(#arrow)", "marker-mid": "url(#arrow)", class: "stroke" },
+        { d, fill: "none", stroke: colour, "stroke-width": 1.6, "stroke-linecap": "round", "stroke-linejoin": "round", "marker-end": `url(#arrow-${i})`, class: "stroke" },
         svg,
       );
       line.dataset.stroke = String(i);
+      // A dot travels along the stroke, start to end: the direction at a glance.
       const dot = el("circle", { r: 1.8, fill: colour }, svg);
       el("animateMotion", { dur: "2.4s", repeatCount: "indefinite", path: d, begin: `${(i * 0.4).toFixed(1)}s` }, dot);
     }

@@ -1,0 +1,197 @@
+"""End to end in Chromium: the fake camera plays a real face doing 2 smile lifts (forehead creases in the
+second hold), the page runs the Face Landmarker in WebAssembly, computes the crease energy in JavaScript
+and streams landmark frames to a real uvicorn server. The page must show 2 reps and the forehead cue, and
+the saved session must say the same. A second run forces server mode (JPEG frames).
+
+The fake camera loops the clip; the page stops the exercise after the prescribed reps (2, asked for with
+``reps=2``), which the clip reaches in its first pass, so the loop never matters.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from facecoach.members.models import PracticeSession
+from facecoach.web.security import SESSION_COOKIE
+from tests.live.clips import write_y4m
+from tests.live.conftest import BASE_ARGS, CHROMIUM, LandmarkedClip, LiveApp
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "live"
+
+
+@pytest.fixture(scope="module")
+def server(live_app: LiveApp) -> Iterator[str]:
+    """The app on a real uvicorn server on a free loopback port, in a thread."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(live_app.app, log_level="warning", ws="websockets-sansio", lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def clip_file(smile_clip: LandmarkedClip, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("clip")
+    return write_y4m(folder / "smile.y4m", smile_clip.clip.frames, fps=round(smile_clip.clip.fps))
+
+
+def _run_page(
+    playwright_instance: Any, server: str, live: LiveApp, clip: Path, query: str, name: str
+) -> dict[str, Any]:
+    args = [
+        *BASE_ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={clip}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+    try:
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        context.add_cookies([{"name": SESSION_COOKIE, "value": live.member(), "url": server}])
+        page = context.new_page()
+        logs: list[str] = []
+        page.on("console", lambda m: logs.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: logs.append(f"pageerror: {e}"))
+        page.goto(f"{server}/live?technique=smile-lift&reps=2{query}")
+        page.wait_for_selector("#live[data-state='ready']", timeout=60_000)
+        mode_text = page.inner_text("#live-mode")
+        page.check("#voice")
+        page.click("#btn-start")
+        page.wait_for_selector("#live[data-state='running']", timeout=20_000)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shots = 0
+        deadline = time.monotonic() + 90
+        reps_seen: list[str] = []
+        cues_seen: set[str] = set()
+        while page.get_attribute("#live", "data-state") == "running":
+            if time.monotonic() > deadline:
+                page.screenshot(path=str(ARTIFACTS / f"{name}-timeout.png"))
+                raise AssertionError("the session did not finish in time:\n" + "\n".join(logs[-30:]))
+            reps_seen.append(page.inner_text("#rep-count"))
+            cues_seen.update(page.eval_on_selector_all("#cues li", "els => els.map(e => e.textContent)"))
+            if page.locator("#cues li").count() and shots < 1:
+                page.screenshot(path=str(ARTIFACTS / f"{name}-fault.png"))
+                shots += 1
+            time.sleep(0.25)
+        page.wait_for_selector("#live[data-state='finished']", timeout=20_000)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-summary.png"), full_page=True)
+        return {
+            "mode_text": mode_text,
+            "mode": page.get_attribute("#live-mode", "data-mode"),
+            "reps_shown": page.inner_text("#rep-count"),
+            "reps_seen": reps_seen,
+            "cues": cues_seen
+            | set(page.eval_on_selector_all("#cues li", "els => els.map(e => e.textContent)")),
+            "summary": json.loads(page.get_attribute("#live", "data-summary") or "{}"),
+            "rows": page.eval_on_selector_all("#summary-rows tr", "els => els.map(e => e.innerText)"),
+            "logs": logs,
+        }
+    finally:
+        browser.close()
+
+
+def _saved(live: LiveApp, after_id: int) -> PracticeSession:
+    with live.db.session() as s:
+        rows = list(s.scalars(select(PracticeSession).where(PracticeSession.id > after_id)))
+    assert len(rows) == 1
+    return rows[0]
+
+
+def _last_id(live: LiveApp) -> int:
+    with live.db.session() as s:
+        return max([0, *s.scalars(select(PracticeSession.id))])
+
+
+@pytest.mark.parametrize(("query", "mode"), [("", "landmarks"), ("&mode=jpeg", "jpeg")])
+def test_live_page_counts_reps_and_flags_the_fault(
+    playwright_instance: Any, server: str, live_app: LiveApp, clip_file: Path, query: str, mode: str
+) -> None:
+    live_app.limits()  # the real limits: 60 fps, burst 30
+    before = _last_id(live_app)
+    got = _run_page(playwright_instance, server, live_app, clip_file, query, f"{mode}-{uuid.uuid4().hex[:6]}")
+    assert got["mode"] == mode, got["mode_text"]
+    assert got["reps_shown"] == "2", got
+    assert "1" in got["reps_seen"] or got["reps_seen"][-1] == "2"
+    assert any("forehead" in c.lower() for c in got["cues"]), got["cues"]
+    assert got["summary"]["saved"] is True and got["summary"]["reps"] == 2
+    assert got["summary"]["faults"] == {"forehead_wrinkle": 1}
+    assert any("Smile lift" in r and "2 / 2" in r and "forehead" in r.lower() for r in got["rows"]), got[
+        "rows"
+    ]
+    row = _saved(live_app, before)
+    assert row.reps == 2 and row.faults == {"forehead_wrinkle": 1} and row.summary["mode"] == mode
+    assert not [line for line in got["logs"] if line.startswith("pageerror")], got["logs"]
+
+
+def test_massage_step_shows_the_strokes_and_a_timer(
+    playwright_instance: Any, server: str, live_app: LiveApp
+) -> None:
+    """A massage: stroke paths with direction arrows on the face outline, pressure and tool cues, a timer
+    that runs and pauses; skipping it ends the session with nothing completed."""
+    from facecoach.knowledge.library import load_library
+
+    massage = next(
+        t
+        for t in load_library().techniques.values()
+        if t.massage is not None and t.massage.strokes and t.tool != "hands"
+    )
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*BASE_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
+    )
+    try:
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        context.add_cookies([{"name": SESSION_COOKIE, "value": live_app.member(fresh=False), "url": server}])
+        page = context.new_page()
+        page.goto(f"{server}/live?technique={massage.id}&mode=jpeg")
+        page.wait_for_selector("#live[data-state='ready']", timeout=30_000)
+        page.click("#btn-start")
+        page.wait_for_selector("#massage-view:not([hidden])", timeout=20_000)
+        strokes = page.locator("#stroke-map path.stroke")
+        assert strokes.count() >= len(massage.massage.strokes)  # type: ignore[union-attr]
+        assert strokes.first.get_attribute("marker-end") == "url(#arrow-0)"
+        assert page.inner_text("#m-pressure") == massage.massage.pressure  # type: ignore[union-attr]
+        assert massage.tool.replace("_", " ") in page.inner_text("#m-tool")
+        assert page.inner_text("#step-reason")
+        first = page.inner_text("#timer")
+        deadline = time.monotonic() + 5
+        while page.inner_text("#timer") == first:
+            assert time.monotonic() < deadline, "the massage timer does not run"
+            time.sleep(0.1)
+        page.click("#btn-pause")
+        paused_at = page.inner_text("#timer")
+        time.sleep(1.5)
+        assert page.inner_text("#timer") == paused_at
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "massage.png"), full_page=True)
+        page.click("#btn-skip")
+        page.wait_for_selector("#live[data-state='finished']", timeout=20_000)
+        assert json.loads(page.get_attribute("#live", "data-summary") or "{}")["saved"] is False
+    finally:
+        browser.close()
