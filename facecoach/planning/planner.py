@@ -203,7 +203,8 @@ def build_plan(
         if not new:
             return True
         if state.total_s + cost > budget + 1e-9:
-            if block.report and not any(e.technique == block.label for e in state.excluded):
+            listed = {e.technique for e in state.excluded} | {i.technique for i in state.items}
+            if block.report and block.label not in listed:
                 state.excluded.append(
                     Excluded(
                         technique=block.label,
