@@ -87,10 +87,14 @@ def _render(plan: Plan, minutes_per_day: int, schedule: list[Day]) -> None:
         console.print("\n[bold]Through the day[/bold]")
         for tip in plan.habit_tips:
             console.print(f"  • {tip}")
-    if plan.excluded:
+    safety = [e for e in plan.excluded if e.rule != "progression"]
+    locked = [e.technique for e in plan.excluded if e.rule == "progression"]
+    if safety:
         console.print("\n[bold]Left out, and why[/bold]")
-        for e in plan.excluded:
+        for e in safety:
             console.print(f"  • {e.technique} [dim]({e.rule})[/dim]: {e.reason}")
+    if locked:
+        console.print(f"\n[bold]Unlocks in a later week[/bold]  {', '.join(locked)}")
     week = "  ".join(f"day {d.day}: {'rest (massage only)' if d.rest else 'train'}" for d in schedule)
     console.print(f"\n[bold]This week[/bold]  {week}")
 
