@@ -1,10 +1,11 @@
 """The streaming exercise evaluator: timestamped frames in, coaching events out. Pure Python, no I/O.
 
 One :class:`Evaluator` follows one exercise. It first calibrates on ~1.5 s of the neutral face, then
-turns the spec's movement into an *activation* (``sign × measure / expected``, the mean of both sides for
-a pair): a rep starts when the activation crosses ``start_fraction`` and ends when it falls back under
-``release_fraction`` (hysteresis, so noise near one threshold does not chatter). A hold counts only the
-time spent above the release threshold; releasing before ``hold_s`` is a failed rep.
+turns the spec's movement into an *activation* (``sign × measure / expected``; for a left/right pair, of
+the side that moves more — the ``asymmetry`` fault watches the other): a rep starts when the activation
+crosses ``start_fraction`` and ends when it falls back under ``release_fraction`` (hysteresis, so noise
+near one threshold does not chatter). A hold counts only the time spent above the release threshold;
+releasing before ``hold_s`` is a failed rep.
 
 Everything is timed by the frames' timestamps, never by frame counts, so 10 fps and 60 fps give the same
 reps and the same fault onsets. A frame without a usable face (``None``) pauses the clock: a gap never
@@ -356,7 +357,7 @@ class Evaluator:
         self.measures = Measures(*smooth)
         sign = self.spec.sign
         move = [sign * smooth[i] for i in self._move_idx]
-        act = sum(move) / len(move) / self.spec.expected
+        act = max(move) / self.spec.expected  # the side that moves more (see CoachingSpec)
         if math.isnan(act):
             act = 0.0
         self.activation = act

@@ -121,85 +121,115 @@ SOURCES: dict[str, tuple[str, int]] = {
     "nose_wrinkle": ("bs:nose_sneer", 1),
 }
 
-_R_EYE_UP = [a for a, _ in ids.RIGHT_EYE_OPENING_PAIRS]
-_R_EYE_LO = [b for _, b in ids.RIGHT_EYE_OPENING_PAIRS]
-_L_EYE_UP = [a for a, _ in ids.LEFT_EYE_OPENING_PAIRS]
-_L_EYE_LO = [b for _, b in ids.LEFT_EYE_OPENING_PAIRS]
-_R_BROW = list(ids.RIGHT_BROW)
-_L_BROW = list(ids.LEFT_BROW)
-_R_EYE_CORNERS = [ids.RIGHT_EYE_OUTER, ids.RIGHT_EYE_INNER]
-_L_EYE_CORNERS = [ids.LEFT_EYE_OUTER, ids.LEFT_EYE_INNER]
-_EYE_CORNERS = _R_EYE_CORNERS + _L_EYE_CORNERS
 # The cheeks' outline below the cheekbones: where a puff widens the face.
-_R_CHEEK = [132, 58, 172]
-_L_CHEEK = [361, 288, 397]
+_R_CHEEK = (132, 58, 172)
+_L_CHEEK = (361, 288, 397)
+_EYE_CORNERS = (ids.RIGHT_EYE_OUTER, ids.RIGHT_EYE_INNER, ids.LEFT_EYE_INNER, ids.LEFT_EYE_OUTER)
+_X, _Y = 0, 1
+
+
+def _mean(
+    points: tuple[int, ...] | list[int], axis: int, weight: float = 1.0
+) -> list[tuple[int, int, float]]:
+    return [(i, axis, weight / len(points)) for i in points]
+
+
+#: Every geometry raw value is a weighted sum of face-frame coordinates: (landmark, axis, weight) terms.
+#: The face frame has +x toward the person's left and +y down, so "higher" means a smaller y.
+GEOMETRY: dict[str, list[tuple[int, int, float]]] = {
+    # brow above the eye corners of the same side
+    "geo:brow_height_left": _mean((ids.LEFT_EYE_OUTER, ids.LEFT_EYE_INNER), _Y)
+    + _mean(ids.LEFT_BROW, _Y, -1),
+    "geo:brow_height_right": _mean((ids.RIGHT_EYE_OUTER, ids.RIGHT_EYE_INNER), _Y)
+    + _mean(ids.RIGHT_BROW, _Y, -1),
+    # gap between the inner ends of the brows (a frown draws them together)
+    "geo:brow_gap": [(ids.LEFT_BROW_LOWER[0], _X, 1.0), (ids.RIGHT_BROW_LOWER[0], _X, -1.0)],
+    # lid gap across the middle of each eye
+    "geo:eye_opening_left": _mean([b for _, b in ids.LEFT_EYE_OPENING_PAIRS], _Y)
+    + _mean([a for a, _ in ids.LEFT_EYE_OPENING_PAIRS], _Y, -1),
+    "geo:eye_opening_right": _mean([b for _, b in ids.RIGHT_EYE_OPENING_PAIRS], _Y)
+    + _mean([a for a, _ in ids.RIGHT_EYE_OPENING_PAIRS], _Y, -1),
+    # mouth corner height below the eye line (negated: up is positive)
+    "geo:mouth_corner_height_left": [(ids.MOUTH_LEFT_CORNER, _Y, -1.0)],
+    "geo:mouth_corner_height_right": [(ids.MOUTH_RIGHT_CORNER, _Y, -1.0)],
+    "geo:mouth_width": [(ids.MOUTH_LEFT_CORNER, _X, 1.0), (ids.MOUTH_RIGHT_CORNER, _X, -1.0)],
+    # red of both lips at the midline (pressing rolls the lips in and thins it)
+    "geo:lip_thickness": [
+        (ids.UPPER_LIP_INNER, _Y, 1.0),
+        (ids.UPPER_LIP_TOP, _Y, -1.0),
+        (ids.LOWER_LIP_BOTTOM, _Y, 1.0),
+        (ids.LOWER_LIP_INNER, _Y, -1.0),
+    ],
+    "geo:lip_gap": [(ids.LOWER_LIP_INNER, _Y, 1.0), (ids.UPPER_LIP_INNER, _Y, -1.0)],
+    "geo:chin_drop": [(ids.CHIN, _Y, 1.0), (ids.NOSE_TIP, _Y, -1.0)],
+    # distance of the lower cheek outline from the midline, each side
+    "geo:cheek_width_left": _mean(_L_CHEEK, _X),
+    "geo:cheek_width_right": _mean(_R_CHEEK, _X, -1),
+    "geo:nose_wing_height": _mean((ids.LEFT_NOSE_WING, ids.RIGHT_NOSE_WING), _Y, -1),
+}
+GEOMETRY_KEYS: tuple[str, ...] = tuple(GEOMETRY)
+_USED: tuple[int, ...] = tuple(
+    sorted({i for terms in GEOMETRY.values() for i, _, _ in terms} | set(_EYE_CORNERS))
+)
+_POS = {lm: k for k, lm in enumerate(_USED)}
+_EYE_ROWS = [_POS[i] for i in _EYE_CORNERS]
+# (features × (used landmarks · 2)) weights over the flattened (x, y) of the used landmarks
+_WEIGHTS = np.zeros((len(GEOMETRY), len(_USED) * 2))
+for _row, _terms in enumerate(GEOMETRY.values()):
+    for _lm, _axis, _w in _terms:
+        _WEIGHTS[_row, _POS[_lm] * 2 + _axis] += _w
+_USED_IDX = np.array(_USED)
+
+#: blendshape raw values: key → MediaPipe categories averaged
+BLENDSHAPES: dict[str, tuple[str, ...]] = {
+    "bs:brow_height_left": ("browOuterUpLeft", "browInnerUp"),
+    "bs:brow_height_right": ("browOuterUpRight", "browInnerUp"),
+    "bs:brow_down": ("browDownLeft", "browDownRight"),
+    "bs:eye_closure_left": ("eyeSquintLeft", "eyeBlinkLeft"),
+    "bs:eye_closure_right": ("eyeSquintRight", "eyeBlinkRight"),
+    "bs:smile_left": ("mouthSmileLeft",),
+    "bs:smile_right": ("mouthSmileRight",),
+    "bs:pucker": ("mouthPucker",),
+    "bs:press": ("mouthPressLeft", "mouthPressRight"),
+    "bs:jaw_open": ("jawOpen",),
+    "bs:cheek_puff": ("cheekPuff",),
+    "bs:nose_sneer": ("noseSneerLeft", "noseSneerRight"),
+}
 
 
 def face_frame(points: NDArray[np.float64], fit: PoseFit) -> NDArray[np.float64]:
     """Landmarks in the face frame of :mod:`facecoach.vision.geometry` in canonical units (≈ cm of an
     average face): the rotation and scale of its Procrustes fit undone, origin between the eye corners."""
-    origin = points[_EYE_CORNERS].mean(axis=0)
+    origin = points[list(_EYE_CORNERS)].mean(axis=0)
     return np.asarray(((points - origin) @ fit.rotation) / fit.scale, dtype=np.float64)
-
-
-def _bs(shapes: dict[str, float], *names: str) -> float:
-    vals = [shapes.get(n, math.nan) for n in names]
-    return float(sum(vals) / len(vals))
 
 
 def raw_measures(frame: FrameInput) -> dict[str, float]:
     """Raw values of both sources before the neutral face is subtracted.
 
-    ``geo:*`` in canonical units (× ``Calibration.mm_per_unit`` → mm); ``bs:*`` blendshape scores;
-    ``pose:*`` degrees; ``pos:*`` pixels (``pos:unit_px`` = pixels per canonical unit);
-    ``tex:forehead`` the crease energy.
+    ``geo:*`` in canonical units (× ``Calibration.mm_per_unit`` → mm; definitions in :data:`GEOMETRY`);
+    ``bs:*`` blendshape scores (:data:`BLENDSHAPES`); ``pose:*`` degrees; ``pos:*`` pixels
+    (``pos:unit_px`` = pixels per canonical unit); ``tex:forehead`` the crease energy.
     """
     pts = np.asarray(frame.points, dtype=np.float64)
     fit = fit_pose(frame.observation())
-    a = face_frame(pts, fit)
-    y = a[:, 1]
-    x = a[:, 0]
-    pose = pose_from_rotation(fit.rotation)
+    used = pts[_USED_IDX]
+    used = (used - used[_EYE_ROWS].mean(axis=0)) @ fit.rotation[:, :2]
+    geo = _WEIGHTS @ used.reshape(-1) / fit.scale
+    out = dict(zip(GEOMETRY_KEYS, geo.tolist(), strict=True))
     b = frame.blendshapes
-    chin_nose = y[ids.CHIN] - y[ids.NOSE_TIP]
-    return {
-        "geo:brow_height_left": float(y[_L_EYE_CORNERS].mean() - y[_L_BROW].mean()),
-        "geo:brow_height_right": float(y[_R_EYE_CORNERS].mean() - y[_R_BROW].mean()),
-        "geo:brow_gap": float(x[ids.LEFT_BROW_LOWER[0]] - x[ids.RIGHT_BROW_LOWER[0]]),
-        "geo:eye_opening_left": float((y[_L_EYE_LO] - y[_L_EYE_UP]).mean()),
-        "geo:eye_opening_right": float((y[_R_EYE_LO] - y[_R_EYE_UP]).mean()),
-        "geo:mouth_corner_height_left": float(-y[ids.MOUTH_LEFT_CORNER]),
-        "geo:mouth_corner_height_right": float(-y[ids.MOUTH_RIGHT_CORNER]),
-        "geo:mouth_width": float(x[ids.MOUTH_LEFT_CORNER] - x[ids.MOUTH_RIGHT_CORNER]),
-        "geo:lip_thickness": float(
-            (y[ids.UPPER_LIP_INNER] - y[ids.UPPER_LIP_TOP])
-            + (y[ids.LOWER_LIP_BOTTOM] - y[ids.LOWER_LIP_INNER])
-        ),
-        "geo:lip_gap": float(y[ids.LOWER_LIP_INNER] - y[ids.UPPER_LIP_INNER]),
-        "geo:chin_drop": float(chin_nose),
-        "geo:cheek_width_left": float(x[_L_CHEEK].mean()),
-        "geo:cheek_width_right": float(-x[_R_CHEEK].mean()),
-        "geo:nose_wing_height": float(-(y[ids.LEFT_NOSE_WING] + y[ids.RIGHT_NOSE_WING]) / 2),
-        "bs:brow_height_left": _bs(b, "browOuterUpLeft", "browInnerUp"),
-        "bs:brow_height_right": _bs(b, "browOuterUpRight", "browInnerUp"),
-        "bs:brow_down": _bs(b, "browDownLeft", "browDownRight"),
-        "bs:eye_closure_left": _bs(b, "eyeSquintLeft", "eyeBlinkLeft"),
-        "bs:eye_closure_right": _bs(b, "eyeSquintRight", "eyeBlinkRight"),
-        "bs:smile_left": _bs(b, "mouthSmileLeft"),
-        "bs:smile_right": _bs(b, "mouthSmileRight"),
-        "bs:pucker": _bs(b, "mouthPucker"),
-        "bs:press": _bs(b, "mouthPressLeft", "mouthPressRight"),
-        "bs:jaw_open": _bs(b, "jawOpen"),
-        "bs:cheek_puff": _bs(b, "cheekPuff"),
-        "bs:nose_sneer": _bs(b, "noseSneerLeft", "noseSneerRight"),
-        "pose:yaw": pose.yaw_deg,
-        "pose:pitch": pose.pitch_deg,
-        "pose:roll": pose.roll_deg,
-        "pos:x": float(fit.translation[0]),
-        "pos:y": float(fit.translation[1]),
-        "pos:unit_px": float(fit.scale),
-        "tex:forehead": math.nan if frame.forehead_texture is None else float(frame.forehead_texture),
-    }
+    nan = math.nan
+    for key, names in BLENDSHAPES.items():
+        out[key] = sum(b.get(n, nan) for n in names) / len(names)
+    pose = pose_from_rotation(fit.rotation)
+    out["pose:yaw"] = pose.yaw_deg
+    out["pose:pitch"] = pose.pitch_deg
+    out["pose:roll"] = pose.roll_deg
+    out["pos:x"] = float(fit.translation[0])
+    out["pos:y"] = float(fit.translation[1])
+    out["pos:unit_px"] = float(fit.scale)
+    out["tex:forehead"] = nan if frame.forehead_texture is None else float(frame.forehead_texture)
+    return out
 
 
 def mm_per_unit(frame: FrameInput) -> float:

@@ -113,7 +113,8 @@ class CoachingSpec(_Model):
     """Everything the evaluator needs for one technique.
 
     ``measures``: the measure(s) that count — one midline measure or ``[left, right]``; the activation
-    is ``sign × measure / expected`` (the mean of both sides for a pair), so ``start_fraction`` and
+    is ``sign × measure / expected`` (for a pair, of the side that moves more: a rep done with one side
+    only still counts, and the ``asymmetry`` fault says which side lags), so ``start_fraction`` and
     ``release_fraction`` are fractions of a clear movement. ``hold_s`` None: a rep is a movement and
     release. ``reps`` None: count every rep (massages and open-ended audits).
     """
@@ -160,12 +161,13 @@ def spec_for(technique: Technique, rules: MovementsFile | None = None) -> Coachi
     ex = technique.exercise
     move = rules.movements[ex.movement]
     hold = d.hold_s if d.hold_s is not None else (None if d.reps else rules.evaluation.default_hold_s)
+    one_side = ex.sides == "each" and len(move.measures) == 2
     watched: list[WatchedFault] = []
     for kind in dict.fromkeys(ex.still):  # keeps order, drops repeats
         if kind in move.excludes:
             continue
-        if kind == "asymmetry" and len(move.measures) != 2:
-            continue  # a midline movement has no sides to compare
+        if kind == "asymmetry" and (len(move.measures) != 2 or one_side):
+            continue  # a midline movement, or one side at a time: no sides to compare
         rule = rules.faults[kind]
         measures = {m: t for m, t in rule.measures.items() if m not in move.measures}
         if rule.rule != "asymmetry" and not measures:

@@ -1,0 +1,310 @@
+"""The video audit: the coaching engine over a recorded video → a timeline of reps, holds and faults.
+
+Frames are read with OpenCV, the Face Landmarker runs in VIDEO mode, the forehead crease energy is
+computed from each analysed frame, and the same streaming :class:`Evaluator` as live coaching turns
+them into events. Because the evaluator is timed by timestamps, the audit analyses at most
+``analysis_fps`` frames per second (10 by default — the engine's lowest supported rate, which is what
+makes an audit several times faster than real time); the other frames are decoded but not analysed,
+and an annotated video still gets every frame.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict
+
+from facecoach.coaching.evaluator import Evaluator, Event, Fault
+from facecoach.coaching.measures import FrameInput
+from facecoach.coaching.specs import CoachingSpec, UnknownTechniqueError, spec_by_id
+from facecoach.coaching.wrinkle import forehead_crease_energy
+from facecoach.config import get_settings
+from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
+
+ProgressCallback = Callable[[int, int], None]  # (frames done, frames in total; 0 if unknown)
+
+
+class AuditError(ValueError):
+    """The audit cannot run on this input (the message is one line a person can act on)."""
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AuditCalibration(_Out):
+    start_s: float
+    end_s: float
+
+
+class AuditHold(_Out):
+    start_s: float
+    end_s: float
+    seconds: float
+    completed: bool
+
+
+class AuditFault(_Out):
+    kind: str
+    side: Literal["left", "right", "both"] | None
+    start_s: float
+    end_s: float
+    cue: str
+
+
+class AuditResult(_Out):
+    """Exactly the JSON of the ``facecoach audit --json`` contract (times in seconds)."""
+
+    technique: str
+    fps: float
+    duration_s: float
+    calibration: AuditCalibration
+    reps: int
+    holds: list[AuditHold]
+    faults: list[AuditFault]
+
+
+@dataclass(frozen=True)
+class AnalysedFrame:
+    """What the audit saw in one analysed frame (used for annotation and by tests)."""
+
+    timestamp_s: float
+    frame: FrameInput | None
+    events: list[Event]
+
+
+def _largest(faces: list[FaceObservation]) -> FaceObservation | None:
+    if not faces:
+        return None
+    return max(faces, key=lambda f: float(np.ptp(f.points_px[:, 0])))
+
+
+def frame_input(
+    face: FaceObservation | None, rgb: NDArray[np.uint8], timestamp_s: float
+) -> FrameInput | None:
+    """The evaluator's input for one frame (None when there is no face)."""
+    if face is None:
+        return None
+    try:
+        texture: float | None = forehead_crease_energy(rgb, face.points_px)
+    except ValueError:
+        texture = None
+    return FrameInput.from_observation(face, timestamp_s, texture)
+
+
+def analyse(
+    frames: Iterable[tuple[float, NDArray[np.uint8]]], landmarker: FaceLandmarker
+) -> Iterator[tuple[float, FrameInput | None]]:
+    """Landmarks + crease energy for (timestamp_s, RGB) frames: the slow, cacheable half of an audit."""
+    for t, rgb in frames:
+        result = landmarker.detect(rgb, t)
+        yield t, frame_input(_largest(result.faces), rgb, t)
+
+
+def evaluate(
+    inputs: Iterable[tuple[float, FrameInput | None]],
+    spec: CoachingSpec,
+    fps: float,
+    duration_s: float | None = None,
+    on_frame: Callable[[AnalysedFrame, Evaluator], None] | None = None,
+) -> AuditResult:
+    """Run the evaluator over analysed frames and build the result (the fast half of an audit)."""
+    if spec.kind != "exercise" or not spec.measures:
+        raise AuditError(f"{spec.technique_id} is a massage: there are no reps or form faults to audit")
+    ev = Evaluator(spec, stop_after_reps=False)
+    last_t = 0.0
+    for t, frame in inputs:
+        events = ev.push(frame, t)
+        last_t = t
+        if on_frame is not None:
+            on_frame(AnalysedFrame(t, frame, events), ev)
+    end = duration_s if duration_s is not None else last_t
+    if ev.calibration is None:
+        raise AuditError("no usable face: the video never shows a face long enough to calibrate on")
+    ev.finish(end)
+    return _result(spec, ev, fps, end)
+
+
+def _r(x: float) -> float:
+    return round(float(x), 3)
+
+
+def _result(spec: CoachingSpec, ev: Evaluator, fps: float, duration_s: float) -> AuditResult:
+    cal = ev.calibration
+    assert cal is not None
+    faults: list[Fault] = sorted(ev.faults, key=lambda f: f.start_s)
+    return AuditResult(
+        technique=spec.technique_id,
+        fps=_r(fps),
+        duration_s=_r(duration_s),
+        calibration=AuditCalibration(start_s=_r(cal.start_s), end_s=_r(cal.end_s)),
+        reps=ev.reps,
+        holds=[
+            AuditHold(start_s=_r(h.start_s), end_s=_r(h.end_s), seconds=_r(h.seconds), completed=h.completed)
+            for h in ev.holds
+        ],
+        faults=[
+            AuditFault(
+                kind=f.kind,
+                side=f.side,
+                start_s=_r(f.start_s),
+                end_s=_r(f.end_s if f.end_s is not None else duration_s),
+                cue=f.cue,
+            )
+            for f in faults
+        ],
+    )
+
+
+def resolve_spec(technique_id: str) -> CoachingSpec:
+    """The spec of an auditable technique, or :class:`AuditError` (unknown id, a massage)."""
+    try:
+        spec = spec_by_id(technique_id)
+    except UnknownTechniqueError:
+        raise AuditError(f"unknown technique {technique_id!r} (see `facecoach techniques`)") from None
+    if spec.kind != "exercise" or not spec.measures:
+        raise AuditError(f"{technique_id} is a massage: there are no reps or form faults to audit")
+    return spec
+
+
+class _Annotator:
+    """Draws the measures, the rep counter and the faults on every frame and writes an mp4 (mp4v)."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], spec: CoachingSpec) -> None:
+        self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+        if not self.writer.isOpened():
+            raise AuditError(f"cannot write the annotated video {path}")
+        self.spec = spec
+        self.lines: list[str] = []
+        self.faults: list[str] = []
+        self.activation = 0.0
+        self.active = False
+        self.points: NDArray[np.float64] | None = None
+
+    def update(self, frame: AnalysedFrame, ev: Evaluator) -> None:
+        self.points = None if frame.frame is None else np.asarray(frame.frame.points)
+        self.activation = ev.activation
+        self.active = ev.active
+        target = ev.target_reps
+        self.lines = [
+            f"{self.spec.name}: reps {ev.reps}" + (f"/{target}" if target else ""),
+            "calibrating - relax your face" if ev.calibration is None else "",
+        ]
+        if ev.measures is not None:
+            for name in self.spec.measures:
+                self.lines.append(f"{name} {getattr(ev.measures, name):+.1f}")
+            fw = ev.measures.forehead_wrinkle
+            if not math.isnan(fw):
+                self.lines.append(f"forehead_wrinkle x{fw:.2f}")
+        if frame.frame is None:
+            self.lines.append("no face")
+        self.faults = [
+            f"{tr.kind}{' (' + tr.side + ')' if tr.side else ''}"
+            for tr in ev._trackers  # the faults on right now
+            if tr.active
+        ]
+
+    def write(self, bgr: NDArray[np.uint8]) -> None:
+        img = bgr.copy()
+        if self.points is not None:
+            for x, y in self.points[::4, :2]:
+                cv2.circle(img, (int(x), int(y)), 1, (200, 200, 200), -1, cv2.LINE_AA)
+        y = 22
+        for line in self.lines:
+            if line:
+                cv2.putText(img, line, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 3, cv2.LINE_AA)
+                cv2.putText(
+                    img, line, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA
+                )
+                y += 22
+        bar = int(min(max(self.activation, 0.0), 2.0) / 2.0 * 150)
+        cv2.rectangle(img, (10, y), (160, y + 10), (255, 255, 255), 1)
+        cv2.rectangle(img, (10, y), (10 + bar, y + 10), (0, 200, 0) if self.active else (0, 200, 255), -1)
+        y += 32
+        for fault in self.faults:
+            cv2.putText(img, fault, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 255), 2, cv2.LINE_AA)
+            y += 24
+        self.writer.write(img)
+
+    def close(self) -> None:
+        self.writer.release()
+
+
+def audit_video(
+    path: str | Path,
+    technique_id: str,
+    *,
+    progress: ProgressCallback | None = None,
+    annotate: str | Path | None = None,
+    analysis_fps: float = 10.0,
+) -> AuditResult:
+    """Audit one video file for one exercise (see the module docstring).
+
+    Raises :class:`AuditError` for an unknown technique, a massage, an unreadable or oversized file, or
+    a video without a usable face.
+    """
+    spec = resolve_spec(technique_id)
+    path = Path(path)
+    settings = get_settings()
+    if not path.is_file():
+        raise AuditError(f"cannot read {path}: no such file")
+    if path.stat().st_size > settings.max_video_bytes:
+        raise AuditError(f"{path.name} is larger than {settings.max_video_bytes // (1024 * 1024)} MB")
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise AuditError(f"cannot read {path.name}: not a video OpenCV can decode")
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        if not math.isfinite(fps) or fps <= 0 or fps > 240:
+            fps = 30.0
+        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        if total > 0 and total / fps > settings.max_video_seconds:
+            raise AuditError(f"{path.name} is longer than {settings.max_video_seconds:g} s")
+        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        annotator = _Annotator(Path(annotate), fps, (width, height), spec) if annotate else None
+        step = max(1, round(fps / analysis_fps)) if analysis_fps > 0 else 1
+        state: dict[str, int] = {"read": 0}
+
+        def frames() -> Iterator[tuple[float, NDArray[np.uint8]]]:
+            index = 0
+            while True:
+                if annotator is None and index % step:
+                    if not cap.grab():
+                        return
+                    index += 1
+                    continue
+                ok, bgr = cap.read()
+                if not ok:
+                    return
+                if index / fps > settings.max_video_seconds:
+                    raise AuditError(f"{path.name} is longer than {settings.max_video_seconds:g} s")
+                state["read"] = index + 1
+                if index % step == 0:
+                    yield index / fps, np.ascontiguousarray(bgr[..., ::-1])
+                    if progress is not None:
+                        progress(index + 1, total)
+                if annotator is not None:
+                    annotator.write(np.asarray(bgr, dtype=np.uint8))
+                index += 1
+
+        try:
+            with FaceLandmarker(mode="video", max_faces=1) as landmarker:
+                on_frame = annotator.update if annotator is not None else None
+                result = evaluate(analyse(frames(), landmarker), spec, fps, None, on_frame)
+        finally:
+            if annotator is not None:
+                annotator.close()
+        if state["read"] == 0:
+            raise AuditError(f"cannot read {path.name}: no frames could be decoded")
+        duration = (total if total > 0 else state["read"]) / fps
+        return result.model_copy(update={"duration_s": _r(duration)})
+    finally:
+        cap.release()
