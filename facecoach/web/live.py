@@ -319,6 +319,7 @@ class _Connection:
         self.mode = mode
 
     async def _frame(self, data: bytes) -> None:
+        arrived = time.perf_counter()
         if not self.rate.allow(time.monotonic()):
             raise ProtocolError(f"more than {self.limits.max_fps:g} frames per second")
         frame = decode_frame(data, self.limits)
@@ -351,7 +352,12 @@ class _Connection:
             assert isinstance(frame, NoFaceFrame)
             face = None
         events = self.session.frame(face, ts)
-        await self.ws.send_json({"type": "frame", "seq": seq, "face": face is not None, "events": events})
+        # proc_ms: server time from the frame arriving to its reply leaving (decode, landmarks in JPEG
+        # mode, evaluator), so a client or the benchmark can tell server time from network time.
+        proc_ms = round((time.perf_counter() - arrived) * 1000.0, 3)
+        await self.ws.send_json(
+            {"type": "frame", "seq": seq, "face": face is not None, "events": events, "proc_ms": proc_ms}
+        )
 
     async def _finish(self) -> None:
         summary = self.session.summary(self.mode or "landmarks")

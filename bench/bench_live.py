@@ -1,0 +1,283 @@
+"""Benchmark of live coaching's server side: per-frame cost, latency, and concurrent 15 fps sessions.
+
+Run: ``.venv/bin/python bench/bench_live.py [--seconds 6] [--levels 25,50,100,150,200] [--fps 15]``
+
+Frames are real: the Face Landmarker's output (points, blendshapes) and the forehead crease energy of
+every frame of ``../shared/data/woman_expressions_24fps.mp4``, encoded exactly as the page sends them
+(``facecoach.web.live_protocol``). It prints:
+
+* in process: decode + coaching evaluator per landmark frame (ms, p50/p99) — no network;
+* one session on a real uvicorn server (one worker, loopback): the round trip of a frame to its reply,
+  and ``proc_ms``, the server's own time from the frame arriving to its reply leaving (p50/p99, ms);
+* load: N concurrent sessions each sending 15 frames a second (paced; a late session skips ticks rather
+  than bursting, so the generator is bounded), for increasing N; per level the achieved frame rate and the
+  round-trip p50/p99. The answer is the largest N whose p99 stays under 50 ms. The load generator runs on
+  the same 2-core machine as the server, so the figure is a lower bound for the server alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from facecoach.coaching.evaluator import evaluator_for
+from facecoach.coaching.measures import FrameInput
+from facecoach.coaching.specs import spec_by_id
+from facecoach.coaching.wrinkle import forehead_crease_energy
+from facecoach.vision.landmarks import FaceLandmarker
+from facecoach.web.live_protocol import Control, LandmarkFrame, LiveSettings, decode_frame, encode_landmarks
+from facecoach.web.live_session import LiveSession
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+TECHNIQUE = "smile-lift"
+
+
+def real_frames(
+    video: Path, limit: int
+) -> list[tuple[np.ndarray, dict[str, float], float | None, tuple[int, int]]]:
+    cap = cv2.VideoCapture(str(video))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 24.0
+    out = []
+    with FaceLandmarker(mode="video", max_faces=1) as lm:
+        i = 0
+        while len(out) < limit:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            faces = lm.detect(rgb, i / fps).faces
+            i += 1
+            if faces:
+                f = faces[0]
+                out.append(
+                    (f.points_px, f.blendshapes, forehead_crease_energy(rgb, f.points_px), f.image_size)
+                )
+    cap.release()
+    if not out:
+        raise SystemExit(f"no face found in {video}")
+    return out
+
+
+def encoded(frames: list[Any], count: int, fps: float, seq0: int = 1) -> list[bytes]:
+    msgs = []
+    for k in range(count):
+        pts, shapes, crease, size = frames[k % len(frames)]
+        msgs.append(encode_landmarks(seq0 + k, (k / fps) * 1000.0, size, pts, shapes, crease))
+    return msgs
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+def in_process(frames: list[Any], fps: float, n: int = 3000) -> tuple[float, float, float]:
+    """Decode + evaluate per frame in this process: (p50, p99, mean) ms."""
+    limits = LiveSettings()
+    session = LiveSession(lambda tid: spec_by_id(tid), evaluator_for, max_steps=1000)  # type: ignore[arg-type]
+    session.control(Control(type="start", technique=TECHNIQUE))
+    msgs = encoded(frames, n, fps)
+    costs = []
+    for k, data in enumerate(msgs):
+        if k and k % 600 == 0:  # a fresh step now and then, so calibration and reps recur
+            session.control(Control(type="start", technique=TECHNIQUE))
+        t0 = time.perf_counter()
+        f = decode_frame(data, limits)
+        assert isinstance(f, LandmarkFrame)
+        ts = f.header.timestamp_ms / 1000.0
+        session.frame(
+            FrameInput(ts, f.points, f.blendshapes, (f.header.width, f.header.height), f.crease_energy), ts
+        )
+        costs.append((time.perf_counter() - t0) * 1000.0)
+    return pct(costs, 50), pct(costs, 99), float(np.mean(costs))
+
+
+# -- a real server -----------------------------------------------------------------------------------------
+
+
+def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], int, str]:
+    from facecoach.members.auth import create_user, start_session
+    from facecoach.members.db import Database
+    from facecoach.members.migrate import upgrade
+    from facecoach.web.security import Signer
+
+    url = f"sqlite:///{folder / 'bench.db'}"
+    secret = "bench-" + uuid.uuid4().hex
+    db = Database.connect(url)
+    upgrade(db)
+    with db.session() as s:
+        user = create_user(s, "bench@example.com", "bench password 123", plan="member")
+        sid = start_session(s, user).id
+    db.dispose()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "FACECOACH_SECRET_KEY": secret,
+        "FACECOACH_DATA_DIR": str(folder),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "facecoach.web.app:create_app",
+        "--fd",
+        str(sock.fileno()),
+        "--ws",
+        "websockets-sansio",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    proc = subprocess.Popen(cmd, env=env, pass_fds=[sock.fileno()])
+    sock.close()
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("the server did not start") from None
+            time.sleep(0.2)
+    return proc, port, Signer(secret).sign(sid)
+
+
+async def session_run(
+    port: int,
+    cookie: str,
+    msgs: list[bytes],
+    fps: float,
+    seconds: float,
+    rtts: list[float],
+    procs: list[float],
+    start_at: float,
+) -> int:
+    from websockets.asyncio.client import connect
+
+    sent = 0
+    async with connect(
+        f"ws://127.0.0.1:{port}/live/ws",
+        additional_headers={"Cookie": f"fc_session={cookie}"},
+        max_size=1 << 20,
+        compression=None,
+    ) as ws:
+        json.loads(await ws.recv())  # hello
+        await ws.send(json.dumps({"type": "start", "technique": TECHNIQUE, "mode": "landmarks"}))
+        json.loads(await ws.recv())  # step
+        await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+        t_start = time.monotonic()
+        period = 1.0 / fps
+        tick = 0
+        while time.monotonic() - t_start < seconds:
+            t0 = time.perf_counter()
+            await ws.send(msgs[sent % len(msgs)] if sent < len(msgs) else msgs[-1])
+            reply = json.loads(await ws.recv())
+            rtts.append((time.perf_counter() - t0) * 1000.0)
+            procs.append(float(reply.get("proc_ms", float("nan"))))
+            sent += 1
+            # Pace: the next tick in the future (ticks missed while late are skipped, never burst).
+            tick = max(tick + 1, int((time.monotonic() - t_start) / period) + 1)
+            await asyncio.sleep(max(0.0, t_start + tick * period - time.monotonic()))
+    return sent
+
+
+async def load_level(
+    port: int, cookie: str, frames: list[Any], n: int, fps: float, seconds: float
+) -> tuple[float, float, float, float]:
+    rtts: list[float] = []
+    procs: list[float] = []
+    per_session = int(seconds * fps) + 5
+    msgs = [encoded(frames, per_session, fps) for _ in range(min(n, 4))]
+    start_at = time.monotonic() + 1.0 + n * 0.01
+    results = await asyncio.gather(
+        *(
+            session_run(port, cookie, msgs[i % len(msgs)], fps, seconds, rtts, procs, start_at)
+            for i in range(n)
+        ),
+        return_exceptions=True,
+    )
+    failed = sum(1 for r in results if isinstance(r, BaseException))
+    sent = sum(r for r in results if isinstance(r, int))
+    achieved = sent / seconds / max(1, n - failed)
+    if failed:
+        print(f"    {failed} sessions failed: {next(r for r in results if isinstance(r, BaseException))!r}")
+    return achieved, pct(rtts, 50), pct(rtts, 99), pct(procs, 99)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--video", type=Path, default=SHARED / "woman_expressions_24fps.mp4")
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--fps", type=float, default=15.0)
+    parser.add_argument("--levels", default="25,50,100,150,200")
+    args = parser.parse_args()
+
+    frames = real_frames(args.video, 240)
+    size = len(encoded(frames, 1, 15)[0])
+    print(f"frames: {len(frames)} real landmark frames from {args.video.name}, message {size} B")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared cores)")
+    p50, p99, mean = in_process(frames, args.fps)
+    print(f"in process, decode + evaluator per frame: p50 {p50:.3f} ms, p99 {p99:.3f} ms, mean {mean:.3f} ms")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, port, cookie = start_server(Path(tmp))
+        try:
+            rtts: list[float] = []
+            procs: list[float] = []
+            msgs = encoded(frames, int(args.seconds * args.fps) + 5, args.fps)
+            asyncio.run(
+                session_run(port, cookie, msgs, args.fps, args.seconds, rtts, procs, time.monotonic())
+            )
+            print(
+                f"one session at {args.fps:g} fps, {len(rtts)} frames: "
+                f"round trip p50 {pct(rtts, 50):.2f} ms, "
+                f"p99 {pct(rtts, 99):.2f} ms; server arrival→reply p50 {pct(procs, 50):.3f} ms, "
+                f"p99 {pct(procs, 99):.3f} ms"
+            )
+            best = 0
+            print(
+                f"concurrent sessions at {args.fps:g} fps, {args.seconds:g} s per level (one uvicorn worker):"
+            )
+            for n in (int(x) for x in args.levels.split(",")):
+                achieved, r50, r99, s99 = asyncio.run(
+                    load_level(port, cookie, frames, n, args.fps, args.seconds)
+                )
+                ok = r99 < 50.0 and achieved >= 0.95 * args.fps
+                print(
+                    f"  {n:4d} sessions: {achieved:5.1f} fps each, "
+                    f"round trip p50 {r50:6.2f} ms, p99 {r99:7.2f} ms, "
+                    f"server p99 {s99:.3f} ms  {'ok' if ok else 'over'}"
+                )
+                if ok:
+                    best = n
+                else:
+                    break
+            print(
+                f"most concurrent {args.fps:g} fps sessions with round-trip p99 < 50 ms: {best} "
+                f"(of the levels tried)"
+            )
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
