@@ -130,3 +130,56 @@ def weekly_bars(weeks: Sequence[tuple[dt.date, int]], chart_id: str = "sessions-
         )
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def audit_timeline(result: dict[str, object], chart_id: str = "audit-chart") -> Markup:
+    """The audited video as a time axis: calibration, holds (green) and faults (red), one lane each."""
+    duration = float(result.get("duration_s") or 0.0)  # type: ignore[arg-type]
+    events = result.get("events") or []
+    assert isinstance(events, list)
+    if duration <= 0:
+        return Markup("")
+    lanes = {"calibration": 0, "hold": 1, "fault": 2}
+    colours = {"calibration": "#7a828c", "hold": "#2e7d4f", "fault": "#b23b3b"}
+    lane_h, top, left, right = 26, 12, 96, 16
+    height = top + lane_h * 3 + 30
+    iw = W - left - right
+
+    def x(t: float) -> float:
+        return left + max(0.0, min(t, duration)) / duration * iw
+
+    out = [
+        f'<svg viewBox="0 0 {W} {height}" role="img" aria-labelledby="{chart_id}-t" id="{chart_id}"'
+        ' xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{chart_id}-t">Timeline of the audited video</title>',
+    ]
+    for name, lane in lanes.items():
+        y = top + lane * lane_h
+        out.append(
+            f'<rect x="{left}" y="{y + 4}" width="{iw}" height="{lane_h - 8}" rx="4" fill="#f1eee9" />'
+        )
+        out.append(
+            f'<text x="{left - 8}" y="{y + lane_h / 2 + 4:.1f}" font-size="11" text-anchor="end"'
+            f' fill="#4b525b"'
+            f' font-family="DejaVu Sans, sans-serif">{name}s</text>'
+        )
+    for e in events:
+        if not isinstance(e, dict) or e.get("kind") not in lanes:
+            continue
+        t0 = float(e.get("t") or 0.0)
+        t1 = float(e.get("end") or t0)
+        y = top + lanes[e["kind"]] * lane_h
+        out.append(
+            f'<rect x="{x(t0):.1f}" y="{y + 4}" width="{max(x(t1) - x(t0), 3):.1f}"'
+            f' height="{lane_h - 8}" rx="3"'
+            f' fill="{colours[e["kind"]]}" class="event {e["kind"]}"><title>{t0:.1f}–{t1:.1f} s: '
+            f"{escape(str(e.get('message', '')))}</title></rect>"
+        )
+    for i in range(6):
+        t = duration * i / 5
+        out.append(
+            f'<text x="{x(t):.1f}" y="{height - 8}" font-size="10.5" text-anchor="middle" fill="#7a828c"'
+            f' font-family="DejaVu Sans, sans-serif">{t:.0f} s</text>'
+        )
+    out.append("</svg>")
+    return Markup("".join(out))

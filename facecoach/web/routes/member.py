@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from facecoach.members.models import AuditJob, Scan, User
 from facecoach.members.practice import session_dates, sessions_per_week, streak
-from facecoach.web.charts import asymmetry_chart, weekly_bars
+from facecoach.web.charts import asymmetry_chart, audit_timeline, weekly_bars
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render, upsell
 from facecoach.web.routes.content import TOOL_LABELS, library_of
@@ -219,4 +219,7 @@ def audit_job_page(
     library = library_of(ctx, db)
     technique = library.techniques.get(job.technique_id)
     owner = db.get(User, job.user_id) if viewer.is_instructor and job.user_id != viewer.id else None
-    return render(request, "audit_job.html", viewer, job=job, technique=technique, owner=owner)
+    timeline = audit_timeline(job.result) if job.status == "done" and job.result else None
+    return render(
+        request, "audit_job.html", viewer, job=job, technique=technique, owner=owner, timeline=timeline
+    )
