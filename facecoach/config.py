@@ -38,6 +38,17 @@ class Settings(BaseSettings):
     max_video_bytes: int = 200 * 1024 * 1024
     max_video_seconds: float = 600.0
 
+    # Login and password-reset attempts per email and address (count, seconds of sliding window).
+    login_attempts: int = 5
+    login_window_s: float = 300.0
+    #: Video audits: ``inprocess`` (a thread in the web worker) or ``redis`` (the Dramatiq queue on
+    #: ``REDIS_URL``, run by ``facecoach worker``; uploads must then be on storage both can read).
+    job_queue: str = "inprocess"
+    #: Queue workers that stop heart-beating for this long (ms) are dead: their unfinished jobs go back.
+    queue_heartbeat_timeout_ms: int = 60_000
+    #: Redis key prefix of the queue (sites sharing one Redis need different ones).
+    queue_namespace: str = "facecoach"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

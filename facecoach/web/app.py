@@ -15,14 +15,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from facecoach.config import REPO_DIR, Settings, get_settings
-from facecoach.members.auth import MemoryRateLimiter, RateLimiter
+from facecoach.members.auth import RateLimiter
 from facecoach.members.db import Database
 from facecoach.members.library_store import LibraryStore
 from facecoach.members.payments import PaymentProvider, TestPaymentProvider
-from facecoach.web import live
+from facecoach.web import backends, live
 from facecoach.web.context import AppContext
 from facecoach.web.deps import csrf_protect, get_viewer, render
-from facecoach.web.jobs import JobRunner
+from facecoach.web.queue import job_runner
 from facecoach.web.routes import account, admin, api, assessment, content, member
 from facecoach.web.scanner import Scanner
 from facecoach.web.security import (
@@ -54,8 +54,8 @@ def create_app(
         db=db,
         templates=templates,
         payments=payments or TestPaymentProvider(),
-        login_limiter=login_limiter or MemoryRateLimiter(limit=5, window_s=300.0),
-        jobs=JobRunner(db),
+        login_limiter=login_limiter or backends.login_limiter(settings),
+        jobs=job_runner(db, settings),
         library=LibraryStore(),
         scanner=Scanner(),
     )
@@ -73,6 +73,7 @@ def create_app(
         version="0.1.0",
         dependencies=[Depends(csrf_protect)],
     )
+    backends.install_shared_state(settings, ctx.extra)
     app.state.ctx = ctx
     app.state.signer = Signer(settings.secret_key)
     templates.env.globals["plan_names"] = {"free": "Free", "member": "Member", "instructor": "Instructor"}

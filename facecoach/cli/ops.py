@@ -1,0 +1,134 @@
+"""Operations: ``facecoach db backup|restore`` (on the ``db`` group) and ``facecoach worker`` (the queue)."""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from facecoach.cli.app import app, console, err_console, fail, print_json
+from facecoach.cli.server import _database, _safe_url, db_app
+
+
+def _tables_json(summary: Any) -> list[dict[str, Any]]:
+    return [{"table": t.name, "rows": t.rows, "sha256": t.sha256} for t in summary.tables]
+
+
+@db_app.command("backup")
+def db_backup(
+    path: Path = typer.Argument(..., help="File to write (gzip JSON; written whole or not at all)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Save every table of the database (SQLite or PostgreSQL) to one portable file."""
+    from sqlalchemy.exc import OperationalError
+
+    from facecoach.members.backup import BackupError, backup
+
+    db = _database()
+    try:
+        summary = backup(db, path)
+    except BackupError as exc:
+        fail(str(exc))
+    except OperationalError as exc:
+        fail(f"cannot read the database {_safe_url(db.url)}: {str(exc.orig).strip().splitlines()[0]}")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    if json_out:
+        print_json(
+            {
+                "database": _safe_url(db.url),
+                "path": str(path),
+                "revision": summary.revision,
+                "rows": summary.total_rows,
+                "tables": _tables_json(summary),
+            }
+        )
+    else:
+        console.print(
+            f"saved {summary.total_rows} rows in {len(summary.tables)} tables"
+            f" of {_safe_url(db.url)} to {path}"
+        )
+
+
+@db_app.command("restore")
+def db_restore(
+    path: Path = typer.Argument(..., help="A file written by `facecoach db backup`."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: every row in the database is replaced."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Replace the database's contents with a backup (one transaction), then check every table."""
+    from sqlalchemy.exc import OperationalError
+
+    from facecoach.members.backup import BackupError, digests, read_backup, restore
+
+    if not yes:
+        fail("restore replaces every row in the database: add --yes to confirm")
+    try:
+        read_backup(path)
+    except BackupError as exc:
+        fail(str(exc))
+    db = _database()
+    try:
+        summary = restore(db, path)
+    except BackupError as exc:
+        fail(str(exc))
+    except OperationalError as exc:
+        fail(f"cannot write the database {_safe_url(db.url)}: {str(exc.orig).strip().splitlines()[0]}")
+    now = digests(db)
+    wrong = [t.name for t in summary.tables if now.get(t.name) != (t.rows, t.sha256)]
+    if wrong:
+        fail(f"restored, but these tables differ from the backup: {', '.join(wrong)}")
+    if json_out:
+        print_json(
+            {
+                "database": _safe_url(db.url),
+                "path": str(path),
+                "revision": summary.revision,
+                "rows": summary.total_rows,
+                "verified": True,
+                "tables": _tables_json(summary),
+            }
+        )
+    else:
+        console.print(
+            f"restored {summary.total_rows} rows in {len(summary.tables)} tables into {_safe_url(db.url)}"
+            " (every table checked against the backup)"
+        )
+
+
+@app.command()
+def worker(
+    threads: int = typer.Option(1, min=1, max=16, help="Audits run at once in this process."),
+    imports: list[str] = typer.Option(
+        [], "--import", help="Extra module to import first (it may register more work)."
+    ),
+) -> None:
+    """Run video audits from the Redis queue (FACECOACH_JOB_QUEUE=redis, REDIS_URL) until stopped."""
+    from facecoach.config import get_settings
+    from facecoach.web.queue import QueueError, run_worker
+
+    settings = get_settings()
+    if not settings.redis_url:
+        fail("the worker needs REDIS_URL (the queue lives in Redis)")
+    for name in imports:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            fail(f"cannot import {name}: {exc}")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def ready() -> None:
+        err_console.print(
+            f"facecoach worker: {threads} thread(s) on the audits queue; ready", highlight=False
+        )
+
+    try:
+        run_worker(settings, threads=threads, stop=stop, ready=ready)
+    except QueueError as exc:
+        fail(str(exc))

@@ -1,0 +1,229 @@
+"""Video audits on a real queue: Dramatiq on Redis (``FACECOACH_JOB_QUEUE=redis`` and ``REDIS_URL``).
+
+The web worker only records the ``audit_jobs`` row and sends a message naming the job; ``facecoach
+worker`` processes (any number, on any machine that reaches Redis, the database and the uploads) run it
+and write status and progress to the row, which every page polls. The in-process
+:class:`facecoach.web.jobs.JobRunner` stays the default for one box.
+
+Nothing is lost when a worker dies: Dramatiq acknowledges a message only after the actor returns, and a
+worker that stops heart-beating for ``queue_heartbeat_timeout_ms`` has its unacknowledged messages put
+back on the queue by the next live worker. Running a job twice is harmless: a job already ``done`` or
+``failed`` is skipped, and the upload is removed only once the job has finished.
+
+Messages carry a work *name* from :data:`WORK`, never a code path, so whoever can write to Redis can at
+most start registered work on jobs that exist.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from facecoach.config import Settings
+from facecoach.members.db import Database
+from facecoach.members.models import AuditJob, utcnow
+from facecoach.web.jobs import AuditWork
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "audits"
+#: Work a message may name → "module:function" (imported in the worker on first use).
+WORK: dict[str, str] = {"audit": "facecoach.web.audit_work:run_audit"}
+#: Fraction (per million fetches) of queue polls that look for dead workers' jobs (~every 10 polls).
+MAINTENANCE_PER_MILLION = 100_000
+
+
+class QueueError(RuntimeError):
+    """The queue cannot take or run a job (Redis unreachable, unknown work)."""
+
+
+def register_work(name: str, target: str) -> None:
+    """Make ``name`` runnable by workers (``target`` is "module:function" with the AuditWork signature)."""
+    WORK[name] = target
+
+
+def _resolve(name: str) -> AuditWork:
+    target = WORK.get(name)
+    if target is None:
+        raise QueueError(f"unknown work {name!r}")
+    module, _, attr = target.partition(":")
+    fn: AuditWork = getattr(importlib.import_module(module), attr)
+    return fn
+
+
+def work_name(work: AuditWork) -> str:
+    """The registered name of a work function (what the web side sends)."""
+    target = f"{work.__module__}:{work.__qualname__}"
+    for name, registered in WORK.items():
+        if registered == target:
+            return name
+    raise QueueError(f"{target} is not registered work (see facecoach.web.queue.WORK)")
+
+
+def make_broker(settings: Settings) -> Any:
+    """A Redis broker in the settings' namespace (one per Redis database and site)."""
+    from dramatiq.brokers.redis import RedisBroker
+
+    if not settings.redis_url:
+        raise QueueError("the Redis job queue needs REDIS_URL")
+    return RedisBroker(
+        url=settings.redis_url,
+        namespace=settings.queue_namespace,
+        heartbeat_timeout=settings.queue_heartbeat_timeout_ms,
+        maintenance_chance=MAINTENANCE_PER_MILLION,
+    )
+
+
+def run_job(db: Database, job_id: int, video: Path, technique_id: str, work: AuditWork) -> str:
+    """Run one audit job to its end and record it; returns the job's final status (or ``skipped``).
+
+    A job already finished (a redelivered message) or deleted (the member left) is skipped. The work's
+    own errors mark the job ``failed``; they are never raised to the queue (no blind retries of a video
+    that cannot be read).
+    """
+    with db.session() as s:
+        job = s.get(AuditJob, job_id)
+        if job is None or job.status in ("done", "failed"):
+            if job is None:
+                video.unlink(missing_ok=True)
+            return "skipped"
+        job.status, job.progress = "running", 0.0
+
+    def set_values(**values: Any) -> None:
+        with db.session() as s:
+            row = s.get(AuditJob, job_id)
+            if row is not None:
+                for key, value in values.items():
+                    setattr(row, key, value)
+
+    last = [0.0]
+
+    def progress(fraction: float) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.3 or fraction >= 1.0:  # seconds between progress writes
+            last[0] = now
+            set_values(progress=max(0.0, min(1.0, float(fraction))))
+
+    if not video.is_file():
+        set_values(status="failed", error="the uploaded video is gone", finished_at=utcnow())
+        return "failed"
+    try:
+        result = work(video, technique_id, progress)
+    except Exception as exc:  # the job fails, the worker does not
+        log.warning("audit job %s failed: %s", job_id, exc)
+        text = str(exc).strip()
+        message = text.splitlines()[0] if text else exc.__class__.__name__
+        set_values(status="failed", error=message[:500], finished_at=utcnow())
+        status = "failed"
+    else:
+        set_values(status="done", progress=1.0, result=result, finished_at=utcnow())
+        status = "done"
+    video.unlink(missing_ok=True)
+    return status
+
+
+class AuditQueue:
+    """The broker and its one actor; used by the web side (send) and by ``facecoach worker`` (run)."""
+
+    def __init__(self, settings: Settings, db: Database | None = None) -> None:
+        import dramatiq
+
+        self.settings = settings
+        self.broker = make_broker(settings)
+        self._db = db
+        self._db_lock = threading.Lock()
+        # Longest audit: the longest allowed video, analysed at worst at real time, plus margin (ms).
+        time_limit_ms = int((settings.max_video_seconds * 2 + 300) * 1000)
+        decorate = dramatiq.actor(
+            actor_name="facecoach_audit",
+            queue_name=QUEUE_NAME,
+            broker=self.broker,
+            max_retries=0,
+            time_limit=time_limit_ms,
+        )
+        self.actor = decorate(self._perform)
+
+    def db(self) -> Database:
+        with self._db_lock:
+            if self._db is None:
+                self._db = Database.connect(self.settings.database_url)
+            return self._db
+
+    def _perform(self, job_id: int, video: str, technique_id: str, work: str) -> None:
+        status = run_job(self.db(), job_id, Path(video), technique_id, _resolve(work))
+        log.info("audit job %s: %s", job_id, status)
+
+    def send(self, job_id: int, video: Path, technique_id: str, work: str = "audit") -> None:
+        if work not in WORK:
+            raise QueueError(f"unknown work {work!r}")
+        self.actor.send(job_id, str(video), technique_id, work)
+
+    def pending(self) -> int:
+        """Messages waiting on the queue (not those a worker holds)."""
+        return int(self.broker.client.llen(f"{self.settings.queue_namespace}:{QUEUE_NAME}"))
+
+    def close(self) -> None:
+        self.broker.close()
+
+
+class QueueJobRunner:
+    """The web side of the queue with :class:`facecoach.web.jobs.JobRunner`'s contract."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._queue = AuditQueue(settings, db)
+
+    def submit(self, job_id: int, video: Path, technique_id: str, work: AuditWork) -> None:
+        self._queue.send(job_id, video, technique_id, work_name(work))
+
+    def wait(self, job_id: int, timeout: float | None = None) -> None:
+        """Poll the row until a worker finished the job (tests; pages poll the row themselves)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._db.session() as s:
+                job = s.get(AuditJob, job_id)
+                if job is None or job.status in ("done", "failed"):
+                    return
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"audit job {job_id} still {job.status}")
+            time.sleep(0.1)
+
+    def shutdown(self) -> None:
+        self._queue.close()
+
+
+def job_runner(db: Database, settings: Settings) -> Any:
+    """The runner the settings ask for: the in-process thread by default, the Redis queue when asked."""
+    from facecoach.web.jobs import JobRunner
+
+    if settings.job_queue == "redis":
+        return QueueJobRunner(db, settings)
+    if settings.job_queue not in ("", "inprocess"):
+        raise QueueError(f"FACECOACH_JOB_QUEUE must be 'inprocess' or 'redis', not {settings.job_queue!r}")
+    return JobRunner(db)
+
+
+def run_worker(
+    settings: Settings,
+    threads: int = 1,
+    stop: threading.Event | None = None,
+    ready: Callable[[], None] | None = None,
+) -> None:
+    """Consume audits until ``stop`` is set (``facecoach worker`` sets it on SIGTERM/SIGINT)."""
+    from dramatiq import Worker
+
+    queue = AuditQueue(settings)
+    worker = Worker(queue.broker, worker_threads=threads, worker_timeout=500)
+    worker.start()
+    if ready is not None:
+        ready()
+    try:
+        (stop or threading.Event()).wait()
+    finally:
+        worker.stop(timeout=10_000)
+        queue.close()
