@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel
@@ -17,6 +19,8 @@ from pydantic import BaseModel
 from facecoach.knowledge.library import Library
 
 MATCH_THRESHOLD = 0.62
+WHOLE_STRING_CHARS = 40  # whole-string similarity only between texts this short (names, not sentences)
+WORD_MATCH = 0.8  # two words count as the same word at this difflib similarity ("exerciser"/"excerciser")
 MAX_TEXT_CHARS = 500
 NOT_FOUND = "not in the library"
 
@@ -69,31 +73,68 @@ def _tokens(text: str) -> list[str]:
     return [_stem(t) for t in text.split() if t not in _STOPWORDS]
 
 
-def _token_score(query: list[str], phrase: list[str]) -> float:
-    """F1 of fuzzy word matches (two words match when their similarity is at least 0.8)."""
+@lru_cache(maxsize=100_000)
+def _word_similarity(a: str, b: str) -> float:
+    """difflib ratio of two words, or 0 below :data:`WORD_MATCH` (cheap upper bounds first)."""
+    if a == b:
+        return 1.0
+    if 2 * min(len(a), len(b)) / (len(a) + len(b)) < WORD_MATCH:
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, a, b)
+    if matcher.quick_ratio() < WORD_MATCH:
+        return 0.0
+    ratio = matcher.ratio()
+    return ratio if ratio >= WORD_MATCH else 0.0
+
+
+def _token_score(query: tuple[str, ...], phrase: tuple[str, ...]) -> float:
+    """F1 of fuzzy word matches (two words match when their similarity is at least WORD_MATCH)."""
     if not query or not phrase:
         return 0.0
-
-    def covered(words: list[str], others: list[str]) -> float:
-        total = 0.0
-        for w in words:
-            best = max(difflib.SequenceMatcher(None, w, o).ratio() for o in others)
-            total += best if best >= 0.8 else 0.0
-        return total / len(words)
-
-    precision, recall = covered(query, phrase), covered(phrase, query)
+    precision = sum(max(_word_similarity(q, p) for p in phrase) for q in query) / len(query)
+    recall = sum(max(_word_similarity(p, q) for q in query) for p in phrase) / len(phrase)
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
-def _phrase_score(query_norm: str, query_tokens: list[str], phrase: str) -> float:
-    p_norm = _normalise(phrase)
-    if not p_norm:
-        return 0.0
+@dataclass(frozen=True)
+class _Candidate:
+    kind: Literal["tool", "claim"]
+    id: str
+    name: str
+    phrases: tuple[tuple[str, tuple[str, ...]], ...]  # (normalised phrase, its tokens)
+
+
+@lru_cache(maxsize=8)
+def _candidates(library: Library) -> tuple[_Candidate, ...]:
+    """Normalised phrases of every tool and claim, prepared once per library (libraries hash by identity)."""
+
+    def prepare(phrases: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        normalised = dict.fromkeys(n for n in (_normalise(p) for p in phrases) if n)
+        return tuple((n, tuple(_tokens(n))) for n in normalised)
+
+    out = [
+        _Candidate("tool", t.id, t.name, prepare([t.name, t.id, *t.aliases])) for t in library.tools.values()
+    ]
+    out += [
+        _Candidate("claim", c.id, c.claim, prepare([c.claim, *c.aliases])) for c in library.claims.values()
+    ]
+    return tuple(out)
+
+
+def _phrase_score(
+    query_norm: str, query_tokens: tuple[str, ...], p_norm: str, p_tokens: tuple[str, ...]
+) -> float:
     if p_norm == query_norm:
         return 1.0
-    ratio = difflib.SequenceMatcher(None, query_norm, p_norm).ratio()
-    tokens = _token_score(query_tokens, _tokens(p_norm))
-    score = max(ratio, tokens)
+    score = _token_score(query_tokens, p_tokens)
+    # Whole-string similarity catches run-together or split words ("guasha"). It is the costly part and
+    # only matters for short names, so: short texts only, and only when its cheap upper bounds say it
+    # could beat the word score and matter (≥ 0.5).
+    floor = max(score, 0.5)
+    if len(query_norm) <= WHOLE_STRING_CHARS and len(p_norm) <= WHOLE_STRING_CHARS:
+        matcher = difflib.SequenceMatcher(None, query_norm, p_norm, autojunk=False)
+        if matcher.real_quick_ratio() > floor and matcher.quick_ratio() > floor:
+            score = max(score, matcher.ratio())
     # The whole phrase inside a longer question ("is gua sha safe?"): a strong hint, a bit below exact.
     if len(p_norm) >= 4 and re.search(rf"\b{re.escape(p_norm)}\b", query_norm):
         score = max(score, 0.75 + 0.2 * len(p_norm) / max(len(query_norm), 1))
@@ -107,15 +148,12 @@ def check(text: str, library: Library) -> CheckResult:
     if len(text) > MAX_TEXT_CHARS:
         raise ValueError(f"text too long to check ({len(text)} characters, at most {MAX_TEXT_CHARS})")
     query_norm = _normalise(text)
-    query_tokens = _tokens(query_norm)
+    query_tokens = tuple(_tokens(query_norm))
 
     scored: list[tuple[float, str, str, str]] = []  # score, kind, id, name
-    for tool in library.tools.values():
-        s = max(_phrase_score(query_norm, query_tokens, p) for p in [tool.name, tool.id, *tool.aliases])
-        scored.append((s, "tool", tool.id, tool.name))
-    for claim in library.claims.values():
-        s = max(_phrase_score(query_norm, query_tokens, p) for p in [claim.claim, *claim.aliases])
-        scored.append((s, "claim", claim.id, claim.claim))
+    for cand in _candidates(library):
+        s = max((_phrase_score(query_norm, query_tokens, n, toks) for n, toks in cand.phrases), default=0.0)
+        scored.append((s, cand.kind, cand.id, cand.name))
     scored.sort(key=lambda item: (-item[0], item[2]))
     closest = [Closest(id=i, name=n, score=round(s, 3)) for s, _, i, n in scored[:5]]
 

@@ -80,3 +80,11 @@ def test_unknown_text_gets_the_closest_entries(lib: Library, text: str) -> None:
 def test_empty_or_huge_text_is_refused(lib: Library, text: str) -> None:
     with pytest.raises(ValueError):
         check(text, lib)
+
+
+def test_every_name_and_alias_finds_its_own_entry(lib: Library) -> None:
+    """Aliases are the look-up's vocabulary: none may be claimed by another entry."""
+    phrases = [(tool.id, p) for tool in lib.tools.values() for p in (tool.name, *tool.aliases)]
+    phrases += [(claim.id, p) for claim in lib.claims.values() for p in (claim.claim, *claim.aliases)]
+    found = [(ident, p, check(p, lib).match) for ident, p in phrases]
+    assert [f for f in found if f[0] != f[2]] == []
