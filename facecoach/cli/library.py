@@ -134,8 +134,13 @@ def show_cmd(
                 {"type": "muscle_group", "id": key, "sides": [m.model_dump(mode="json") for m in sides]}
             )
         else:
-            for m in sides:
-                _print_muscle(m)
+            # The sides usually say the same: show one panel naming both ids, unless the texts differ.
+            same = len({m.model_dump_json(exclude={"id", "side"}) for m in sides}) == 1
+            if same and len(sides) > 1:
+                _print_muscle(sides[0], title_ids=", ".join(m.id for m in sides))
+            else:
+                for m in sides:
+                    _print_muscle(m)
         return
     if entry is None:
         known = [*lib.techniques, *lib.muscles, *lib.muscle_ids(), *lib.tools, *lib.claims]
@@ -207,9 +212,10 @@ def _print_technique(t: Technique) -> None:
     console.print(Panel("\n".join(lines), title=f"{t.name} [dim]({t.id})[/dim]", expand=False))
 
 
-def _print_muscle(m: Muscle) -> None:
+def _print_muscle(m: Muscle, title_ids: str | None = None) -> None:
     lines = [
-        f"[b]Side[/b] {m.side}   [b]Group[/b] {m.group}   [b]Region[/b] {m.region}   [b]Use[/b] {m.use}",
+        f"[b]Side[/b] {'left and right' if title_ids else m.side}   [b]Group[/b] {m.group}   "
+        f"[b]Region[/b] {m.region}   [b]Use[/b] {m.use}",
         f"[b]Origin[/b] {m.origin}",
         f"[b]Insertion[/b] {m.insertion} ({m.insertion_kind})",
         f"[b]Action[/b] {m.action}",
@@ -218,7 +224,7 @@ def _print_muscle(m: Muscle) -> None:
         lines += ["[b]Over-used by[/b]", _bullets(m.overused_by)]
     if m.notes:
         lines += ["", m.notes]
-    console.print(Panel("\n".join(lines), title=f"{m.name} [dim]({m.id})[/dim]", expand=False))
+    console.print(Panel("\n".join(lines), title=f"{m.name} [dim]({title_ids or m.id})[/dim]", expand=False))
 
 
 def _print_tool(tool: Tool) -> None:
