@@ -6,8 +6,9 @@ It builds a 640×480 still-face clip from a real photo (per frame: sensor noise 
 JPEG re-encoding at quality 70–95 — the "repeat" method of ../shared/TESTING-VISION.md), then prints:
 
 * landmarks/s: the bare Face Landmarker (VIDEO mode) over the decoded frames;
-* scan frames/s and the wall time of a whole scan of the file, for every frame and for the default
-  subsampling (about 10 frames/s, two landmark passes a frame: plain and mirrored);
+* scan frames/s and the time of a whole scan of the file (wall and CPU, with the load average: the
+  machine may be shared), for every frame and for the default subsampling (about 6 frames/s, one
+  landmark pass a frame, alternating plain and mirrored trackers);
 * peak memory: Python allocations (tracemalloc) and the process's maximum resident set (ru_maxrss);
 * per measure: the frame-to-frame SD (1.4826 × MAD), the standard error of the clip's median
   (1.2533 × SD / √n) and the minimal detectable change between two such scans (1.96 × √2 × SE).
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import resource
 import tempfile
 import time
@@ -28,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from facecoach.vision.landmarks import FaceLandmarker
-from facecoach.vision.scan import ScanResult, analyse_file, analyse_video
+from facecoach.vision.scan import ScanResult, analyse_file, analyse_video, video_step
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -115,6 +117,9 @@ def main() -> None:
             f"{full.frames_used / dt_full:.0f} frames/s (decode + 1 landmark pass + gate + measures)"
         )
 
+        c0, t0 = time.process_time(), time.perf_counter()
+        analyse_file(clip)
+        dt_plain, cpu = time.perf_counter() - t0, time.process_time() - c0
         tracemalloc.start()
         t0 = time.perf_counter()
         scan = analyse_file(clip)
@@ -123,14 +128,16 @@ def main() -> None:
         tracemalloc.stop()
         result: ScanResult = scan.result
         print(
-            f"scan, default: whole {args.seconds:g} s file in {dt:.2f} s (goal < 2 s: "
-            f"{'met' if dt < 2 else 'NOT met'}); {result.frames_used} frames used; notes: {result.notes}"
+            f"scan, default: whole {args.seconds:g} s file in {dt_plain:.2f} s wall, {cpu:.2f} s CPU, "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (goal < 2 s: "
+            f"{'met' if dt_plain < 2 else 'NOT met'}); {result.frames_used} frames used; "
+            f"notes: {result.notes}"
         )
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"memory: peak Python allocations {peak / 1e6:.1f} MB (tracemalloc), max RSS {rss_mb:.0f} MB")
 
-        step = max(1, round(args.fps / 10))
-        for label, res in (("every frame", full), (f"every {step}th frame (default)", result)):
+        step = video_step(args.fps)
+        for label, res in (("every frame", full), (f"every {step}. frame (default)", result)):
             print(f"\nnoise on the still face, {label} ({res.frames_used} frames):")
             print(f"  {'measure':24s} {'SD/frame':>9s} {'SE median':>10s} {'MDC95':>7s}")
             for key, (sd, se, mdc) in noise_table(res).items():

@@ -47,6 +47,8 @@ TARGET_SCAN_FPS = 6.0
 #: candidates, and on a group photo ``num_faces=2`` saw one face where ``num_faces=6`` saw two — a
 #: second person must be *seen* to be refused.
 MAX_FACES = 4
+#: Frame-to-frame spread (mm) above which a clip is not a still face (a still one shows < 0.1 mm).
+STILL_SPREAD_MM = 0.5
 #: A video is checked for a second person once per this many seconds (see :func:`analyse_frames`).
 CROWD_CHECK_S = 1.0
 #: Photos are landmarked at these extra in-plane turns (degrees), each also mirrored, and averaged.
@@ -364,6 +366,12 @@ def analyse_frames(
     noise: Asymmetry | None = None
     if len(measures) >= 3:
         noise = Asymmetry(**{k: float(v) for k, v in zip(KEYS, _pooled_noise(groups), strict=True)})
+        spread = max(v for k, v in noise.model_dump().items() if k.endswith("_mm"))
+        if spread > STILL_SPREAD_MM:
+            notes.append(
+                f"the face moved or changed expression (frame-to-frame spread up to {spread:.1f} mm): "
+                "for a precise scan keep a still, neutral face for the whole clip"
+            )
     else:
         notes.append(f"only {len(measures)} usable frame(s): no noise estimate")
     pose = np.median([[m.pose.yaw_deg, m.pose.pitch_deg, m.pose.roll_deg] for m in measures], axis=0)
