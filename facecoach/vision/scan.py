@@ -47,8 +47,9 @@ TARGET_SCAN_FPS = 6.0
 #: candidates, and on a group photo ``num_faces=2`` saw one face where ``num_faces=6`` saw two — a
 #: second person must be *seen* to be refused.
 MAX_FACES = 4
-#: Frame-to-frame spread (mm) above which a clip is not a still face (a still one shows < 0.1 mm).
-STILL_SPREAD_MM = 0.5
+#: Frame-to-frame spread (mm) above which a clip is not a still face. Synthetic still clips show
+#: < 0.1 mm; real footage with small movements 0.1–0.6 mm (jaw line up to ~1.2 mm while smiling).
+STILL_SPREAD_MM = 1.0
 #: A video is checked for a second person once per this many seconds (see :func:`analyse_frames`).
 CROWD_CHECK_S = 1.0
 #: Photos are landmarked at these extra in-plane turns (degrees), each also mirrored, and averaged.
