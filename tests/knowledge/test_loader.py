@@ -234,6 +234,13 @@ def test_invalid_yaml_names_the_file_and_line(data_dir: Path) -> None:
     _fails(data_dir, "claims.yaml", None, None, "line")
 
 
+def test_a_key_given_twice_is_refused(data_dir: Path) -> None:
+    text = (data_dir / "claims.yaml").read_text(encoding="utf-8")
+    text = text.replace("  verdict: partly\n", "  verdict: partly\n  verdict: 'true'\n", 1)
+    (data_dir / "claims.yaml").write_text(text, encoding="utf-8")
+    _fails(data_dir, "claims.yaml", None, None, "the key 'verdict' is given twice")
+
+
 def test_a_file_that_is_not_a_list(data_dir: Path) -> None:
     (data_dir / "tools.yaml").write_text("gua-sha: nice\n", encoding="utf-8")
     _fails(data_dir, "tools.yaml", None, None, "list")
