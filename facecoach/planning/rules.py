@@ -108,8 +108,10 @@ class RecentInjectablesOrSurgery(Rule):
     Injectables (toxin or filler) less than ``windows.injectables_weeks`` (4) weeks ago: no pressure, no
     tool and no hand resistance over that region — toxin takes ~2 weeks to settle and can spread with
     pressure early, filler integrates over 2–4 weeks. Surgery less than ``windows.surgery_weeks`` (12)
-    weeks ago and not cleared by the surgeon: nothing at all over that region — swelling and scar
-    remodelling take about three months. The windows and their reasons live in policy.yaml."""
+    weeks ago and not cleared by the surgeon: nothing at all over that region, and no exercise the
+    library contraindicates after surgery anywhere on the face (expressions pull on healing tissue) —
+    swelling and scar remodelling take about three months. The windows and their reasons live in
+    policy.yaml."""
 
     name = "recent_injectables_or_surgery"
 
@@ -119,6 +121,11 @@ class RecentInjectablesOrSurgery(Rule):
                 return (
                     f"your {s.region} surgery was {_weeks(s.weeks_ago)} ago: nothing over that region for "
                     f"{ctx.policy.windows.surgery_weeks} weeks unless your surgeon clears it"
+                )
+            if t.kind == "exercise" and "surgery" in t.contraindications:
+                return (
+                    f"your {s.region} surgery was {_weeks(s.weeks_ago)} ago: facial exercise pulls on "
+                    "healing tissue, so it waits until your surgeon clears it"
                 )
         for i in ctx.active_injectables():
             if i.region not in t.regions:

@@ -83,7 +83,7 @@ scan_st = st.none() | st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     raw=answers_st,
     raw_scan=scan_st,
