@@ -60,14 +60,14 @@ def asymmetry_chart(
             ' stroke-width="1" />'
         )
         out.append(
-            f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" font-size="11" text-anchor="end" fill="#7a828c"'
+            f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" font-size="12.5" text-anchor="end" fill="#7a828c"'
             f' font-family="DejaVu Sans, sans-serif">{v:+g}{escape(unit)}</text>'
         )
     out.append(
-        f'<text x="{PAD_L + 4}" y="{PAD_T + 11}" font-size="11" fill="#7a828c" font-family="DejaVu'
+        f'<text x="{PAD_L + 4}" y="{PAD_T + 11}" font-size="12.5" fill="#7a828c" font-family="DejaVu'
         f' Sans, sans-serif">'
         "left higher / larger</text>"
-        f'<text x="{PAD_L + 4}" y="{H - PAD_B - 4}" font-size="11" fill="#7a828c"'
+        f'<text x="{PAD_L + 4}" y="{H - PAD_B - 4}" font-size="12.5" fill="#7a828c"'
         f' font-family="DejaVu Sans, sans-serif">'
         "right higher / larger</text>"
     )
@@ -86,12 +86,13 @@ def asymmetry_chart(
         )
     first, last = points[0][0], points[-1][0]
     out.append(
-        f'<text x="{PAD_L}" y="{H - 10}" font-size="11" fill="#7a828c" font-family="DejaVu Sans, sans-serif">'
+        f'<text x="{PAD_L}" y="{H - 10}" font-size="12.5" fill="#7a828c" font-family="DejaVu Sans,'
+        f' sans-serif">'
         f"{first:%d %b %Y}</text>"
     )
     if len(points) > 1:
         out.append(
-            f'<text x="{W - PAD_R}" y="{H - 10}" font-size="11" text-anchor="end" fill="#7a828c"'
+            f'<text x="{W - PAD_R}" y="{H - 10}" font-size="12.5" text-anchor="end" fill="#7a828c"'
             f' font-family="DejaVu Sans, sans-serif">{last:%d %b %Y}</text>'
         )
     out.append("</svg>")
@@ -112,7 +113,7 @@ def weekly_bars(weeks: Sequence[tuple[dt.date, int]], chart_id: str = "sessions-
         yy = PAD_T + ih - v / top * ih
         out.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e3ded7" />')
         out.append(
-            f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" font-size="11" text-anchor="end" fill="#7a828c"'
+            f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" font-size="12.5" text-anchor="end" fill="#7a828c"'
             f' font-family="DejaVu Sans, sans-serif">{v}</text>'
         )
     for i, (monday, count) in enumerate(weeks):
@@ -124,7 +125,7 @@ def weekly_bars(weeks: Sequence[tuple[dt.date, int]], chart_id: str = "sessions-
             f" {count}</title></rect>"
         )
         out.append(
-            f'<text x="{bx + slot * 0.32:.1f}" y="{H - 12}" font-size="10.5" text-anchor="middle"'
+            f'<text x="{bx + slot * 0.32:.1f}" y="{H - 12}" font-size="12" text-anchor="middle"'
             f' fill="#7a828c"'
             f' font-family="DejaVu Sans, sans-serif">{monday:%d %b}</text>'
         )
@@ -159,7 +160,7 @@ def audit_timeline(result: dict[str, object], chart_id: str = "audit-chart") -> 
             f'<rect x="{left}" y="{y + 4}" width="{iw}" height="{lane_h - 8}" rx="4" fill="#f1eee9" />'
         )
         out.append(
-            f'<text x="{left - 8}" y="{y + lane_h / 2 + 4:.1f}" font-size="11" text-anchor="end"'
+            f'<text x="{left - 8}" y="{y + lane_h / 2 + 4:.1f}" font-size="12.5" text-anchor="end"'
             f' fill="#4b525b"'
             f' font-family="DejaVu Sans, sans-serif">{name}s</text>'
         )
@@ -178,7 +179,7 @@ def audit_timeline(result: dict[str, object], chart_id: str = "audit-chart") -> 
     for i in range(6):
         t = duration * i / 5
         out.append(
-            f'<text x="{x(t):.1f}" y="{height - 8}" font-size="10.5" text-anchor="middle" fill="#7a828c"'
+            f'<text x="{x(t):.1f}" y="{height - 8}" font-size="12" text-anchor="middle" fill="#7a828c"'
             f' font-family="DejaVu Sans, sans-serif">{t:.0f} s</text>'
         )
     out.append("</svg>")
