@@ -1,0 +1,76 @@
+"""A member database with a row in every table (shared by the backup, deletion and kill tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from facecoach.members import auth
+from facecoach.members.billing import join_plan
+from facecoach.members.db import Database
+from facecoach.members.models import (
+    Assessment,
+    AuditJob,
+    LibraryEdit,
+    Scan,
+    User,
+)
+from facecoach.members.payments import TestPaymentProvider
+from facecoach.members.practice import record_session
+
+PASSWORD = "a good long password"
+GOOD_CARD = "4242424242424242"
+
+
+def add_member(
+    db: Database, email: str, plan: str = "free", picture: bytes = b"\xff\xd8\xff fake jpeg"
+) -> int:
+    """A member with an assessment, a scan (with a picture), a practice session, a payment, an audit,
+    a password reset + outbox mail and a login session: one row in every member table."""
+    with db.session() as s:
+        user = auth.create_user(s, email, PASSWORD, name=email.split("@")[0], plan=plan)
+        auth.start_session(s, user, "pytest")
+        if plan == "free":
+            result = join_plan(s, user, "member", GOOD_CARD, TestPaymentProvider())
+            assert result.ok, result
+        assessment = Assessment(user_id=user.id, answers={"goals": ["symmetry"], "note": "ünïcode ✓"})
+        s.add(assessment)
+        s.flush()
+        s.add(
+            Scan(
+                user_id=user.id,
+                assessment_id=assessment.id,
+                measurements={"asymmetry": {"brow_height_mm": 1.25}, "noise_mm": 0.3},
+                picture=picture,
+            )
+        )
+        summary = {"technique_ids": ["cheek-lift"], "reps": 8, "faults": {"forehead": 2}, "duration_s": 61.5}
+        record_session(s, user.id, {**summary, "date": dt.date(2026, 11, 20).isoformat()})
+        s.add(
+            AuditJob(
+                user_id=user.id,
+                technique_id="cheek-lift",
+                filename="me.mp4",
+                status="done",
+                result={"reps": 3},
+            )
+        )
+        auth.request_reset(s, email, "http://127.0.0.1:8000")
+        return user.id
+
+
+def add_instructor_edit(db: Database, email: str = "coach@example.org") -> int:
+    with db.session() as s:
+        user = auth.create_user(s, email, PASSWORD, name="Coach", plan="instructor")
+        s.add(
+            LibraryEdit(
+                kind="claim", entry_id="jade-roller-myth", data={"id": "jade-roller-myth"}, updated_by=user.id
+            )
+        )
+        return user.id
+
+
+def user_ids(db: Database) -> list[int]:
+    from sqlalchemy import select
+
+    with db.session() as s:
+        return list(s.scalars(select(User.id).order_by(User.id)))

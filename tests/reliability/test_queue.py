@@ -1,0 +1,141 @@
+"""Video audits on the Dramatiq/Redis queue: a job survives its worker being killed (-9), a redelivered
+job is not run twice, failures are recorded, and the in-process runner stays the default."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from facecoach.config import Settings
+from facecoach.members import auth, migrate
+from facecoach.members.db import Database
+from facecoach.members.models import AuditJob
+from facecoach.web.jobs import JobRunner
+from facecoach.web.queue import AuditQueue, QueueError, QueueJobRunner, job_runner, run_job
+from tests.reliability import queue_work
+from tests.reliability.support import child_env, kill9, spawn, stop, unique, wait_until
+
+
+def _setup(tmp_path: Path, redis_url: str) -> tuple[Database, Settings, int, Path]:
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    db = Database.connect(url)
+    migrate.upgrade(db)
+    settings = Settings(
+        database_url=url,
+        redis_url=redis_url,
+        job_queue="redis",
+        queue_namespace=unique("fctest-q"),
+        queue_heartbeat_timeout_ms=1500,
+        data_dir=tmp_path,
+    )
+    with db.session() as s:
+        user = auth.create_user(s, "worker@example.org", "a good long password", plan="member")
+        job = AuditJob(user_id=user.id, technique_id="cheek-lift", filename="clip.mp4")
+        s.add(job)
+        s.flush()
+        job_id = job.id
+    video = tmp_path / "uploads" / f"audit-{job_id}"
+    video.parent.mkdir()
+    video.write_bytes(b"not really a video, the test work only counts its bytes")
+    return db, settings, job_id, video
+
+
+def _job(db: Database, job_id: int) -> AuditJob:
+    with db.session() as s:
+        job = s.get(AuditJob, job_id)
+        assert job is not None
+        return job
+
+
+def _worker(settings: Settings, log: Path):  # type: ignore[no-untyped-def]
+    env = child_env(
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        FACECOACH_JOB_QUEUE="redis",
+        FACECOACH_QUEUE_NAMESPACE=settings.queue_namespace,
+        FACECOACH_QUEUE_HEARTBEAT_TIMEOUT_MS=str(settings.queue_heartbeat_timeout_ms),
+    )
+    args = [
+        str(Path(sys.executable).parent / "facecoach"),
+        "worker",
+        "--import",
+        "tests.reliability.queue_work",
+    ]
+    return spawn(args, env, log)
+
+
+def test_a_job_survives_its_worker_being_killed(tmp_path: Path, redis_url: str) -> None:
+    db, settings, job_id, video = _setup(tmp_path, redis_url)
+    runner = QueueJobRunner(db, settings)
+    runner.submit(job_id, video, "cheek-lift", queue_work.slow)
+    assert _job(db, job_id).status == "queued"
+    log = tmp_path / "worker.log"
+    first = _worker(settings, log)
+    try:
+        wait_until(
+            lambda: _job(db, job_id).status == "running" and _job(db, job_id).progress > 0, 30, "run 1"
+        )
+        kill9(first)
+    finally:
+        kill9(first)
+    # The dead worker held the message unacknowledged: it is neither done nor lost.
+    assert _job(db, job_id).status == "running"
+    assert video.is_file()
+    started = time.monotonic()
+    second = _worker(settings, log)
+    try:
+        wait_until(
+            lambda: _job(db, job_id).status == "done", 40, f"the job to finish: {log.read_text()[-800:]}"
+        )
+    finally:
+        stop(second)
+    job = _job(db, job_id)
+    assert job.result is not None and job.result["runs"] == 2, job.result
+    assert job.result["pids"] == [str(first.pid), str(second.pid)]  # killed in run 1, finished by run 2
+    assert job.progress == 1.0 and job.finished_at is not None
+    assert not video.exists(), "the upload is removed once the job has finished"
+    assert time.monotonic() - started < 40
+    runner.shutdown()
+    db.dispose()
+
+
+def test_failures_are_recorded_and_finished_jobs_are_not_rerun(tmp_path: Path, redis_url: str) -> None:
+    db, _settings, job_id, video = _setup(tmp_path, redis_url)
+    status = run_job(db, job_id, video, "cheek-lift", queue_work.broken)
+    assert status == "failed"
+    job = _job(db, job_id)
+    assert job.status == "failed" and job.error == "this video has no face in it"
+    # A redelivered message for a finished job changes nothing.
+    assert run_job(db, job_id, video, "cheek-lift", queue_work.slow) == "skipped"
+    assert _job(db, job_id).error == "this video has no face in it"
+    # A job whose member was deleted meanwhile is skipped and its upload removed.
+    video.write_bytes(b"x")
+    assert run_job(db, 10_000, video, "cheek-lift", queue_work.slow) == "skipped" and not video.exists()
+    db.dispose()
+
+
+def test_queue_refuses_unregistered_work_and_in_process_is_the_default(
+    tmp_path: Path, redis_url: str
+) -> None:
+    db, settings, job_id, video = _setup(tmp_path, redis_url)
+    assert isinstance(job_runner(db, Settings(database_url=settings.database_url)), JobRunner)
+    with pytest.raises(QueueError, match="must be 'inprocess' or 'redis'"):
+        job_runner(db, Settings(database_url=settings.database_url, job_queue="celery"))
+
+    def not_registered(v: Path, t: str, p: object) -> dict[str, object]:
+        return {}
+
+    runner = job_runner(db, settings)
+    assert isinstance(runner, QueueJobRunner)
+    with pytest.raises(QueueError, match="not registered work"):
+        runner.submit(job_id, video, "cheek-lift", not_registered)  # type: ignore[arg-type]
+    queue = AuditQueue(settings, db)
+    with pytest.raises(QueueError, match="unknown work"):
+        queue.send(job_id, video, "cheek-lift", work="os.system")
+    assert queue.pending() == 0
+    queue.close()
+    runner.shutdown()
+    db.dispose()
