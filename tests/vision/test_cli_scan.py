@@ -1,4 +1,5 @@
-"""``facecoach scan`` end to end, in a real subprocess (stdout and stderr kept apart)."""
+"""``facecoach scan`` end to end: in a real subprocess where file-descriptor-level output matters (MediaPipe
+logs from C++ straight to fd 2), in process with Typer's runner elsewhere (an import costs seconds)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from typer.testing import CliRunner
+
+from facecoach.cli import app
 
 RUN = [sys.executable, "-c", "from facecoach.cli import main; main()", "scan"]
 
@@ -59,18 +63,19 @@ def test_annotate_writes_a_larger_picture(
 
 
 def test_readable_summary(shared_data: Path) -> None:
-    proc = _run(str(shared_data / "surprise_f1.jpg"))
-    assert proc.returncode == 0, proc.stderr
-    assert "Face scan" in proc.stdout and "brow" in proc.stdout and "lower face" in proc.stdout
+    result = CliRunner().invoke(app, ["scan", str(shared_data / "surprise_f1.jpg")])
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "Face scan" in out and "brow" in out and "lower face" in out and "mm" in out
 
 
 def test_refusal_is_one_stderr_line_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "face.jpg"
     bad.write_bytes(b"not an image at all")
-    proc = _run(str(bad), "--json")
-    assert proc.returncode == 2
-    assert proc.stdout == ""
-    lines = proc.stderr.splitlines()
+    result = CliRunner().invoke(app, ["scan", str(bad), "--json"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
     assert len(lines) == 1 and "unreadable" in lines[0]
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from facecoach.vision.annotate import write_annotation
 from facecoach.vision.scan import ScanResult, analyse_file, scan_video, video_step
 from facecoach.vision.sources import SourceError, VideoSource, file_kind, read_image, sniff_kind
 
@@ -95,7 +96,7 @@ def still_clip(tmp_path_factory: pytest.TempPathFactory, photos: dict[str, np.nd
     return path
 
 
-def test_video_scan_of_a_still_face(still_clip: Path) -> None:
+def test_video_scan_of_a_still_face(still_clip: Path, tmp_path: Path) -> None:
     scan = analyse_file(still_clip)
     result = scan.result
     assert result.kind == "video" and result.frames_used == 8  # 16 frames at 10/s, every 2nd scanned
@@ -105,6 +106,12 @@ def test_video_scan_of_a_still_face(still_clip: Path) -> None:
     for key, sd in noise.items():
         assert sd < 0.5, (key, sd)
     assert scan.frame.shape == (480, 640, 3)
+    assert not any("moved or changed expression" in note for note in result.notes)
+    # The representative frame's landmarks belong to that frame (drawn where the face is).
+    assert 80 < scan.measure.face.points_px[1, 0] < 560
+    out = write_annotation(scan, tmp_path / "video.png")
+    with Image.open(out) as im:
+        assert im.width >= 900
 
 
 def test_video_median_agrees_with_the_photo(still_clip: Path, base_scans: dict[str, ScanResult]) -> None:
