@@ -128,3 +128,11 @@ def test_video_scan_from_frames_and_refused_frames_are_counted(photos: dict[str,
     result = scan_video([(i / 10, f) for i, f in enumerate(frames)])
     assert result.frames_used == 7
     assert any("1 of 8 frames refused" in note and "no face" in note for note in result.notes)
+
+
+def test_missing_camera_is_a_refusal_not_a_crash() -> None:
+    from facecoach.vision.sources import camera_frames
+
+    with pytest.raises(SourceError) as info:
+        next(camera_frames(97))  # no such device on any test machine
+    assert info.value.code == "unreadable" and "camera 97" in info.value.message
