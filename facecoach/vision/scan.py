@@ -423,7 +423,13 @@ def analyse_video(
                 if k > 1
                 else None
             )
-            return analyse_frames(video.frames(k), total, symmetric, progress, note)
+            scan = analyse_frames(video.frames(k), total, symmetric, progress, note)
+            if video.ended_early:
+                scan.result.notes.append(
+                    f"the video stopped decoding after {video.frames_read} of its {video.info.frame_count} "
+                    "frames (truncated or damaged file): only those were scanned"
+                )
+            return scan
     except SourceError as exc:
         raise ScanRefused(exc.code, exc.message) from None
 

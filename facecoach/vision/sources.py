@@ -8,6 +8,7 @@ becomes a :class:`SourceError` with a ``code`` and a sentence a person understan
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from facecoach.config import get_settings
+
+# FFmpeg (inside OpenCV) prints decoder complaints about damaged files straight to file descriptor 2;
+# a damaged file is reported by us, once, as a refusal or a note. Read when OpenCV's FFmpeg backend
+# starts, so it is set at import; an explicit setting in the environment wins.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 Kind = Literal["image", "video"]
 IMAGE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}  # MPO: the JPEG variant many phones write
@@ -179,6 +185,7 @@ class VideoSource:
                 f"{self.path.name} lasts {self.info.duration_s:.0f} s, more than the limit of {limit:.0f} s",
             )
         self._limit_s = limit
+        self.frames_read = 0
 
     def frames(self, step: int = 1) -> Iterator[tuple[float, NDArray[np.uint8]]]:
         """Every ``step``-th frame as ``(timestamp_s, rgb)``; skipped frames are grabbed, not converted."""
@@ -191,6 +198,7 @@ class VideoSource:
                 if not self._cap.grab():
                     return
                 index += 1
+                self.frames_read = index
                 continue
             ok, bgr = self._cap.read()
             if not ok or bgr is None:
@@ -199,7 +207,13 @@ class VideoSource:
             if t > self._limit_s:
                 return
             index += 1
+            self.frames_read = index
             yield t, np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+
+    @property
+    def ended_early(self) -> bool:
+        """Decoding stopped well before the declared frame count (a truncated or damaged file)."""
+        return self.info.frame_count > 0 and self.frames_read < 0.95 * self.info.frame_count
 
     def close(self) -> None:
         self._cap.release()

@@ -168,6 +168,15 @@ def test_text_file_named_mp4_and_truncated_video(tmp_path: Path, shared_data: Pa
     assert _file_refused(cut).code == "unreadable"
 
 
+def test_half_a_video_is_scanned_with_a_note(tmp_path: Path, shared_data: Path) -> None:
+    half = tmp_path / "half.mp4"
+    data = (shared_data / "woman_expressions_24fps.mp4").read_bytes()
+    half.write_bytes(data[:200_000])  # the first ~2 s of frames
+    result = scan_file(half)
+    assert result.kind == "video" and result.frames_used >= 5
+    assert any("stopped decoding" in note and "of its 472 frames" in note for note in result.notes)
+
+
 def test_no_face_video(shared_data: Path) -> None:
     err = _file_refused(shared_data / "cartoon_no_face.mp4")
     assert err.code == "no_face" and "usable frame" in err.message
