@@ -86,3 +86,12 @@ def test_no_face_refusal(tmp_path: Path) -> None:
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "no_face" in proc.stderr
     assert not (tmp_path / "out.png").exists()
+
+
+def test_damaged_video_refusal_is_one_line(tmp_path: Path, shared_data: Path) -> None:
+    """FFmpeg's own complaints about the file must not reach stderr beside ours."""
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes((shared_data / "woman_expressions_24fps.mp4").read_bytes()[:4000])
+    proc = _run(str(cut))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "unreadable" in proc.stderr
