@@ -1,10 +1,12 @@
 """The face scan: signed left-minus-right asymmetries in millimetres from a photo or a short video.
 
-Pipeline per frame: landmarks (and, by default, landmarks of the flipped frame, averaged back — see
-:func:`facecoach.vision.geometry.symmetric_average`) → quality gate → pose fit → face-frame mm →
-:func:`facecoach.vision.asymmetry.measure`. A video is a still neutral face filmed for a few seconds:
-every good frame is measured, the result is the per-measure median and the noise is the robust spread
-(1.4826 × median absolute deviation, an SD estimate). Sides are always the person's own.
+Pipeline: landmarks → quality gate → pose fit → face-frame mm → :func:`facecoach.vision.asymmetry.measure`.
+The landmark model has a left-right bias of its own (~0.5 px), so it never measures from one plain pass:
+a photo is landmarked six times (as is and mirrored, at 0° and ±4°) and averaged; a video alternates
+frames between a plain and a mirrored tracker and averages the two streams' medians. A video is a
+still neutral face filmed for a few seconds: every scanned good frame is measured, and the noise is
+the robust spread (1.4826 × median absolute deviation, an SD estimate). Sides are always the person's
+own. Method and measured accuracy: docs/scan.md.
 """
 
 from __future__ import annotations
