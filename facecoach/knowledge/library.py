@@ -405,6 +405,9 @@ def _technique(
     harmful = {tool.technique_tool for tool in library.tools.values() if tool.category == "harmful"}
     if t.tool in harmful:
         raise bad(f"'{t.tool}' is a harmful tool and can never be used by a technique", "tool")
+    described = {tool.technique_tool for tool in library.tools.values()}
+    if t.tool != "none" and t.tool not in described:
+        raise bad(f"no tools.yaml entry describes '{t.tool}' (set its technique_tool)", "tool")
 
     if t.kind == "exercise":
         _check_exercise(t, library, bad)

@@ -199,6 +199,11 @@ def test_harmful_tool_cannot_map_to_a_technique_tool(data_dir: Path) -> None:
     _fails(data_dir, "tools.yaml", "jawline-exerciser", "technique_tool", "harmful")
 
 
+def test_a_technique_tool_must_be_described(data_dir: Path) -> None:
+    _edit(data_dir, "tools.yaml", lambda e: _entry(e, "jade-roller").update(technique_tool=None))
+    _fails(data_dir, "techniques.yaml", "jade-roller-drainage", "tool", "technique_tool")
+
+
 def test_claim_relating_to_nothing(data_dir: Path) -> None:
     _edit(data_dir, "claims.yaml", lambda e: _entry(e, "gua-sha-removes-toxins").update(related=["gua-shaa"]))
     _fails(data_dir, "claims.yaml", "gua-sha-removes-toxins", "related.0", "gua-sha")
