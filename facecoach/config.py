@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     job_queue: str = "inprocess"
     #: Queue workers that stop heart-beating for this long (ms) are dead: their unfinished jobs go back.
     queue_heartbeat_timeout_ms: int = 60_000
-    #: Redis key prefix of the queue (sites sharing one Redis need different ones).
+    #: Redis key prefix of the queue and the shared state (sites sharing one Redis need different ones).
     queue_namespace: str = "facecoach"
 
 

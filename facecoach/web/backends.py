@@ -9,7 +9,8 @@
   landmarker on this machine's CPU) are counted per machine in Redis when it is configured, instead of
   per process.
 
-Every Redis operation is one atomic Lua script; keys carry a prefix so several sites can share a server.
+Every Redis operation is one atomic Lua script; keys start with ``FACECOACH_QUEUE_NAMESPACE`` so several
+sites can share one Redis server.
 """
 
 from __future__ import annotations
@@ -141,7 +142,10 @@ def login_limiter(settings: Settings) -> RateLimiter:
     """The login/reset limiter the settings ask for: Redis when ``REDIS_URL`` is set."""
     if settings.redis_url:
         return RedisRateLimiter(
-            redis_client(settings.redis_url), limit=settings.login_attempts, window_s=settings.login_window_s
+            redis_client(settings.redis_url),
+            limit=settings.login_attempts,
+            window_s=settings.login_window_s,
+            prefix=settings.queue_namespace + ":",
         )
     return MemoryRateLimiter(limit=settings.login_attempts, window_s=settings.login_window_s)
 
@@ -153,4 +157,6 @@ def install_shared_state(settings: Settings, extra: dict[str, object]) -> None:
     from facecoach.web.live_protocol import LiveSettings
 
     lease = LiveSettings().max_session_s + 120.0
-    extra["live_jpeg_slots"] = RedisJpegSlots(redis_client(settings.redis_url), lease_s=lease)
+    extra["live_jpeg_slots"] = RedisJpegSlots(
+        redis_client(settings.redis_url), lease_s=lease, prefix=settings.queue_namespace + ":"
+    )

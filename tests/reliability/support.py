@@ -86,14 +86,17 @@ def wait_until(check: Any, timeout: float, what: str, interval: float = 0.05) ->
 
 
 def serve(database_url: str, port: int, log: Path, workers: int = 1, **env: str) -> subprocess.Popen[bytes]:
-    """``uvicorn --factory facecoach.web.app:create_app`` on a free port (the database already migrated)."""
-    import httpx
-
+    """``uvicorn --factory facecoach.web.app:create_app`` on ``port`` (the database already migrated);
+    returns at once — :func:`wait_up` waits for it."""
     args = [
         sys.executable, "-m", "uvicorn", "--factory", "facecoach.web.app:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
     ]  # fmt: skip
-    proc = spawn(args, child_env(DATABASE_URL=database_url, **env), log)
+    return spawn(args, child_env(DATABASE_URL=database_url, **env), log)
+
+
+def wait_up(proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 90) -> None:
+    import httpx
 
     def up() -> bool:
         if proc.poll() is not None:
@@ -103,5 +106,4 @@ def serve(database_url: str, port: int, log: Path, workers: int = 1, **env: str)
         except httpx.HTTPError:
             return False
 
-    wait_until(up, 60, "the server to start", interval=0.2)
-    return proc
+    wait_until(up, timeout, "the server to start", interval=0.2)
