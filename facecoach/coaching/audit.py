@@ -205,11 +205,7 @@ class _Annotator:
                 self.lines.append(f"forehead_wrinkle x{fw:.2f}")
         if frame.frame is None:
             self.lines.append("no face")
-        self.faults = [
-            f"{tr.kind}{' (' + tr.side + ')' if tr.side else ''}"
-            for tr in ev._trackers  # the faults on right now
-            if tr.active
-        ]
+        self.faults = [f"{kind} ({side})" if side else kind for kind, side in ev.active_faults]
 
     def write(self, bgr: NDArray[np.uint8]) -> None:
         img = bgr.copy()

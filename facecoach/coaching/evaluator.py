@@ -256,6 +256,11 @@ class Evaluator:
 
     # -- public -----------------------------------------------------------------------------------
     @property
+    def active_faults(self) -> list[tuple[str, Side]]:
+        """(kind, side) of every fault that is on right now (confirmed and not yet cleared)."""
+        return [(tr.kind, tr.side) for tr in self._trackers if tr.active]
+
+    @property
     def target_reps(self) -> int | None:
         return None if self.spec.reps is None else self.spec.reps * self.spec.sets
 

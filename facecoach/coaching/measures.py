@@ -111,8 +111,8 @@ SOURCES: dict[str, tuple[str, int]] = {
     "brow_furrow": ("geo:brow_gap", -1),
     "eyes_squeeze_left": ("geo:eye_opening_left", -1),
     "eyes_squeeze_right": ("geo:eye_opening_right", -1),
-    "mouth_corners_up_left": ("geo:mouth_corner_height_left", 1),
-    "mouth_corners_up_right": ("geo:mouth_corner_height_right", 1),
+    "mouth_corners_up_left": ("geo:mouth_corner_lift_left", 1),
+    "mouth_corners_up_right": ("geo:mouth_corner_lift_right", 1),
     "mouth_narrowing": ("geo:mouth_width", -1),
     "lips_press": ("geo:lip_thickness", -1),
     "jaw_open": ("geo:chin_drop", 1),
@@ -126,6 +126,7 @@ _R_CHEEK = (132, 58, 172)
 _L_CHEEK = (361, 288, 397)
 _EYE_CORNERS = (ids.RIGHT_EYE_OUTER, ids.RIGHT_EYE_INNER, ids.LEFT_EYE_INNER, ids.LEFT_EYE_OUTER)
 _X, _Y = 0, 1
+_DIAG = math.sqrt(0.5)
 
 
 def _mean(
@@ -149,9 +150,13 @@ GEOMETRY: dict[str, list[tuple[int, int, float]]] = {
     + _mean([a for a, _ in ids.LEFT_EYE_OPENING_PAIRS], _Y, -1),
     "geo:eye_opening_right": _mean([b for _, b in ids.RIGHT_EYE_OPENING_PAIRS], _Y)
     + _mean([a for a, _ in ids.RIGHT_EYE_OPENING_PAIRS], _Y, -1),
-    # mouth corner height below the eye line (negated: up is positive)
-    "geo:mouth_corner_height_left": [(ids.MOUTH_LEFT_CORNER, _Y, -1.0)],
-    "geo:mouth_corner_height_right": [(ids.MOUTH_RIGHT_CORNER, _Y, -1.0)],
+    # mouth corner position along the up-and-out diagonal (the pull of zygomaticus major): a broad real
+    # smile moves the corners out more than up (woman_expressions clip: +0.9 units wider, +0.15 higher)
+    "geo:mouth_corner_lift_left": [(ids.MOUTH_LEFT_CORNER, _Y, -_DIAG), (ids.MOUTH_LEFT_CORNER, _X, _DIAG)],
+    "geo:mouth_corner_lift_right": [
+        (ids.MOUTH_RIGHT_CORNER, _Y, -_DIAG),
+        (ids.MOUTH_RIGHT_CORNER, _X, -_DIAG),
+    ],
     "geo:mouth_width": [(ids.MOUTH_LEFT_CORNER, _X, 1.0), (ids.MOUTH_RIGHT_CORNER, _X, -1.0)],
     # red of both lips at the midline (pressing rolls the lips in and thins it)
     "geo:lip_thickness": [

@@ -148,6 +148,7 @@ class FaceWarper:
         self.border = border_anchors(w, h)
         self.unit = float(np.linalg.norm(self.points[263] - self.points[33])) / 60.0
         self._cache: dict[tuple[object, ...], Image] = {}
+        self._masks: dict[tuple[int, int], NDArray[np.float32]] = {}
 
     def warp(self, moves: dict[str, float]) -> Image:
         key = tuple(sorted((k, round(v, 2)) for k, v in moves.items() if abs(v) > 1e-3))
@@ -176,22 +177,25 @@ class FaceWarper:
         """Darken thin horizontal lines across the forehead (between the brows and landmark 10)."""
         if strength <= 0:
             return image
-        p = self.points
-        brow_top = min(p[R_BROW + L_BROW][:, 1])
-        top = p[10][1]
-        x0, x1 = p[70][0] - 5 * self.unit, p[300][0] + 5 * self.unit
-        out = image.astype(np.float32)
-        h, w = image.shape[:2]
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        mask = np.zeros((h, w), np.float32)
-        for k in range(4):
-            yc = brow_top - (brow_top - top) * (0.22 + 0.15 * k)
-            bow = 2.0 * self.unit * ((xx - (x0 + x1) / 2) / max(x1 - x0, 1)) ** 2 * 4
-            mask += np.exp(-(((yy - yc + bow) / (0.9 * self.unit + 0.6)) ** 2))
-        inside = ((xx > x0) & (xx < x1)).astype(np.float32)
-        edge = cv2.GaussianBlur(inside, (0, 0), 3 * self.unit + 1)
-        shade = 1.0 - 0.3 * strength * np.clip(mask, 0, 1) * edge
-        return np.clip(out * shade[..., None], 0, 255).astype(np.uint8)
+        shade = 1.0 - strength * self._crease_mask(image.shape[0], image.shape[1])
+        return np.clip(image.astype(np.float32) * shade[..., None], 0, 255).astype(np.uint8)
+
+    def _crease_mask(self, h: int, w: int) -> NDArray[np.float32]:
+        if (h, w) not in self._masks:
+            p = self.points
+            brow_top = min(p[R_BROW + L_BROW][:, 1])
+            top = p[10][1]
+            x0, x1 = p[70][0] - 5 * self.unit, p[300][0] + 5 * self.unit
+            yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+            mask = np.zeros((h, w), np.float32)
+            for k in range(4):
+                yc = brow_top - (brow_top - top) * (0.22 + 0.15 * k)
+                bow = 2.0 * self.unit * ((xx - (x0 + x1) / 2) / max(x1 - x0, 1)) ** 2 * 4
+                mask += np.exp(-(((yy - yc + bow) / (0.9 * self.unit + 0.6)) ** 2))
+            inside = ((xx > x0) & (xx < x1)).astype(np.float32)
+            edge = cv2.GaussianBlur(inside, (0, 0), 3 * self.unit + 1)
+            self._masks[(h, w)] = (0.3 * np.clip(mask, 0, 1) * edge).astype(np.float32)
+        return self._masks[(h, w)]
 
     def render_state(self, state: Segment, noise_seed: int | None = None) -> Image:
         img = self.warp({k: v[0] for k, v in state.moves.items()})

@@ -1,0 +1,107 @@
+"""``facecoach audit`` end to end on a small mp4 of a warped real face, and its refusals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import pytest
+from typer.testing import CliRunner
+
+from facecoach.cli import app
+from facecoach.coaching.audit import AuditResult, audit_video
+from tests.coaching.synth import FaceWarper, render, rep_script
+
+FPS = 30.0
+
+
+@pytest.fixture(scope="module")
+def smile_video(tmp_path_factory: pytest.TempPathFactory, warpers: Callable[[str], FaceWarper]) -> Path:
+    """Two 5 s smile holds (smile-lift's own hold), the person's left corner only in the second."""
+    warper = warpers("astronaut")
+    script = rep_script("smile", 1, 5.4, rest_s=1.0)
+    script.segments.extend(rep_script("smile_left_only", 1, 5.4, rest_first_s=0.0, rest_s=1.0).segments)
+    path = tmp_path_factory.mktemp("audit") / "smile.mp4"
+    h, w = warper.image.shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), FPS, (w, h))
+    for _t, rgb in render(warper, script, FPS):
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def invoke(args: list[str]) -> tuple[int, str, str]:
+    res = CliRunner().invoke(app, args, env={"COLUMNS": "160"})
+    return res.exit_code, res.stdout, res.stderr
+
+
+def test_audit_json_is_exactly_the_contract(smile_video: Path, tmp_path: Path) -> None:
+    out = tmp_path / "annotated.mp4"
+    code, stdout, stderr = invoke(
+        ["audit", str(smile_video), "--technique", "smile-lift", "--json", "--annotate", str(out)]
+    )
+    assert code == 0, stderr
+    data = json.loads(stdout)
+    assert set(data) == {"technique", "fps", "duration_s", "calibration", "reps", "holds", "faults"}
+    AuditResult.model_validate(data)
+    assert data["technique"] == "smile-lift"
+    assert data["fps"] == pytest.approx(FPS, abs=0.1)
+    assert data["duration_s"] == pytest.approx(2.0 + 2 * (0.8 + 5.4 + 1.0), abs=0.1)
+    assert data["calibration"]["start_s"] == 0.0 and 1.4 <= data["calibration"]["end_s"] <= 2.0
+    assert data["reps"] == 2
+    assert [h["completed"] for h in data["holds"]] == [True, True]
+    assert abs(data["holds"][0]["start_s"] - 2.4) < 0.5
+    assert abs(data["holds"][1]["start_s"] - (2.0 + 7.2 + 0.4)) < 0.5
+    assert all(set(h) == {"start_s", "end_s", "seconds", "completed"} for h in data["holds"])
+    # the one-sided second rep is the only fault: the right side lags
+    assert [(f["kind"], f["side"]) for f in data["faults"]] == [("asymmetry", "right")]
+    fault = data["faults"][0]
+    assert set(fault) == {"kind", "side", "start_s", "end_s", "cue"}
+    assert abs(fault["start_s"] - 9.6) < 0.5 and fault["end_s"] > fault["start_s"]
+    # the annotated video has every frame, at the same size and rate
+    cap = cv2.VideoCapture(str(out))
+    assert cap.isOpened()
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == round(data["duration_s"] * FPS)
+    assert int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 512
+    cap.release()
+
+
+def test_audit_timeline_text_and_progress(smile_video: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    result = audit_video(smile_video, "smile-lift", progress=lambda done, total: seen.append((done, total)))
+    assert result.reps == 2
+    for hold in result.holds:  # the held time is the time between start and release (no gaps here)
+        assert hold.seconds == pytest.approx(hold.end_s - hold.start_s, abs=0.25)
+        assert hold.seconds >= 5.0
+    assert seen and seen[-1][1] > 0 and seen[-1][0] <= seen[-1][1]
+    code, stdout, _ = invoke(["audit", str(smile_video), "--technique", "smile-lift"])
+    assert code == 0
+    assert "reps: 2" in stdout and "asymmetry (right)" in stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--technique", "no-such-thing"], "unknown technique"),
+        (["--technique", "jaw-release"], "massage"),
+    ],
+)
+def test_refusals_for_the_technique(smile_video: Path, args: list[str], message: str) -> None:
+    code, stdout, stderr = invoke(["audit", str(smile_video), *args, "--json"])
+    assert code == 2 and stdout == ""
+    assert message in stderr and len(stderr.strip().splitlines()) == 1
+
+
+def test_refusals_for_the_video(tmp_path: Path, shared_data: Path) -> None:
+    bad = tmp_path / "not-a-video.mp4"
+    bad.write_text("hello")
+    for path, message in [
+        (tmp_path / "missing.mp4", "no such file"),
+        (bad, "cannot read"),
+        (shared_data / "cartoon_no_face.mp4", "no usable face"),
+    ]:
+        code, stdout, stderr = invoke(["audit", str(path), "--technique", "smile-lift", "--json"])
+        assert code == 2 and stdout == "", path
+        assert message in stderr and len(stderr.strip().splitlines()) == 1, stderr

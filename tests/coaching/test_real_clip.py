@@ -1,0 +1,90 @@
+"""The measures on a real video: ../shared/data/woman_expressions_24fps.mp4 (472 frames, 23.98 fps).
+
+Labels, by looking at the frames (contact sheet every 12 frames, saved under test-artifacts/):
+frames 36–60 both eyes shut (crying); 170–200 eyes wide open, looking up; 230–242 mouth at rest, hand
+away; 300–348 broad smile; 300–340 head upright; 405–430 head tilted strongly toward a shoulder.
+No threshold was tuned on this clip; it only checks that the measures see what a person sees.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from facecoach.coaching.audit import analyse
+from facecoach.coaching.calibration import calibrate
+from facecoach.coaching.measures import FrameInput, Measures, measure
+from facecoach.coaching.specs import load_movements
+from facecoach.vision.landmarks import FaceLandmarker
+
+CLIP = "woman_expressions_24fps.mp4"
+
+
+@pytest.fixture(scope="module")
+def clip_frames(shared_data: Path) -> list[FrameInput | None]:
+    cap = cv2.VideoCapture(str(shared_data / CLIP))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+
+    def frames():  # type: ignore[no-untyped-def]
+        i = 0
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                return
+            yield i / fps, np.ascontiguousarray(bgr[..., ::-1])
+            i += 1
+
+    with FaceLandmarker(mode="video", max_faces=1) as lm:
+        out = [f for _t, f in analyse(frames(), lm)]
+    cap.release()
+    return out
+
+
+def _window(frames: list[FrameInput | None], a: int, b: int) -> list[FrameInput]:
+    got = [f for f in frames[a : b + 1] if f is not None]
+    assert len(got) >= (b - a) // 2, "the face should be found in these frames"
+    return got
+
+
+def _median(
+    frames: list[FrameInput | None], neutral: tuple[int, int], window: tuple[int, int], name: str
+) -> float:
+    cal = calibrate(_window(frames, *neutral))
+    values = [getattr(measure(f, cal), name) for f in _window(frames, *window)]
+    return float(np.median(values))
+
+
+def test_a_face_in_nearly_every_frame(clip_frames: list[FrameInput | None]) -> None:
+    assert len(clip_frames) == 472
+    assert sum(f is not None for f in clip_frames) >= 460
+    assert all(f.forehead_texture is not None and f.forehead_texture > 0 for f in clip_frames if f)
+
+
+def test_shut_eyes_are_an_eye_squeeze_on_both_sides(clip_frames: list[FrameInput | None]) -> None:
+    for side in ("left", "right"):
+        name = f"eyes_squeeze_{side}"
+        assert _median(clip_frames, (170, 200), (36, 60), name) > 4.0  # mm of lid closure
+        assert abs(_median(clip_frames, (170, 200), (170, 200), name)) < 0.5
+
+
+def test_the_smile_lifts_both_mouth_corners(clip_frames: list[FrameInput | None]) -> None:
+    rules = load_movements()
+    rep_starts_at = rules.movements["mouth_corners_up"].expected * rules.evaluation.start_fraction
+    for side in ("left", "right"):
+        name = f"mouth_corners_up_{side}"
+        # the broad smile is past the point where a smile-lift rep starts, on both sides
+        assert _median(clip_frames, (230, 242), (300, 348), name) > rep_starts_at  # mm
+        assert abs(_median(clip_frames, (230, 242), (230, 242), name)) < 0.5
+
+
+def test_the_head_tilt_is_head_motion_and_not_a_face_movement(clip_frames: list[FrameInput | None]) -> None:
+    assert _median(clip_frames, (300, 340), (405, 430), "head_motion") > 15.0  # degrees
+    assert _median(clip_frames, (300, 340), (300, 340), "head_motion") < 4.0
+    # the tilt itself does not read as one brow lifted: the measures are taken in the face frame
+    cal = calibrate(_window(clip_frames, 300, 340))
+    tilted: list[Measures] = [measure(f, cal) for f in _window(clip_frames, 405, 430)]
+    diffs = [m.brows_up_left - m.brows_up_right for m in tilted]
+    assert abs(float(np.median(diffs))) < 1.5  # mm
