@@ -54,6 +54,8 @@ MAX_FACES = 4
 STILL_SPREAD_MM = 1.0
 #: A video is checked for a second person once per this many seconds (see :func:`analyse_frames`).
 CROWD_CHECK_S = 1.0
+#: Photos larger than this (longest side, px) are shrunk before scanning (see :func:`_fit_for_scan`).
+MAX_SCAN_SIDE_PX = 2000
 #: Photos are landmarked at these extra in-plane turns (degrees), each also mirrored, and averaged.
 PHOTO_ROLL_ANGLES = (0.0, -4.0, 4.0)
 
@@ -235,6 +237,23 @@ def _result_from_frame(m: FrameMeasure, notes: list[str]) -> ScanResult:
     )
 
 
+def _fit_for_scan(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float]:
+    """Shrink a very large photo (longest side over ``MAX_SCAN_SIDE_PX``) before the six passes.
+
+    Millimetres do not depend on the picture's size (the iris sets the scale), and a face that fills a
+    2000 px picture still has an iris of ~60 px; a 40-megapixel original would only cost time and memory.
+    Returns the picture to scan and its scale relative to the original (≤ 1).
+    """
+    import cv2
+
+    h, w = rgb.shape[:2]
+    k = MAX_SCAN_SIDE_PX / max(h, w)
+    if k >= 1:
+        return rgb, 1.0
+    small = cv2.resize(rgb, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(small, dtype=np.uint8), k
+
+
 def analyse_image(
     rgb: NDArray[np.uint8], landmarker: FaceLandmarker | None = None, symmetric: bool = True
 ) -> Scan:
@@ -244,7 +263,7 @@ def analyse_image(
             return analyse_image(rgb, own, symmetric)
     if landmarker.mode != "image":
         raise ValueError("a photo needs an image-mode landmarker")
-    rgb = np.ascontiguousarray(rgb)
+    rgb, k = _fit_for_scan(np.ascontiguousarray(rgb))
     verdict, m = _frame_measure(rgb, landmarker, symmetric, PHOTO_ROLL_ANGLES)
     if m is None:
         raise ScanRefused(verdict.code, verdict.message)
@@ -255,7 +274,11 @@ def analyse_image(
         notes = [f"{m.passes} of {expected} landmark passes found the face (the rest are averaged)"]
     else:
         notes = []
-    return Scan(_result_from_frame(m, notes), rgb, m)
+    result = _result_from_frame(m, notes)
+    if k < 1:  # figures in pixels refer to the picture as given
+        result.mm_per_px *= k
+        result.iris_px /= k
+    return Scan(result, rgb, m)
 
 
 def scan_image(

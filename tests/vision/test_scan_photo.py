@@ -106,6 +106,16 @@ def test_scale_does_not_change_millimetres(
         assert abs(d) <= _tol(key), (name, factor, key, d)
 
 
+def test_a_very_large_photo_is_shrunk_first_and_measures_the_same(
+    photos: dict[str, np.ndarray], base_scans: dict[str, ScanResult], scan_landmarker: FaceLandmarker
+) -> None:
+    big = rescale(photos["happy_f15"], 4.5)  # 2304 px > 2000: scanned at 2000 px
+    result = scan_image(big, scan_landmarker)
+    assert result.mm_per_px == pytest.approx(base_scans["happy_f15"].mm_per_px / 4.5, rel=0.06)  # original px
+    for key, d in _diffs(base_scans["happy_f15"], result).items():
+        assert abs(d) <= _tol(key), (key, d)
+
+
 @pytest.mark.parametrize("name", ["astronaut", "happy_f15", "smile_man"])
 def test_shift_does_not_change_millimetres(
     name: str,
