@@ -47,8 +47,8 @@ def _seed(db) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
     with db.exclusive(), db.session() as session:
         accounts = seed_demo(session)
     err_console.print(
-        f"library: {len(library.techniques)} techniques, {len(library.claims)} claims "
-        "(the YAML is the seed; the instructor's edits live in the database)"
+        f"library: {len(library.techniques)} techniques, {len(library.claims)} claims from the YAML seed",
+        soft_wrap=True,
     )
     return [(a.role, a.email, a.password) for a in accounts]
 

@@ -29,7 +29,7 @@ class Plan(BaseModel):
     @property
     def price_label(self) -> str:
         if self.price_cents == 0:
-            return "Free"
+            return f"€0, {self.period}"
         return f"€{self.price_cents / 100:.2f} / {self.period}"
 
 
