@@ -41,8 +41,8 @@ def test_plan_json(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["week"] == 2 and doc["referral"] is None and doc["minutes"] <= 15
-    assert doc["items"][0]["technique"] == "jaw-release" and doc["items"][-1]["phase"] == "drainage"
-    assert any(i["sides"] == ["left"] for i in doc["items"] if i["technique"] == "jaw-release")
+    assert "masseter" in doc["items"][0]["targets"] and doc["items"][-1]["phase"] == "drainage"
+    assert any(i["sides"] == ["left"] and "masseter" in i["targets"] for i in doc["items"])
     assert any("right side" in t for t in doc["habit_tips"])
 
 
@@ -51,7 +51,7 @@ def test_plan_readable(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["plan", "--answers", str(a)], env={"COLUMNS": "160"})
     assert res.exit_code == 0, res.output
     out = res.stdout
-    expected = ["Your routine — week 1", "1. Warm-up", "2. Exercise", "3. Release", "4. Drain", "jaw-release"]
+    expected = ["Your routine — week 1", "1. Warm-up", "2. Exercise", "3. Release", "4. Drain", "clench"]
     expected += ["Through the day", "Left out, and why", "day 3: rest"]
     for words in expected:
         assert words in out
@@ -113,6 +113,6 @@ def test_plan_reads_what_the_real_scan_prints(tmp_path: Path, shared_data: Path)
     # what the scan found shows in the plan, on the right side
     for f in ctx.findings:
         if f.kind == "bulky_jaw":
-            assert any(i.technique == "jaw-release" and i.sides == [f.side] for i in plan.items)
+            assert any("masseter" in i.targets and i.sides == [f.side] for i in plan.items)
         if f.kind == "lower_mouth_corner":
             assert any(i.kind == "exercise" and i.sides == [f.side] for i in plan.items)
