@@ -136,3 +136,21 @@ def test_missing_camera_is_a_refusal_not_a_crash() -> None:
     with pytest.raises(SourceError) as info:
         next(camera_frames(97))  # no such device on any test machine
     assert info.value.code == "unreadable" and "camera 97" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("suffix", "codec"), [("avi", "MJPG"), ("webm", "VP80"), ("mov", "mp4v"), ("mp4", "mp4v")]
+)
+def test_video_containers_are_recognised_and_read(tmp_path: Path, suffix: str, codec: str) -> None:
+    written = tmp_path / f"clip.{suffix}"
+    writer = cv2.VideoWriter(str(written), cv2.VideoWriter_fourcc(*codec), 10.0, (64, 48))
+    assert writer.isOpened(), f"{codec} writer unavailable in this OpenCV build"
+    for i in range(6):
+        writer.write(np.full((48, 64, 3), 30 * i, np.uint8))
+    writer.release()
+    path = written.rename(tmp_path / "clip.bin")  # the kind is decided by content, not by the name
+    assert file_kind(path) == "video"
+    with VideoSource(path) as video:
+        frames = list(video.frames())
+    assert len(frames) == 6 and frames[0][1].shape == (48, 64, 3)
+    assert [t for t, _ in frames] == pytest.approx([i / 10 for i in range(6)])
