@@ -46,10 +46,9 @@ def test_higher_brow_relaxed_on_that_side(library: Library) -> None:
 def test_lower_mouth_corner_gets_the_lift_emphasised(library: Library) -> None:
     a = person(goals=["symmetry"], minutes_per_day=10)
     plan = build_plan(a, scan_of(mouth_corner_mm=-2.0), library=library)  # left corner 2 mm lower
-    lifting = {
-        t for t in library.techniques.values() if t.exercise and t.exercise.movement == "mouth_corners_up"
+    ids = {
+        t.id for t in library.techniques.values() if t.exercise and t.exercise.movement == "mouth_corners_up"
     }
-    ids = {t.id for t in lifting}
     lifts = [i for i in plan.items if i.technique in ids]
     assert [i.sides for i in lifts] == [["left", "right"], ["left"]]
     assert "left mouth corner sits 2.0 mm lower" in lifts[1].reason
