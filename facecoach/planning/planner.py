@@ -254,7 +254,9 @@ def build_plan(
         if rest_day:
             reason = reason.removesuffix(".") + texts["rest_day"] + "."
         item = _massage_item(drains[0], "drainage", reason)
-        share = max(60.0, round(budget * policy.session.drainage_max_share))
+        depuff = "depuff" in answers.goals
+        ratio = policy.session.drainage_max_share_depuff if depuff else policy.session.drainage_max_share
+        share = max(60.0, round(budget * ratio))
         item = item.model_copy(update={"duration_s": min(item.duration_s, share)})
         add(_Block([item], drains[0].id))
 

@@ -64,6 +64,7 @@ class Session(_Strict):
     one_sided_movements: list[Movement]
     max_common_releases: int = Field(ge=0, le=10)
     drainage_max_share: float = Field(gt=0, le=1)
+    drainage_max_share_depuff: float = Field(gt=0, le=1)
 
 
 class Progression(_Strict):

@@ -69,6 +69,14 @@ def test_every_item_has_a_personal_reason(library: Library) -> None:
     assert "puffiness" in next(i.reason for i in plan.items if i.phase == "drainage")
 
 
+def test_depuff_gets_a_longer_drainage(library: Library) -> None:
+    def drainage_s(goals: list[str]) -> float:
+        plan = build_plan(person(goals=goals, minutes_per_day=10), library=library)
+        return next(i.duration_s for i in plan.items if i.phase == "drainage")
+
+    assert drainage_s(["depuff"]) > drainage_s([])
+
+
 def test_progression_grows_then_caps(library: Library) -> None:
     policy = default_policy()
     d = library.technique("smile-lift").defaults
