@@ -30,6 +30,7 @@ const state = {
   massage: null, // {remaining, timer}
   spoken: new Map(),
   finished: false,
+  encoding: false,
   grab: null, // offscreen canvas for pixels
 };
 
@@ -277,16 +278,23 @@ function sendLandmarks(video, ts) {
 }
 
 function sendJpeg(video, ts) {
+  // One encoding at a time, so frames leave in capture order (seq and time must increase).
+  if (state.encoding) return;
   const { w, h } = pixels(video);
-  const seq = ++state.seq;
+  state.encoding = true;
   state.inFlight++;
   state.grab.toBlob(
     async (blob) => {
-      if (!blob || !state.ws || state.ws.readyState !== WebSocket.OPEN) {
-        state.inFlight--;
-        return;
+      try {
+        const bytes = blob ? await blob.arrayBuffer() : null;
+        if (!bytes || !state.ws || state.ws.readyState !== WebSocket.OPEN) {
+          state.inFlight--;
+          return;
+        }
+        state.ws.send(encodeJpeg(++state.seq, ts, w, h, bytes));
+      } finally {
+        state.encoding = false;
       }
-      state.ws.send(encodeJpeg(seq, ts, w, h, await blob.arrayBuffer()));
     },
     "image/jpeg",
     0.8,
