@@ -413,6 +413,14 @@ def _technique(
         _check_exercise(t, library, bad)
     else:
         _check_massage(t, library, bad)
+    # Regions drive the planner's "release every region you exercised": they must cover every muscle
+    # the technique works or releases.
+    groups = library.muscle_groups()
+    worked = [*t.targets, *(t.massage.releases if t.massage else [])]
+    for muscle in dict.fromkeys(m for m in worked if m in groups):
+        region = groups[muscle][0].region
+        if region not in t.regions:
+            raise bad(f"'{muscle}' lies in the {region} region: add '{region}' to regions", "regions")
     _check_contraindications(t, bad)
     return t
 

@@ -281,6 +281,9 @@ def test_ids_are_unique_across_the_library(lib: Library) -> None:
     assert not set(lib.muscle_groups()) & (set(lib.techniques) | set(lib.tools) | set(lib.claims))
 
 
-def test_regions_are_from_the_vocabulary(lib: Library) -> None:
+def test_regions_are_from_the_vocabulary_and_cover_the_muscles(lib: Library) -> None:
+    groups = lib.muscle_groups()
     for t in lib.techniques.values():
         assert t.region in t.regions and set(t.regions) <= set(REGIONS)
+        released = t.massage.releases if t.massage else []
+        assert {groups[m][0].region for m in [*t.targets, *released]} <= set(t.regions), t.id

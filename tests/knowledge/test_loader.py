@@ -113,6 +113,16 @@ def test_region_outside_its_regions(data_dir: Path) -> None:
     _fails(data_dir, "techniques.yaml", "smile-lift", "regions")
 
 
+def test_regions_must_cover_the_muscles_worked(data_dir: Path) -> None:
+    _edit(data_dir, "techniques.yaml", lambda e: _entry(e, "cheek-release").update(regions=["cheeks"]))
+    _edit(
+        data_dir,
+        "techniques.yaml",
+        lambda e: _entry(e, "cheek-release")["massage"]["releases"].append("mentalis"),
+    )
+    _fails(data_dir, "techniques.yaml", "cheek-release", "regions", "chin")
+
+
 def test_unknown_released_muscle(data_dir: Path) -> None:
     _edit(
         data_dir,
