@@ -287,3 +287,10 @@ def test_regions_are_from_the_vocabulary_and_cover_the_muscles(lib: Library) -> 
         assert t.region in t.regions and set(t.regions) <= set(REGIONS)
         released = t.massage.releases if t.massage else []
         assert {groups[m][0].region for m in [*t.targets, *released]} <= set(t.regions), t.id
+
+
+def test_every_overused_muscle_has_a_release_massage(lib: Library) -> None:
+    overused = {m.muscle for m in lib.muscles.values() if m.use == "overused"}
+    assert {"masseter", "corrugator-supercilii", "frontalis"} <= overused
+    for muscle in overused:
+        assert lib.releases_for(muscle), f"nothing releases the over-used {muscle}"
