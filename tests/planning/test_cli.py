@@ -116,3 +116,12 @@ def test_plan_reads_what_the_real_scan_prints(tmp_path: Path, shared_data: Path)
             assert any("masseter" in i.targets and i.sides == [f.side] for i in plan.items)
         if f.kind == "lower_mouth_corner":
             assert any(i.kind == "exercise" and i.sides == [f.side] for i in plan.items)
+
+
+def test_plan_readable_when_nothing_is_safe(tmp_path: Path) -> None:
+    regions = ["forehead", "brows", "eyes", "nose", "cheeks", "mouth", "chin", "jaw", "neck"]
+    everywhere = {"surgery": [{"region": r, "weeks_ago": 1} for r in regions]}
+    a = write(tmp_path, "a.json", {**CLENCHER, "conditions": everywhere})
+    res = CliRunner().invoke(app, ["plan", "--answers", str(a)], env={"COLUMNS": "160"})
+    assert res.exit_code == 0 and "Nothing in the library is safe and fits for you today." in res.stdout
+    assert "recent_injectables_or_surgery" in res.stdout
