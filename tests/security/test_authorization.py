@@ -1,0 +1,288 @@
+"""The authorization matrix over EVERY route of the app and every role (anonymous, free, member, another
+member, instructor), on SQLite and PostgreSQL. The route list comes from the app's own route table: a
+route without a rule here fails the test, so a new route cannot ship unreviewed.
+
+Each response is classified: ``allowed`` (the thing itself, or a validation answer about the input),
+``denied`` (401/402/403, a redirect to log in, or the page explaining what a plan unlocks) or ``hidden``
+(404 for something that exists but is not yours). A 5xx is always a failure. Nobody but the member sees
+the member's own data (checked by markers planted in it), and nobody writes without the CSRF token.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from facecoach.knowledge import load_library
+from facecoach.members.models import Assessment, AuditJob, Scan
+from facecoach.planning.assessment import Answers
+from tests.security.routes import route_table
+from tests.web.fixtures import ROLES, Site
+
+LIB = load_library()
+EXERCISE = next(t.id for t in LIB.techniques.values() if t.kind == "exercise")
+SECRET_FILE = "member-private-clip-7f3a.mp4"
+SECRET_MEASURE = 7.3141
+
+# Who may use each route: public · login (any account) · member (paid plan or instructor) · owner (the
+# member who owns the object, or the instructor) · instructor · anon-only (forms for the logged-out).
+RULES: dict[tuple[str, str], str] = {
+    ("GET", "/"): "public",
+    ("GET", "/healthz"): "public",
+    ("GET", "/docs"): "public",
+    ("GET", "/docs/oauth2-redirect"): "public",
+    ("GET", "/redoc"): "public",
+    ("GET", "/openapi.json"): "public",
+    ("GET", "/static/models/face_landmarker.task"): "public",
+    ("GET", "/library"): "public",
+    ("GET", "/library/{technique_id}"): "public",
+    ("GET", "/muscles"): "public",
+    ("GET", "/checker"): "public",
+    ("POST", "/checker"): "public",
+    ("GET", "/membership"): "public",
+    ("GET", "/signup"): "public",
+    ("POST", "/signup"): "public",
+    ("GET", "/login"): "public",
+    ("POST", "/login"): "public",
+    ("GET", "/reset"): "public",
+    ("POST", "/reset"): "public",
+    ("GET", "/reset/{token}"): "public",
+    ("POST", "/reset/{token}"): "public",
+    ("GET", "/api/me"): "public",
+    ("GET", "/api/plans"): "public",
+    ("GET", "/api/techniques"): "public",
+    ("GET", "/api/techniques/{technique_id}"): "public",
+    ("GET", "/api/claims"): "public",
+    ("POST", "/api/check"): "public",
+    ("GET", "/account"): "login",
+    ("GET", "/account/export"): "login",
+    ("POST", "/account/password"): "login",
+    ("POST", "/account/delete"): "login",
+    ("POST", "/membership/join"): "login",
+    ("POST", "/membership/cancel"): "login",
+    ("POST", "/logout"): "public",
+    ("GET", "/assessment"): "login",
+    ("POST", "/assessment"): "login",
+    ("GET", "/assessment/scan"): "login",
+    ("POST", "/assessment/scan"): "login",
+    ("GET", "/routine"): "login",
+    ("GET", "/api/routine"): "login",
+    ("GET", "/api/export"): "login",
+    ("GET", "/progress"): "member",
+    ("GET", "/api/progress"): "member",
+    ("POST", "/api/sessions"): "member",
+    ("GET", "/audit"): "member",
+    ("POST", "/audit"): "member",
+    ("GET", "/live"): "member",
+    ("WS", "/live/ws"): "member",
+    ("GET", "/audit/{job_id}"): "owner",
+    ("GET", "/api/audits/{job_id}"): "owner",
+    ("GET", "/admin"): "instructor",
+    ("GET", "/admin/members"): "instructor",
+    ("GET", "/admin/outbox"): "instructor",
+    ("GET", "/admin/library"): "instructor",
+    ("GET", "/admin/{kind}s/new"): "instructor",
+    ("GET", "/admin/{kind}s/{entry_id}"): "instructor",
+    ("POST", "/admin/{kind}s/save"): "instructor",
+    ("POST", "/admin/{kind}s/{entry_id}/revert"): "instructor",
+}
+
+EXPECTED = {
+    "public": dict.fromkeys(ROLES, "allowed"),
+    "login": {
+        "anon": "denied",
+        "free": "allowed",
+        "member": "allowed",
+        "other": "allowed",
+        "instructor": "allowed",
+    },
+    "member": {
+        "anon": "denied",
+        "free": "denied",
+        "member": "allowed",
+        "other": "allowed",
+        "instructor": "allowed",
+    },
+    "owner": {
+        "anon": "denied",
+        "free": "denied",
+        "member": "allowed",
+        "other": "hidden",
+        "instructor": "allowed",
+    },
+    "instructor": {
+        "anon": "denied",
+        "free": "denied",
+        "member": "denied",
+        "other": "denied",
+        "instructor": "allowed",
+    },
+}
+# POSTs that end a role's state are run last, in this order.
+LAST = [("POST", "/membership/cancel"), ("POST", "/account/delete"), ("POST", "/logout")]
+# Harmless input for each write: authorized roles get a validation answer or a no-op, never a change of plan.
+FORMS: dict[str, dict[str, str]] = {
+    "/checker": {"text": "jade rollers"},
+    "/signup": {"email": "not-an-email", "password": "short"},
+    "/login": {"email": "nobody@example.org", "password": "wrong password!!"},
+    "/reset": {"email": "nobody@example.org"},
+    "/reset/{token}": {"new_password": "a new long password"},
+    "/account/password": {"current_password": "wrong password!!", "new_password": "another long one"},
+    "/account/delete": {"confirm": "not-my-email@example.org"},
+    "/membership/join": {"plan": "no-such-plan", "card_number": "4242424242424242"},
+    "/assessment": {},
+    "/assessment/scan": {},
+    "/audit": {"technique": "no-such-exercise"},
+    "/admin/{kind}s/save": {"yaml": "id: [unclosed"},
+}
+JSON_BODIES: dict[str, Any] = {"/api/check": {"text": "jade rollers"}, "/api/sessions": {"reps": 1}}
+
+
+def _plant_member_data(site: Site) -> int:
+    """Private data of the member: an assessment, a scan and an audit job, with recognisable markers
+    (a measurement value and a file name)."""
+    site.client("member")
+    uid = site.user_ids["member"]
+    with site.db.session() as s:
+        a = Assessment(user_id=uid, answers=Answers(minutes_per_day=12).model_dump(mode="json"))
+        s.add(a)
+        s.flush()
+        s.add(
+            Scan(
+                user_id=uid,
+                assessment_id=a.id,
+                measurements={"asymmetry": {"brow_height_mm": SECRET_MEASURE}},
+            )
+        )
+        job = AuditJob(user_id=uid, technique_id=EXERCISE, filename=SECRET_FILE, status="done", result={})
+        s.add(job)
+        s.flush()
+        return job.id
+
+
+def _fill(path: str, job_id: int) -> str:
+    return (
+        path.replace("{technique_id}", EXERCISE)
+        .replace("{token}", "not-a-valid-reset-token")
+        .replace("{job_id}", str(job_id))
+        .replace("{kind}", "technique")
+        .replace("{entry_id}", EXERCISE)
+    )
+
+
+def _classify(r: Any) -> str:
+    if r.status_code >= 500:
+        return f"server error {r.status_code}"
+    if r.status_code in (401, 402, 403):
+        return "denied"
+    if r.status_code == 404:
+        return "hidden"
+    if r.status_code in (302, 303, 307) and r.headers["location"].startswith(("/login", "/signup")):
+        return "denied"
+    if r.status_code == 200 and 'data-upsell="' in r.text:
+        return "denied"
+    return "allowed"
+
+
+def _ws_outcome(site: Site, role: str) -> str:
+    from starlette.websockets import WebSocketDisconnect
+
+    try:
+        with site.client(role).websocket_connect("/live/ws") as ws:
+            hello = ws.receive_json()
+            return "allowed" if hello.get("type") == "hello" else "denied"
+    except WebSocketDisconnect as exc:
+        return "denied" if exc.code in (4401, 4403) else f"closed {exc.code}"
+
+
+def test_every_route_has_a_rule(site: Site) -> None:
+    table = set(route_table(site.app))
+    assert table - set(RULES) == set(), "routes without an authorization rule: add them to RULES"
+    assert set(RULES) - table == set(), "rules for routes that no longer exist"
+
+
+def test_authorization_matrix(site: Site) -> None:
+    job_id = _plant_member_data(site)
+    for role in ROLES:
+        site.client(role)
+    routes = sorted(RULES, key=lambda r: (r in LAST, LAST.index(r) if r in LAST else 0, r[0] != "GET", r))
+    problems = []
+    for method, template in routes:
+        rule = RULES[(method, template)]
+        for role in ROLES:
+            client = site.client(role)
+            path = _fill(template, job_id)
+            if method == "WS":
+                got = _ws_outcome(site, role)
+            elif method == "GET":
+                r = client.get(path, follow_redirects=False)
+                got = _classify(r)
+                if role != "member" and r.status_code == 200 and not path.startswith("/static/"):
+                    for marker in (SECRET_FILE, str(SECRET_MEASURE)):
+                        if marker in r.text and not (role == "instructor" and marker == SECRET_FILE):
+                            problems.append(f"{role} sees the member's {marker} on {path}")
+            else:
+                token = client.get("/api/me").json()["csrf_token"]
+                if template in JSON_BODIES:
+                    r = client.post(path, json=JSON_BODIES[template], headers={"x-csrf-token": token},
+                                    follow_redirects=False)  # fmt: skip
+                else:
+                    data = {**FORMS.get(template, {}), "csrf_token": token}
+                    r = client.post(path, data=data, follow_redirects=False)
+                got = _classify(r)
+            want = EXPECTED[rule][role]
+            if got != want:
+                problems.append(f"{method} {path} as {role}: {got}, expected {want} ({rule})")
+    assert problems == [], "\n".join(problems)
+
+
+def test_other_members_objects_are_invisible(site: Site) -> None:
+    """Ids are guessable; ownership is checked: the other member gets a 404 that says nothing."""
+    job_id = _plant_member_data(site)
+    other = site.client("other")
+    for path in (
+        f"/audit/{job_id}",
+        f"/api/audits/{job_id}",
+        f"/audit/{job_id + 1}",
+        f"/api/audits/{job_id + 1}",
+    ):
+        r = other.get(path)
+        assert r.status_code == 404 and SECRET_FILE not in r.text, path
+    assert json.loads(other.get("/api/export").text)["video_audits"] == []
+    with site.db.session() as s:  # the other member's writes land on their own account only
+        before = len(list(s.scalars(select(Scan).where(Scan.user_id == site.user_ids["member"]))))
+    token = other.get("/api/me").json()["csrf_token"]
+    assert other.post("/api/sessions", json={"reps": 3}, headers={"x-csrf-token": token}).status_code == 201
+    assert site.client("member").get("/api/export").json()["practice_sessions"] == []
+    with site.db.session() as s:
+        assert len(list(s.scalars(select(Scan).where(Scan.user_id == site.user_ids["member"])))) == before
+
+
+def test_every_write_needs_the_csrf_token(sqlite_site: Site) -> None:
+    """Without the token (or with another browser's) every write is refused and nothing changes."""
+    from facecoach.members.backup import digests
+
+    site = sqlite_site
+    job_id = _plant_member_data(site)
+    stolen = site.client("other").get("/api/me").json()["csrf_token"]
+    clients = {role: site.client(role) for role in ("anon", "member", "instructor")}
+    before = digests(site.db)
+    problems = []
+    for method, template in RULES:
+        if method != "POST":
+            continue
+        path = _fill(template, job_id)
+        data = FORMS.get(template, {})
+        for role, client in clients.items():
+            for headers, form in (
+                ({}, data),
+                ({"x-csrf-token": stolen}, data),
+                ({}, {**data, "csrf_token": stolen}),
+            ):
+                r = client.post(path, data=form, headers=headers, follow_redirects=False)
+                if r.status_code != 403 or "CSRF" not in r.text:
+                    problems.append(f"POST {path} as {role} without a valid token: {r.status_code}")
+    assert problems == [], "\n".join(problems)
+    assert digests(site.db) == before
