@@ -52,17 +52,24 @@ TOP_FRACTION = 0.8  # of the way from the patch bottom to landmark 10
 _SUB = np.array([-0.25, 0.25])
 
 
-def _grey(image: NDArray[np.generic]) -> NDArray[np.float64]:
+def _sampler(image: NDArray[np.generic]) -> NDArray[np.float64]:
+    """The image as (H, W, C) floats without converting every pixel: grey is taken per sample (step 1)."""
     if image.ndim == 2:
-        return np.asarray(image, dtype=np.float64)
+        return np.asarray(image)[..., None]
     if image.ndim == 3 and image.shape[2] >= 3:
-        rgb = np.asarray(image[..., :3], dtype=np.float64)
-        return 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]
+        return np.asarray(image)
     raise ValueError(f"expected a grey (H, W) or RGB (H, W, 3) image, got shape {image.shape}")
 
 
-def _bilinear(g: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
-    h, w = g.shape
+def _grey_at(img: NDArray[np.generic], y: NDArray[np.int64], x: NDArray[np.int64]) -> NDArray[np.float64]:
+    px = img[y, x].astype(np.float64)
+    if img.shape[2] == 1:
+        return np.asarray(px[..., 0], dtype=np.float64)
+    return np.asarray(0.299 * px[..., 0] + 0.587 * px[..., 1] + 0.114 * px[..., 2], dtype=np.float64)
+
+
+def _bilinear(g: NDArray[np.generic], x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+    h, w = g.shape[:2]
     xs = x - 0.5
     ys = y - 0.5
     x0f = np.floor(xs)
@@ -73,15 +80,15 @@ def _bilinear(g: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.floa
     x1 = np.clip(x0f.astype(np.int64) + 1, 0, w - 1)
     y0 = np.clip(y0f.astype(np.int64), 0, h - 1)
     y1 = np.clip(y0f.astype(np.int64) + 1, 0, h - 1)
-    top = (1 - fx) * g[y0, x0] + fx * g[y0, x1]
-    bottom = (1 - fx) * g[y1, x0] + fx * g[y1, x1]
+    top = (1 - fx) * _grey_at(g, y0, x0) + fx * _grey_at(g, y0, x1)
+    bottom = (1 - fx) * _grey_at(g, y1, x0) + fx * _grey_at(g, y1, x1)
     return np.asarray((1 - fy) * top + fy * bottom, dtype=np.float64)
 
 
 def forehead_grid(image: NDArray[np.generic], points_px: NDArray[np.float64]) -> NDArray[np.float64]:
     """The forehead patch resampled to ``GRID_ROWS × GRID_COLS`` grey values (steps 1–4)."""
     pts = np.asarray(points_px, dtype=np.float64)[:, :2]
-    g = _grey(image)
+    g = _sampler(image)
     a = pts[EYE_OUTER_RIGHT]
     b = pts[EYE_OUTER_LEFT]
     d = float(np.hypot(*(b - a)))
