@@ -312,7 +312,7 @@ def decode_control(text: str, limits: LiveSettings) -> Control:
     if not isinstance(obj, dict):
         raise ProtocolError("control message must be a JSON object")
     kind = obj.get("type")
-    if kind not in CONTROL_TYPES:
+    if not isinstance(kind, str) or kind not in CONTROL_TYPES:
         raise ProtocolError(f"unknown control type {str(kind)[:40]!r}")
     extra = set(obj) - {"type", "technique", "mode", "reps"}
     if extra:

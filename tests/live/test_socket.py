@@ -345,3 +345,32 @@ def test_jpeg_mode_capacity_is_a_setting(live_app: LiveApp) -> None:
 
 def test_landmark_message_size_is_documented() -> None:
     assert LANDMARK_MESSAGE_BYTES == 20 + (478 * 3 + 52 + 1) * 4 == 5968
+
+
+def test_repeat_restarts_the_step_and_pause_ignores_frames(
+    live_app: LiveApp, smile_clip: LandmarkedClip
+) -> None:
+    live_app.limits(**FAST)
+    msgs = list(_landmark_messages(smile_clip))
+    with (
+        _client(live_app, live_app.member(fresh=False)) as client,
+        client.websocket_connect("/live/ws") as ws,
+    ):
+        _hello(ws)
+        ws.send_text(json.dumps({"type": "start", "technique": "smile-lift", "reps": 1}))
+        ws.receive_json()
+        events = _run(ws, iter(msgs[:40]))  # 2.7 s of rest: calibrated
+        assert [e["type"] for e in events].count("calibrated") == 1
+        ws.send_text(json.dumps({"type": "pause"}))
+        assert ws.receive_json() == {"type": "state", "paused": True}
+        paused = _run(ws, iter(msgs[40:134]))  # the first rep happens while paused: not counted
+        assert paused == []
+        ws.send_text(json.dumps({"type": "repeat"}))
+        again = ws.receive_json()
+        assert again["type"] == "step" and again["reps"] == 1
+        events = _run(ws, iter(msgs[134:]))  # rest from 8.9 s: a fresh calibration, then rep 2 counts
+        kinds = [e["type"] for e in events]
+        assert kinds.count("calibrated") == 1 and kinds.count("rep_done") == 1 and kinds[-1] == "finished"
+        ws.send_text(json.dumps({"type": "finish"}))
+        end = ws.receive_json()
+    assert [s["reps"] for s in end["summary"]["steps"]] == [1]  # the repeated attempt replaced the first

@@ -105,7 +105,11 @@ function openSocket() {
     ws.binaryType = "arraybuffer";
     ws.onmessage = (ev) => {
       const msg = JSON.parse(ev.data);
-      if (msg.type === "hello") resolve(ws);
+      if (msg.type === "hello") {
+        // Massages and pauses send no frames: a ping keeps the connection from timing out as idle.
+        setInterval(() => send({ type: "ping" }), 20000);
+        resolve(ws);
+      }
       onMessage(msg);
     };
     ws.onerror = () => reject(new Error("the coaching connection failed"));
