@@ -28,7 +28,7 @@ import math
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -332,7 +332,7 @@ def decode_control(text: str, limits: LiveSettings) -> Control:
         raise ProtocolError("reps must be a whole number from 1 to 100")
     if kind == "start" and technique is None:
         raise ProtocolError("start needs a technique")
-    return Control(type=kind, technique=technique, mode=mode, reps=reps)
+    return Control(type=cast(ControlType, kind), technique=technique, mode=mode, reps=reps)
 
 
 class RateLimiter:
