@@ -75,8 +75,8 @@ def serve(
         accounts = _seed(db)
         console.print("[bold]Demo accounts[/bold] (demo only — change or delete them on a real site):")
         for role, email, password in accounts:
-            console.print(f"  {role:<10} {email}  password: {password}")
-    console.print(f"facecoach on http://{host}:{port}  (database: {_safe_url(db.url)})")
+            console.print(f"  {role:<10} {email}  password: {password}", soft_wrap=True)
+    console.print(f"facecoach on http://{host}:{port}  (database: {_safe_url(db.url)})", soft_wrap=True)
     uvicorn.run(create_app(database=db), host=host, port=port, log_level="info", proxy_headers=True)
 
 

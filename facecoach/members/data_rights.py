@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -32,6 +33,10 @@ MEMBER_TABLES: tuple[type[Any], ...] = (
     PasswordReset,
     AuthSession,
 )
+
+
+# A reset link in an exported message would let whoever holds the file reset the password.
+_RESET_LINK = re.compile(r"/reset/[A-Za-z0-9_-]+")
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -104,7 +109,11 @@ def export_member(db: Session, user: User) -> dict[str, Any]:
             for j in db.scalars(select(AuditJob).where(AuditJob.user_id == uid).order_by(AuditJob.id))
         ],
         "messages": [
-            {"subject": m.subject, "body": m.body, "created_at": _iso(m.created_at)}
+            {
+                "subject": m.subject,
+                "body": _RESET_LINK.sub("/reset/[link removed from the export]", m.body),
+                "created_at": _iso(m.created_at),
+            }
             for m in db.scalars(select(OutboxMessage).where(OutboxMessage.user_id == uid))
         ],
     }

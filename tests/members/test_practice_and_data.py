@@ -131,6 +131,7 @@ def test_export_has_everything_of_mine_and_nothing_of_others(migrated: Database)
     assert len(data["payments"]) == 1 and len(data["video_audits"]) == 1 and len(data["messages"]) == 2
     assert "other@example.org" not in str(data)
     assert "argon2" not in str(data)  # the password hash never leaves
+    assert "[link removed from the export]" in str(data)  # nor a live reset link
 
 
 def test_delete_removes_every_row_of_the_member(migrated: Database) -> None:
