@@ -1,11 +1,12 @@
 """The video audit: the coaching engine over a recorded video → a timeline of reps, holds and faults.
 
-Frames are read with OpenCV, the Face Landmarker runs in VIDEO mode, the forehead crease energy is
-computed from each analysed frame, and the same streaming :class:`Evaluator` as live coaching turns
-them into events. Because the evaluator is timed by timestamps, the audit analyses at most
-``analysis_fps`` frames per second (10 by default — the engine's lowest supported rate, which is what
-makes an audit several times faster than real time); the other frames are decoded but not analysed,
-and an annotated video still gets every frame.
+Frames are read with :mod:`facecoach.vision.sources` (content-sniffed, size- and length-limited), the
+Face Landmarker runs in VIDEO mode, the forehead crease energy is computed from each analysed frame,
+and the same streaming :class:`Evaluator` as live coaching turns them into events. Because the
+evaluator is timed by timestamps, the audit analyses at most ``analysis_fps`` frames per second (10 by
+default — the engine's lowest supported rate, which is what makes an audit several times faster than
+real time); the other frames are decoded but not analysed, and an annotated video still gets every
+frame.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from facecoach.coaching.evaluator import Evaluator, Event, Fault
 from facecoach.coaching.measures import FrameInput
 from facecoach.coaching.specs import CoachingSpec, UnknownTechniqueError, spec_by_id
 from facecoach.coaching.wrinkle import forehead_crease_energy
-from facecoach.config import get_settings
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
+from facecoach.vision.sources import SourceError, VideoSource, file_kind
 
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames in total; 0 if unknown)
 
@@ -243,64 +244,42 @@ def audit_video(
 ) -> AuditResult:
     """Audit one video file for one exercise (see the module docstring).
 
-    Raises :class:`AuditError` for an unknown technique, a massage, an unreadable or oversized file, or
-    a video without a usable face.
+    Raises :class:`AuditError` for an unknown technique, a massage, a missing, unreadable, oversized or
+    over-long file, a picture instead of a video, or a video without a usable face.
     """
     spec = resolve_spec(technique_id)
     path = Path(path)
-    settings = get_settings()
-    if not path.is_file():
-        raise AuditError(f"cannot read {path}: no such file")
-    if path.stat().st_size > settings.max_video_bytes:
-        raise AuditError(f"{path.name} is larger than {settings.max_video_bytes // (1024 * 1024)} MB")
-    cap = cv2.VideoCapture(str(path))
     try:
-        if not cap.isOpened():
-            raise AuditError(f"cannot read {path.name}: not a video OpenCV can decode")
-        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        if not math.isfinite(fps) or fps <= 0 or fps > 240:
-            fps = 30.0
-        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        if total > 0 and total / fps > settings.max_video_seconds:
-            raise AuditError(f"{path.name} is longer than {settings.max_video_seconds:g} s")
-        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
-        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        annotator = _Annotator(Path(annotate), fps, (width, height), spec) if annotate else None
-        step = max(1, round(fps / analysis_fps)) if analysis_fps > 0 else 1
-        state: dict[str, int] = {"read": 0}
+        if file_kind(path) != "video":
+            raise AuditError(f"{path.name} is a picture: the audit needs a video")
+        source = VideoSource(path)
+    except SourceError as exc:
+        raise AuditError(exc.message) from None
+    with source:
+        info = source.info
+        annotator = (
+            _Annotator(Path(annotate), info.fps, (info.width, info.height), spec) if annotate else None
+        )
+        step = max(1, round(info.fps / analysis_fps)) if analysis_fps > 0 else 1
 
         def frames() -> Iterator[tuple[float, NDArray[np.uint8]]]:
-            index = 0
-            while True:
-                if annotator is None and index % step:
-                    if not cap.grab():
-                        return
-                    index += 1
-                    continue
-                ok, bgr = cap.read()
-                if not ok:
-                    return
-                if index / fps > settings.max_video_seconds:
-                    raise AuditError(f"{path.name} is longer than {settings.max_video_seconds:g} s")
-                state["read"] = index + 1
-                if index % step == 0:
-                    yield index / fps, np.ascontiguousarray(bgr[..., ::-1])
+            # Without annotation only every step-th frame is converted; with it every frame is drawn.
+            for i, (t, rgb) in enumerate(source.frames(1 if annotator is not None else step)):
+                if annotator is None or i % step == 0:
+                    yield t, rgb
                     if progress is not None:
-                        progress(index + 1, total)
+                        progress(source.frames_read, info.frame_count)
                 if annotator is not None:
-                    annotator.write(np.asarray(bgr, dtype=np.uint8))
-                index += 1
+                    annotator.write(np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8))
 
         try:
             with FaceLandmarker(mode="video", max_faces=1) as landmarker:
                 on_frame = annotator.update if annotator is not None else None
-                result = evaluate(analyse(frames(), landmarker), spec, fps, None, on_frame)
+                result = evaluate(analyse(frames(), landmarker), spec, info.fps, None, on_frame)
         finally:
             if annotator is not None:
                 annotator.close()
-        if state["read"] == 0:
+        if source.frames_read == 0:
             raise AuditError(f"cannot read {path.name}: no frames could be decoded")
-        duration = (total if total > 0 else state["read"]) / fps
+        duration = (info.frame_count if info.frame_count > 0 else source.frames_read) / info.fps
         return result.model_copy(update={"duration_s": _r(duration)})
-    finally:
-        cap.release()

@@ -98,8 +98,9 @@ def test_refusals_for_the_video(tmp_path: Path, shared_data: Path) -> None:
     bad = tmp_path / "not-a-video.mp4"
     bad.write_text("hello")
     for path, message in [
-        (tmp_path / "missing.mp4", "no such file"),
-        (bad, "cannot read"),
+        (tmp_path / "missing.mp4", "missing.mp4"),
+        (bad, "not a JPEG, PNG or WebP image nor an MP4"),
+        (shared_data / "happy_f15.jpg", "picture"),
         (shared_data / "cartoon_no_face.mp4", "no usable face"),
     ]:
         code, stdout, stderr = invoke(["audit", str(path), "--technique", "smile-lift", "--json"])
