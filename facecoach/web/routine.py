@@ -18,6 +18,11 @@ from facecoach.planning.planner import week_schedule
 TASTE_ITEMS = 3
 
 
+class RoutineError(ValueError):
+    """The stored answers or scan cannot be planned any more (e.g. the format or the policy changed);
+    the member is asked to retake the assessment."""
+
+
 @dataclass(frozen=True)
 class RoutineView:
     started: dt.date  # the day of the first assessment: day 1 of week 1
@@ -44,9 +49,12 @@ def routine_for(db: Session, user_id: int, library: Library, today: dt.date) -> 
     if first is None or latest is None:
         return None
     scan = db.scalar(select(Scan).where(Scan.user_id == user_id).order_by(Scan.id.desc()).limit(1))
-    answers = parse_answers(latest.answers)
     week, day = programme_position(first.created_at.date(), today)
-    days = week_schedule(answers, scan.measurements if scan else None, week, library)
+    try:
+        answers = parse_answers(latest.answers)
+        days = week_schedule(answers, scan.measurements if scan else None, week, library)
+    except ValueError as exc:  # AnswersError, ScanError, PolicyError, KnowledgeError are ValueErrors
+        raise RoutineError(str(exc)) from exc
     return RoutineView(
         started=first.created_at.date(),
         week=week,

@@ -141,3 +141,45 @@ def test_free_plan_gets_a_taste_routine(sqlite_site: Site) -> None:
     answer(sqlite_site, "member")
     full = sqlite_site.client("member").get("/api/routine").json()
     assert full["taste"] is False and len(full["days"]) == 7
+
+
+def test_kept_picture_is_visible_to_its_owner_only_and_can_be_deleted(
+    sqlite_site: Site, shared_data: Path
+) -> None:
+    answer(sqlite_site, "member")
+    upload(sqlite_site, "member", (shared_data / "happy_f15.jpg").read_bytes(), keep=True)
+    with sqlite_site.db.session() as s:
+        scan_id = s.scalars(select(Scan)).one().id
+    url = f"/account/scans/{scan_id}/picture"
+    own = sqlite_site.client("member").get(url)
+    assert own.status_code == 200 and own.content[:3] == b"\xff\xd8\xff"
+    assert own.headers["cache-control"] == "private, no-store"
+    for role in ("other", "instructor"):
+        assert sqlite_site.client(role).get(url).status_code == 404
+    assert sqlite_site.client("anon").get(url, follow_redirects=False).status_code == 303
+    assert url in sqlite_site.client("member").get("/account").text
+    token = sqlite_site.csrf("other", "/account")
+    r = sqlite_site.client("other").post(f"{url}/delete", data={"csrf_token": token})
+    assert r.status_code == 404
+    token = sqlite_site.csrf("member", "/account")
+    r = sqlite_site.client("member").post(f"{url}/delete", data={"csrf_token": token})
+    assert "picture is deleted" in r.text
+    with sqlite_site.db.session() as s:
+        scan = s.get(Scan, scan_id)
+        assert scan is not None and scan.picture is None and scan.measurements["asymmetry"]
+    assert sqlite_site.client("member").get(url).status_code == 404
+
+
+def test_answers_that_no_longer_plan_ask_for_a_new_assessment(sqlite_site: Site) -> None:
+    """Stored answers from an older format are not a crash: the member is asked to answer again."""
+    sqlite_site.client("member")
+    with sqlite_site.db.session() as s:
+        s.add(
+            Assessment(
+                user_id=sqlite_site.user_ids["member"], answers={"minutes_per_day": 10, "mood": "great"}
+            )
+        )
+    r = sqlite_site.client("member").get("/routine")
+    assert r.status_code == 409 and "take the assessment again" in r.text and "mood" in r.text
+    api = sqlite_site.client("member").get("/api/routine")
+    assert api.status_code == 409 and "retake the assessment" in api.json()["detail"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from facecoach.members import auth
 from facecoach.members.billing import JoinError, join_plan, leave_plan
 from facecoach.members.data_rights import delete_member, export_member
-from facecoach.members.models import Payment, User
+from facecoach.members.models import Payment, Scan, User
 from facecoach.members.plans import all_plans
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render
@@ -147,7 +147,39 @@ def account_page(
     payments = (
         db.query(Payment).filter(Payment.user_id == viewer.id).order_by(Payment.id.desc()).limit(10).all()
     )
-    return render(request, "account.html", viewer, user=user, payments=payments, error=None)
+    scans = db.query(Scan).filter(Scan.user_id == viewer.id).order_by(Scan.id.desc()).limit(50).all()
+    return render(request, "account.html", viewer, user=user, payments=payments, scans=scans, error=None)
+
+
+def _own_scan(db: Session, viewer: Viewer, scan_id: int) -> Scan:
+    scan = db.get(Scan, scan_id)
+    if scan is None or scan.user_id != viewer.id or scan.picture is None:
+        raise HTTPException(status_code=404, detail="No such picture.")
+    return scan
+
+
+@router.get("/account/scans/{scan_id}/picture")
+def scan_picture(
+    scan_id: int, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+) -> Response:
+    """A picture the member chose to keep; only its owner sees it (not even the instructor)."""
+    if viewer is None:
+        return redirect("/login?next=/account")
+    scan = _own_scan(db, viewer, scan_id)
+    assert scan.picture is not None
+    return Response(scan.picture, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+
+
+@router.post("/account/scans/{scan_id}/picture/delete")
+def delete_scan_picture(
+    request: Request, scan_id: int, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+) -> Response:
+    """Forget the picture, keep the measurements."""
+    if viewer is None:
+        return redirect("/login?next=/account")
+    _own_scan(db, viewer, scan_id).picture = None
+    db.commit()
+    return redirect("/account", request, "The picture is deleted; its measurements stay in your progress.")
 
 
 @router.post("/account/password")

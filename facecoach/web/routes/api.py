@@ -36,7 +36,7 @@ from facecoach.web.deps import (
 )
 from facecoach.web.routes.content import library_of
 from facecoach.web.routes.member import load_job
-from facecoach.web.routine import TASTE_ITEMS, routine_for
+from facecoach.web.routine import TASTE_ITEMS, RoutineError, routine_for
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -135,7 +135,10 @@ def routine(
     ctx: AppContext = Depends(get_ctx),
     db: Session = Depends(get_db),
 ) -> RoutineOut:
-    view = routine_for(db, viewer.id, library_of(ctx, db), dt.datetime.now(dt.UTC).date())
+    try:
+        view = routine_for(db, viewer.id, library_of(ctx, db), dt.datetime.now(dt.UTC).date())
+    except RoutineError as exc:
+        raise HTTPException(status_code=409, detail=f"retake the assessment: {exc}") from None
     if view is None:
         raise HTTPException(status_code=409, detail="take the assessment first")
     today = view.today

@@ -18,7 +18,7 @@ from facecoach.web.charts import asymmetry_chart, audit_timeline, weekly_bars
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render, upsell
 from facecoach.web.routes.content import TOOL_LABELS, library_of
-from facecoach.web.routine import TASTE_ITEMS, routine_for
+from facecoach.web.routine import TASTE_ITEMS, RoutineError, routine_for
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,7 +35,10 @@ def routine_page(
     if viewer is None:
         return upsell(request, viewer, "free", "Your routine")
     library = library_of(ctx, db)
-    routine = routine_for(db, viewer.id, library, dt.datetime.now(dt.UTC).date())
+    try:
+        routine = routine_for(db, viewer.id, library, dt.datetime.now(dt.UTC).date())
+    except RoutineError as exc:
+        return render(request, "routine.html", viewer, status_code=409, routine=None, problem=str(exc))
     if routine is None:
         return render(request, "routine.html", viewer, routine=None)
     return render(
