@@ -54,6 +54,13 @@ def _robust_sd(values: np.ndarray) -> float:
     return float(_MAD_TO_SD * np.median(np.abs(values - np.median(values))))
 
 
+def _scale_or_nan(frame: FrameInput) -> float:
+    try:
+        return mm_per_unit(frame)
+    except ValueError:  # a degenerate iris contour in this frame (e.g. eyes shut)
+        return math.nan
+
+
 def calibrate(frames: list[FrameInput]) -> Calibration:
     """Calibrate on frames of a neutral face (at least a few; the evaluator collects ~1.5 s of them)."""
     if not frames:
@@ -66,8 +73,9 @@ def calibrate(frames: list[FrameInput]) -> Calibration:
         col = table[:, i]
         col = col[np.isfinite(col)]
         neutral[k] = float(np.median(col)) if col.size else math.nan
-    scales = np.array([mm_per_unit(f) for f in frames])
-    scale = float(np.median(scales[np.isfinite(scales)]))
+    scales = np.array([_scale_or_nan(f) for f in frames])
+    scales = scales[np.isfinite(scales) & (scales > 0)]
+    scale = float(np.median(scales)) if scales.size else math.nan
     if not math.isfinite(scale) or scale <= 0:
         raise CalibrationError("could not derive a scale from the irises")
     noise: dict[str, float] = {}

@@ -22,7 +22,9 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
-from facecoach.coaching.calibration import Calibration, calibrate
+import numpy as np
+
+from facecoach.coaching.calibration import Calibration, CalibrationError, calibrate
 from facecoach.coaching.measures import (
     MEASURE_FIELDS,
     NEUTRAL_VALUE,
@@ -138,6 +140,14 @@ class Hold:
     end_s: float
     seconds: float
     completed: bool
+
+
+def _usable(frame: FrameInput) -> bool:
+    """A frame the measures can use: 478 finite landmarks spanning at least 10 px (else: no face)."""
+    pts = frame.points
+    if getattr(pts, "shape", None) != (478, 3) or not np.isfinite(pts).all():
+        return False
+    return bool(np.ptp(pts[:, 0]) >= 10.0 and np.ptp(pts[:, 1]) >= 10.0)
 
 
 def _side_of(name: str) -> Side:
@@ -272,6 +282,8 @@ class Evaluator:
                 raise ValueError("a frame without a face needs its timestamp")
             return self._lost(timestamp_s)
         t = frame.timestamp_s
+        if not _usable(frame):
+            return self._lost(t)
         events: list[Event] = []
         if not self._present:
             if self._seen:
@@ -291,7 +303,9 @@ class Evaluator:
                 self._calib_time >= self.settings.calibration_s
                 and len(self._calib) >= self.settings.calibration_min_frames
             ):
-                events.append(self._calibrate(t))
+                calibrated = self._calibrate(t)
+                if calibrated is not None:
+                    events.append(calibrated)
             return events
         raw = raw_measures(frame)
         m = measures_from_raw(raw, self.calibration)
@@ -314,8 +328,13 @@ class Evaluator:
         return events
 
     # -- internals --------------------------------------------------------------------------------
-    def _calibrate(self, t: float) -> Calibrated:
-        cal = calibrate(self._calib)
+    def _calibrate(self, t: float) -> Calibrated | None:
+        try:
+            cal = calibrate(self._calib)
+        except CalibrationError:
+            self._calib = []  # no usable scale in these frames: start calibrating afresh
+            self._calib_time = 0.0
+            return None
         self.calibration = cal
         self._calib = []
         s = self.settings

@@ -1,0 +1,42 @@
+"""The evaluator on bad or partial input from a client: never a crash, unusable frames pause it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facecoach.coaching.evaluator import Evaluator, Event
+from facecoach.coaching.measures import FrameInput
+from facecoach.coaching.specs import spec_by_id
+from facecoach.vision.landmarks import FaceLandmarker
+
+
+def test_garbage_frames_count_as_no_face(image_landmarker: FaceLandmarker, astronaut: np.ndarray) -> None:
+    face = image_landmarker.detect(astronaut).faces[0]
+    rng = np.random.default_rng(0)
+
+    def good(t: float) -> FrameInput:
+        pts = face.points_px + rng.normal(0, 0.2, face.points_px.shape)
+        return FrameInput(t, pts, face.blendshapes, face.image_size, None)
+
+    nan = FrameInput(0.0, np.full((478, 3), np.nan), {}, (512, 512), None)
+    flat = FrameInput(0.0, np.zeros((478, 3)), {}, (512, 512), None)
+    short = FrameInput(0.0, np.zeros((10, 3)), {}, (512, 512), None)
+    ev = Evaluator(spec_by_id("smile-lift"))
+    events: list[Event] = []
+    for bad in (nan, flat, short):
+        events += ev.push(bad)
+    assert events == []  # no face has been seen yet: nothing to say
+    t = 0.0
+    while t < 2.0:
+        events += ev.push(good(t))
+        t += 1 / 30
+    assert [e.type for e in events] == ["calibrated"]
+    assert ev.calibration is not None and ev.calibration.noise["mouth_corners_up_left"] < 0.5
+    events = ev.push(FrameInput(t, np.full((478, 3), np.nan), {}, (512, 512), 0.5))
+    assert [e.type for e in events] == ["face_lost"]
+    events = ev.push(good(t + 0.1))
+    assert [e.type for e in events] == ["face_found"]
+    assert ev.reps == 0 and ev.faults == []
+    # a still face without a forehead measure: no movement, no fault
+    for k in range(60):
+        assert [e.type for e in ev.push(good(t + 0.2 + k / 30))] == []
