@@ -12,7 +12,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -231,43 +231,3 @@ class MemoryRateLimiter:
     def reset(self, key: str) -> None:
         with self._lock:
             self._hits.pop(key, None)
-
-
-class RedisRateLimiter:
-    """The same sliding window shared by every worker through Redis (a sorted set of attempt times per
-    key). Each hit is one MULTI/EXEC: add, trim, count; an attempt over the limit is taken back out."""
-
-    def __init__(
-        self, client: Any, limit: int = 5, window_s: float = 300.0, prefix: str = "facecoach:rl:"
-    ) -> None:
-        self._redis = client
-        self.limit = limit
-        self.window_s = window_s
-        self._prefix = prefix
-
-    @classmethod
-    def from_url(cls, url: str, limit: int = 5, window_s: float = 300.0) -> RedisRateLimiter:
-        import redis
-
-        return cls(redis.Redis.from_url(url, socket_timeout=2.0), limit, window_s)
-
-    def _key(self, key: str) -> str:
-        return self._prefix + hashlib.sha256(key.encode()).hexdigest()
-
-    def hit(self, key: str) -> bool:
-        now = time.time()
-        name = self._key(key)
-        member = f"{now:.6f}:{secrets.token_hex(4)}"
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.zremrangebyscore(name, 0, now - self.window_s)
-        pipe.zadd(name, {member: now})
-        pipe.zcard(name)
-        pipe.expire(name, int(self.window_s) + 1)
-        count = int(pipe.execute()[2])
-        if count > self.limit:
-            self._redis.zrem(name, member)
-            return False
-        return True
-
-    def reset(self, key: str) -> None:
-        self._redis.delete(self._key(key))

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from facecoach.config import REPO_DIR, Settings, get_settings
-from facecoach.members.auth import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from facecoach.members.auth import RateLimiter
 from facecoach.members.db import Database
 from facecoach.members.library_store import LibraryStore
 from facecoach.members.payments import PaymentProvider, TestPaymentProvider
@@ -36,13 +36,6 @@ from facecoach.web.security import (
 
 WEB_DIR = Path(__file__).resolve().parent
 TASKS_VISION_DIR = REPO_DIR / "node_modules" / "@mediapipe" / "tasks-vision"
-
-
-def _default_limiter(settings: Settings) -> RateLimiter:
-    """Redis when configured (shared by every worker), in-process otherwise."""
-    if settings.redis_url:
-        return RedisRateLimiter.from_url(settings.redis_url, limit=5, window_s=300.0)
-    return MemoryRateLimiter(limit=5, window_s=300.0)
 
 
 def create_app(
