@@ -131,4 +131,6 @@ def load_answers(path: Path | str) -> Answers:
         raise AnswersError(
             f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:  # hostile nesting ([[[[…]]]]) overflows the JSON decoder's stack
+        raise AnswersError(f"{p}: not valid answers (nested too deeply)") from None
     return parse_answers(data, source=str(p))

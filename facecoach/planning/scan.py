@@ -76,4 +76,6 @@ def load_scan(path: Path | str) -> ScanSummary:
         raise ScanError(f"{p}: cannot read the scan file ({exc.__class__.__name__})") from None
     except json.JSONDecodeError as exc:
         raise ScanError(f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:  # hostile nesting ([[[[…]]]]) overflows the JSON decoder's stack
+        raise ScanError(f"{p}: not a valid scan (nested too deeply)") from None
     return parse_scan(data, source=str(p))
