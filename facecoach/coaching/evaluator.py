@@ -8,8 +8,9 @@ near one threshold does not chatter). A hold counts only the time spent above th
 releasing before ``hold_s`` is a failed rep.
 
 Everything is timed by the frames' timestamps, never by frame counts, so 10 fps and 60 fps give the same
-reps and the same fault onsets. A frame without a usable face (``None``) pauses the clock: a gap never
-counts as holding, and a fault that was on ends at the last frame that showed it.
+reps and the same fault onsets. A frame without a usable face (``None``, non-finite landmarks, or a
+head turned/tilted past the vision quality gate's limits) pauses the clock: a gap never counts as
+holding, and a fault that was on ends at the last frame that showed it.
 
 Faults (kinds from the knowledge base) must persist ``fault_min_s`` before they are reported, with
 ``start_s`` at their true onset, and end once clear for ``fault_clear_s``. A fault event is sent twice:
@@ -34,6 +35,8 @@ from facecoach.coaching.measures import (
     raw_measures,
 )
 from facecoach.coaching.specs import CoachingSpec, WatchedFault
+from facecoach.vision.geometry import HeadPose
+from facecoach.vision.quality import check_pose
 
 Side = Literal["left", "right", "both"] | None
 
@@ -107,7 +110,11 @@ class Fault(Event):
 
 @dataclass(frozen=True)
 class FaceLost(Event):
+    """No usable face any more; ``reason`` says what to change when the face is there but unusable
+    (turned or tilted too far — the vision quality gate's sentence), None when no face was seen."""
+
     type: ClassVar[str] = "face_lost"
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -284,6 +291,10 @@ class Evaluator:
         t = frame.timestamp_s
         if not _usable(frame):
             return self._lost(t)
+        raw = raw_measures(frame)
+        verdict = check_pose(HeadPose(raw["pose:yaw"], raw["pose:pitch"], raw["pose:roll"]))
+        if not verdict.ok:  # turned too far for the measures to mean anything: pause, and say why
+            return self._lost(t, verdict.message)
         events: list[Event] = []
         if not self._present:
             if self._seen:
@@ -307,7 +318,6 @@ class Evaluator:
                 if calibrated is not None:
                     events.append(calibrated)
             return events
-        raw = raw_measures(frame)
         m = measures_from_raw(raw, self.calibration)
         self._update(t, dt, m, events)
         return events
@@ -350,11 +360,11 @@ class Evaluator:
             )
         return Calibrated(t, cal.start_s, cal.end_s, {k: round(v, 4) for k, v in cal.noise.items()})
 
-    def _lost(self, t: float) -> list[Event]:
+    def _lost(self, t: float, reason: str | None = None) -> list[Event]:
         events: list[Event] = []
         if self._present:
             self._present = False
-            events.append(FaceLost(t))
+            events.append(FaceLost(t, reason))
             end = self._last_t if self._last_t is not None else t
             for tr in self._trackers:
                 ev = tr.close(t, end if not tr.clear_since else tr.clear_since)

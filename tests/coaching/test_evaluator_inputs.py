@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from facecoach.coaching.evaluator import Evaluator, Event
@@ -40,3 +41,26 @@ def test_garbage_frames_count_as_no_face(image_landmarker: FaceLandmarker, astro
     # a still face without a forehead measure: no movement, no fault
     for k in range(60):
         assert [e.type for e in ev.push(good(t + 0.2 + k / 30))] == []
+
+
+def test_a_head_tilted_too_far_pauses_with_the_reason(
+    image_landmarker: FaceLandmarker, astronaut: np.ndarray
+) -> None:
+    face = image_landmarker.detect(astronaut).faces[0]
+    m = cv2.getRotationMatrix2D((256.0, 160.0), 35.0, 1.0)
+    tilted = cv2.warpAffine(astronaut, m, (512, 512), borderMode=cv2.BORDER_CONSTANT)
+    tilted_face = image_landmarker.detect(tilted).faces[0]
+    ev = Evaluator(spec_by_id("lip-pucker"))
+    t = 0.0
+    while ev.calibration is None:
+        ev.push(FrameInput(t, face.points_px, face.blendshapes, face.image_size, None))
+        t += 0.1
+    events = ev.push(
+        FrameInput(t, tilted_face.points_px, tilted_face.blendshapes, tilted_face.image_size, None)
+    )
+    assert [e.type for e in events] == ["face_lost"]
+    reason = events[0].to_dict()["reason"]
+    assert "tilted" in reason and "upright" in reason
+    assert [
+        e.type for e in ev.push(FrameInput(t + 0.1, face.points_px, face.blendshapes, face.image_size))
+    ] == ["face_found"]
