@@ -15,7 +15,9 @@ Limits and why:
 * **Too dark / blown out**: mean luma of the face region under 35 or over 220 (0–255), or more than a
   quarter of it clipped at white — lids and brow edges vanish in the noise or the glare.
 * **Blurred**: variance of the Laplacian inside the face, after resizing the face to a standard width
-  (so the figure does not depend on how big the face is in the picture), under ``BLUR_MIN``.
+  (so the figure does not depend on how big the face is in the picture), under ``BLUR_MIN`` = 20.
+  Sharp photos and video frames here score 460–1360; a Gaussian blur of σ ≈ 1.5 % of the face
+  width brings a face under 20. Calibrated on the shared photos; every frame of the real video passes.
 """
 
 from __future__ import annotations
