@@ -17,7 +17,8 @@ Limits and why:
 * **Blurred**: variance of the Laplacian inside the face, after resizing the face to a standard width
   (so the figure does not depend on how big the face is in the picture), under ``BLUR_MIN`` = 20.
   Sharp photos and video frames here score 460–1360; a Gaussian blur of σ ≈ 1.5 % of the face
-  width brings a face under 20. Calibrated on the shared photos; every frame of the real video passes.
+  width brings a face under 20. Calibrated on the shared photos; no frame of the real video is refused
+  as blurred.
 """
 
 from __future__ import annotations
