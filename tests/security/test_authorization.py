@@ -77,6 +77,8 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/audit"): "member",
     ("GET", "/live"): "member",
     ("WS", "/live/ws"): "member",
+    ("GET", "/account/scans/{scan_id}/picture"): "self",
+    ("POST", "/account/scans/{scan_id}/picture/delete"): "self",
     ("GET", "/audit/{job_id}"): "owner",
     ("GET", "/api/audits/{job_id}"): "owner",
     ("GET", "/admin"): "instructor",
@@ -119,6 +121,14 @@ EXPECTED = {
         "other": "denied",
         "instructor": "allowed",
     },
+    # The member's own kept face picture: nobody else, not even the instructor.
+    "self": {
+        "anon": "denied",
+        "free": "hidden",
+        "member": "allowed",
+        "other": "hidden",
+        "instructor": "hidden",
+    },
 }
 # POSTs that end a role's state are run last, in this order.
 LAST = [("POST", "/membership/cancel"), ("POST", "/account/delete"), ("POST", "/logout")]
@@ -149,22 +159,28 @@ def _plant_member_data(site: Site) -> int:
         a = Assessment(user_id=uid, answers=Answers(minutes_per_day=12).model_dump(mode="json"))
         s.add(a)
         s.flush()
-        s.add(
-            Scan(
-                user_id=uid,
-                assessment_id=a.id,
-                measurements={"asymmetry": {"brow_height_mm": SECRET_MEASURE}},
-            )
+        scan = Scan(
+            user_id=uid,
+            assessment_id=a.id,
+            measurements={"asymmetry": {"brow_height_mm": SECRET_MEASURE}},
+            picture=b"\xff\xd8\xff\xe0 kept picture",
         )
+        s.add(scan)
+        s.flush()
+        PLANTED["scan_id"] = scan.id
         job = AuditJob(user_id=uid, technique_id=EXERCISE, filename=SECRET_FILE, status="done", result={})
         s.add(job)
         s.flush()
         return job.id
 
 
+PLANTED: dict[str, int] = {}
+
+
 def _fill(path: str, job_id: int) -> str:
     return (
         path.replace("{technique_id}", EXERCISE)
+        .replace("{scan_id}", str(PLANTED.get("scan_id", 0)))
         .replace("{token}", "not-a-valid-reset-token")
         .replace("{job_id}", str(job_id))
         .replace("{kind}", "technique")
