@@ -29,7 +29,7 @@ CSP = "; ".join(
         "style-src 'self'",
         "img-src 'self' data: blob:",
         "media-src 'self' blob: mediastream:",
-        "connect-src 'self' ws: wss:",
+        "connect-src 'self'",  # CSP 3: 'self' covers ws:/wss: to this same host, and no other
         "worker-src 'self' blob:",
         "font-src 'self'",
         "object-src 'none'",

@@ -25,6 +25,14 @@ document.addEventListener('securitypolicyviolation', e => {
 });
 """
 
+SOCKET_PROBE = """url => new Promise(resolve => {
+  let ws;
+  try { ws = new WebSocket(url); } catch (e) { resolve("blocked"); return; }
+  ws.onopen = () => { ws.close(); resolve("open"); };
+  ws.onerror = () => resolve(window.__csp.some(v => v.startsWith("connect-src")) ? "blocked" : "error");
+  setTimeout(() => resolve("timeout"), 5000);
+})"""
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -71,15 +79,25 @@ def test_pages_run_under_the_csp(server: str) -> None:
                 page.wait_for_load_state("networkidle")
                 seen[path] = page.evaluate("window.__csp")
             page.goto(f"{server}/live?technique=smile-lift")
-            page.wait_for_selector("#live-mode[data-mode='landmarks'], #live-mode[data-mode='jpeg']", timeout=90_000)
+            page.wait_for_selector(
+                "#live-mode[data-mode='landmarks'], #live-mode[data-mode='jpeg']", timeout=90_000
+            )
             mode = page.get_attribute("#live-mode", "data-mode")
             seen["/live"] = page.evaluate("window.__csp")
+            # The page's own socket opens; a socket to any other host is blocked by connect-src.
+            own = page.evaluate(
+                SOCKET_PROBE, page.url.replace("http", "ws", 1).split("/live")[0] + "/live/ws"
+            )
+            foreign = page.evaluate(SOCKET_PROBE, "ws://203.0.113.9:9/steal")
+            blocked = page.evaluate("window.__csp")
             page.screenshot(path=str(ARTIFACTS / "live-under-csp.png"))
         finally:
             browser.close()
-    csp_console = [m for m in messages if "Content Security Policy" in m]
+    csp_console = [m for m in messages if "Content Security Policy" in m and "203.0.113.9" not in m]
     assert all(v == [] for v in seen.values()), seen
     assert csp_console == [], csp_console
+    assert own == "open", own
+    assert foreign == "blocked" and any(v.startswith("connect-src") for v in blocked), (foreign, blocked)
     assert mode == "landmarks", "the in-page landmarker did not start under the CSP:\n" + "\n".join(
         messages[-20:]
     )
