@@ -254,7 +254,8 @@ def audit_video(
             raise AuditError(f"{path.name} is a picture: the audit needs a video")
         source = VideoSource(path)
     except SourceError as exc:
-        raise AuditError(exc.message) from None
+        prefix = "cannot read the video: " if exc.code == "unreadable" else ""
+        raise AuditError(prefix + exc.message) from None
     with source:
         info = source.info
         annotator = (
