@@ -19,9 +19,11 @@ def scan(
     ),
 ) -> None:
     """Measure facial asymmetry (left minus right, your own sides) in millimetres."""
-    from facecoach.vision.annotate import write_annotation
+    from facecoach.vision.annotate import ANNOTATION_SUFFIXES, write_annotation
     from facecoach.vision.scan import ScanRefused, analyse_file, describe
 
+    if annotate is not None and annotate.suffix.lower() not in ANNOTATION_SUFFIXES:
+        fail(f"--annotate must name a {', '.join(ANNOTATION_SUFFIXES)} file, not {annotate.name}")
     try:
         with Progress(
             TextColumn("scanning"),

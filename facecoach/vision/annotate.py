@@ -115,10 +115,23 @@ def annotate(scan: Scan) -> NDArray[np.uint8]:
     return draw_scan(scan.frame, scan.measure.face, scan.result)
 
 
+#: Picture formats an annotation can be written as (by file suffix).
+ANNOTATION_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
 def write_annotation(scan: Scan, out: Path) -> Path:
-    """Draw ``scan`` on its representative frame and write it (format from the suffix, e.g. .png)."""
+    """Draw ``scan`` on its representative frame and write it; the format follows the suffix.
+
+    Raises :class:`OSError` with a one-line reason for an unknown suffix or an unwritable place.
+    """
     out = Path(out)
+    if out.suffix.lower() not in ANNOTATION_SUFFIXES:
+        raise OSError(f"cannot write {out.name}: the annotation must end in {', '.join(ANNOTATION_SUFFIXES)}")
     picture = annotate(scan)
-    if not cv2.imwrite(str(out), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR)):
-        raise OSError(f"cannot write {out} (unknown image suffix or unwritable folder)")
+    try:
+        written = cv2.imwrite(str(out), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+    except cv2.error:
+        written = False
+    if not written:
+        raise OSError(f"cannot write {out} (is the folder there and writable?)")
     return out

@@ -95,3 +95,13 @@ def test_damaged_video_refusal_is_one_line(tmp_path: Path, shared_data: Path) ->
     proc = _run(str(cut))
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "unreadable" in proc.stderr
+
+
+@pytest.mark.parametrize("target", ["out.xyz", "missing-folder/out.png"])
+def test_bad_annotation_target_is_a_refusal(tmp_path: Path, shared_data: Path, target: str) -> None:
+    result = CliRunner().invoke(
+        app, ["scan", str(shared_data / "happy_f15.jpg"), "--json", "--annotate", str(tmp_path / target)]
+    )
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert "--annotate must name" in result.stderr or "cannot write" in result.stderr
