@@ -14,12 +14,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from facecoach.config import get_settings
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # FFmpeg (inside OpenCV) prints decoder complaints about damaged files straight to file descriptor 2;
 # a damaged file is reported by us, once, as a refusal or a note. Read when OpenCV's FFmpeg backend
@@ -82,6 +85,17 @@ def _check_pixels(width: int, height: int, what: str) -> None:
         )
 
 
+def _to_rgb8(im: Image.Image) -> NDArray[np.uint8]:
+    """Any decoded mode as 8-bit RGB. 16-bit greyscale is scaled down (Pillow's own conversion would
+    clip it to white, which reads as "no face")."""
+    if im.mode.startswith("I"):
+        grey = np.asarray(im, dtype=np.float64)
+        grey = grey / 257.0 if grey.max(initial=0) > 255 else grey
+        g8 = np.clip(np.round(grey), 0, 255).astype(np.uint8)
+        return np.repeat(g8[:, :, None], 3, axis=2)
+    return np.asarray(im.convert("RGB"), dtype=np.uint8)
+
+
 def read_image(path: Path) -> NDArray[np.uint8]:
     """An image file as RGB uint8 (H, W, 3), EXIF orientation applied.
 
@@ -115,7 +129,7 @@ def read_image(path: Path) -> NDArray[np.uint8]:
                 _check_pixels(im.width, im.height, path.name)
                 im.load()
                 upright = ImageOps.exif_transpose(im)
-                rgb = np.asarray(upright.convert("RGB"), dtype=np.uint8)
+                rgb = _to_rgb8(upright)
     except SourceError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

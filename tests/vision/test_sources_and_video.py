@@ -36,6 +36,18 @@ def test_formats_read_as_rgb(tmp_path: Path, astronaut: np.ndarray, fmt: str) ->
     assert file_kind(path) == "image"
 
 
+def test_odd_modes_read_as_rgb(tmp_path: Path, astronaut: np.ndarray) -> None:
+    grey = np.asarray(Image.fromarray(astronaut).convert("L"))
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "g16.png")  # 16-bit greyscale
+    Image.fromarray(astronaut).convert("CMYK").save(tmp_path / "cmyk.jpg")
+    Image.fromarray(astronaut).convert("P").save(tmp_path / "palette.png")
+    g16 = read_image(tmp_path / "g16.png")
+    assert g16.dtype == np.uint8 and np.abs(g16[:, :, 0].astype(int) - grey).max() <= 1
+    for name in ("cmyk.jpg", "palette.png"):
+        rgb = read_image(tmp_path / name)
+        assert rgb.shape == astronaut.shape and np.abs(rgb.astype(int) - astronaut).mean() < 20
+
+
 def test_gif_is_not_accepted(tmp_path: Path, astronaut: np.ndarray) -> None:
     path = tmp_path / "face.gif"
     Image.fromarray(astronaut).save(path, format="GIF")
