@@ -54,6 +54,9 @@ MAX_FACES = 4
 STILL_SPREAD_MM = 1.0
 #: A video is checked for a second person once per this many seconds (see :func:`analyse_frames`).
 CROWD_CHECK_S = 1.0
+#: A picture narrower or lower than this (px) cannot hold a measurable face (an 8 px iris is ~1/12
+#: of a face's width, so even a face filling the picture needs about a hundred pixels).
+MIN_PICTURE_PX = 64
 #: Photos larger than this (longest side, px) are shrunk before scanning (see :func:`_fit_for_scan`).
 MAX_SCAN_SIDE_PX = 2000
 #: Photos are landmarked at these extra in-plane turns (degrees), each also mirrored, and averaged.
@@ -250,7 +253,7 @@ def _fit_for_scan(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float]:
     k = MAX_SCAN_SIDE_PX / max(h, w)
     if k >= 1:
         return rgb, 1.0
-    small = cv2.resize(rgb, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(rgb, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(small, dtype=np.uint8), k
 
 
@@ -263,6 +266,12 @@ def analyse_image(
             return analyse_image(rgb, own, symmetric)
     if landmarker.mode != "image":
         raise ValueError("a photo needs an image-mode landmarker")
+    h, w = rgb.shape[:2]
+    if min(h, w) < MIN_PICTURE_PX:
+        raise ScanRefused(
+            "too_small",
+            f"the picture is only {w}×{h} pixels: a face needs at least {MIN_PICTURE_PX} each way",
+        )
     rgb, k = _fit_for_scan(np.ascontiguousarray(rgb))
     verdict, m = _frame_measure(rgb, landmarker, symmetric, PHOTO_ROLL_ANGLES)
     if m is None:

@@ -67,6 +67,12 @@ def test_tiny_face(photos: dict[str, np.ndarray], scan_landmarker: FaceLandmarke
     assert err.code == "too_small" and "px" in err.message
 
 
+@pytest.mark.parametrize("shape", [(2, 20000), (3000, 1), (40, 40)])
+def test_degenerate_picture_sizes(shape: tuple[int, int], scan_landmarker: FaceLandmarker) -> None:
+    err = _refused(np.full((*shape, 3), 120, np.uint8), scan_landmarker)
+    assert err.code == "too_small" and "pixels" in err.message
+
+
 def test_blurred_face(photos: dict[str, np.ndarray], scan_landmarker: FaceLandmarker) -> None:
     assert _refused(cv2.GaussianBlur(photos["astronaut"], (0, 0), 2.2), scan_landmarker).code == "blurred"
     # The same blur relative to face size on a bigger face.
