@@ -24,6 +24,7 @@ import yaml
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from facecoach.config import get_settings
 from facecoach.vision import landmark_ids as ids
 from facecoach.vision.asymmetry import KEYS, measure
 from facecoach.vision.geometry import (
@@ -458,7 +459,11 @@ def analyse_video(
                 else None
             )
             scan = analyse_frames(video.frames(k), total, symmetric, progress, note)
-            if video.ended_early:
+            if video.hit_limit:
+                scan.result.notes.append(
+                    f"only the first {get_settings().max_video_seconds:.0f} s were scanned (the length limit)"
+                )
+            elif video.ended_early:
                 scan.result.notes.append(
                     f"the video stopped decoding after {video.frames_read} of its {video.info.frame_count} "
                     "frames (truncated or damaged file): only those were scanned"

@@ -200,6 +200,7 @@ class VideoSource:
             )
         self._limit_s = limit
         self.frames_read = 0
+        self.hit_limit = False
 
     def frames(self, step: int = 1) -> Iterator[tuple[float, NDArray[np.uint8]]]:
         """Every ``step``-th frame as ``(timestamp_s, rgb)``; skipped frames are grabbed, not converted."""
@@ -218,7 +219,8 @@ class VideoSource:
             if not ok or bgr is None:
                 return
             t = index / self.info.fps
-            if t > self._limit_s:
+            if t > self._limit_s:  # a container that did not declare its length
+                self.hit_limit = True
                 return
             index += 1
             self.frames_read = index
