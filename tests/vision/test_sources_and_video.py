@@ -166,3 +166,13 @@ def test_video_containers_are_recognised_and_read(tmp_path: Path, suffix: str, c
         frames = list(video.frames())
     assert len(frames) == 6 and frames[0][1].shape == (48, 64, 3)
     assert [t for t, _ in frames] == pytest.approx([i / 10 for i in range(6)])
+
+
+def test_a_second_person_in_a_video_is_refused(photos: dict[str, np.ndarray]) -> None:
+    """The trackers follow one face; the once-a-second crowd check must still see the second one."""
+    from facecoach.vision.scan import ScanRefused
+
+    both = np.ascontiguousarray(np.hstack([photos["surprise_f1"], photos["happy_f15"]]))
+    with pytest.raises(ScanRefused) as info:
+        scan_video([(i / 4, both) for i in range(6)])  # 1.5 s: two crowd checks
+    assert info.value.code == "several_faces"
