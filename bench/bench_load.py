@@ -213,6 +213,7 @@ async def http_load(
         "p50": pct(latencies, 50),
         "p99": pct(latencies, 99),
         "errors": errors,
+        "requests": len(latencies) + concurrency,  # the warm-up requests count towards the CPU too
     }
 
 
@@ -229,10 +230,13 @@ def run_engine(engine: str, args: argparse.Namespace, frames: list[Any]) -> None
             proc, port = start_server(url, secret, folder, args.workers)
             print(f"\n== {engine}: {args.workers} uvicorn workers, {args.concurrency} clients,", end=" ")
             print(f"{args.seconds:g} s per path")
-            print(f"  {'path':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+            print(f"  {'path':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU ms/req':>11}")
             for label, path in PATHS:
+                cpu0 = cpu_seconds(proc.pid)
                 r = asyncio.run(http_load(port, path, cookies, args.seconds, args.concurrency))
-                print(f"  {label:<16} {r['rps']:8.0f} {r['p50']:8.1f} {r['p99']:8.1f} {r['errors']:7d}")
+                cpu_ms = (cpu_seconds(proc.pid) - cpu0) * 1000.0 / max(1, r["requests"])
+                figures = f"{r['rps']:8.0f} {r['p50']:8.1f} {r['p99']:8.1f} {r['errors']:7d} {cpu_ms:11.1f}"
+                print(f"  {label:<16} {figures}")
             n = args.ws_sessions
             cpu0 = cpu_seconds(proc.pid)
             t0 = time.monotonic()
@@ -241,14 +245,17 @@ def run_engine(engine: str, args: argparse.Namespace, frames: list[Any]) -> None
             )
             wall = time.monotonic() - t0
             cpu = cpu_seconds(proc.pid) - cpu0
-            per_session = cpu / wall / n * 1000.0
+            frames_sent = achieved * n * (args.warmup + args.seconds)  # warm-up frames cost CPU too
+            per_frame = cpu * 1000.0 / max(1.0, frames_sent)
+            per_session = per_frame * args.fps
             print(
                 f"  live coaching: {n} sessions × {args.fps:g} fps → {achieved:.1f} fps each achieved; "
                 f"round trip p50 {p50:.1f} ms, p99 {p99:.1f} ms; server proc p99 {proc99:.2f} ms"
             )
             print(
-                f"  server CPU per live session: {per_session:.1f} ms per second "
-                f"(≈ {1000.0 / per_session:.0f} sessions per core, incl. warm-up and calibration)"
+                f"  server CPU per landmark frame {per_frame:.2f} ms → per {args.fps:g} fps session "
+                f"{per_session:.0f} ms per second (≈ {1000.0 / per_session:.0f} sessions per core); "
+                f"{cpu / wall:.2f} cores busy over {wall:.0f} s"
             )
         finally:
             if proc is not None and proc.poll() is None:
@@ -269,7 +276,10 @@ def main() -> None:
     args = parser.parse_args()
     import bench_live
 
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"facecoach load test on loopback, {os.cpu_count()} CPUs (client and server share them)")
+    print(f"load average before the run: {load} (other work on the machine slows every figure)")
+    print("CPU ms/req: the server processes' CPU time per request, the figure that least depends on load")
     frames = bench_live.real_frames(bench_live.SHARED / "woman_expressions_24fps.mp4", 120)
     for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
         run_engine(engine, args, frames)
