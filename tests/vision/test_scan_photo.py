@@ -91,7 +91,16 @@ def test_roll_does_not_read_as_asymmetry(
 
 @pytest.mark.parametrize(
     ("name", "factor"),
-    [("astronaut", 2.0), ("surprise_f1", 0.5), ("surprise_f1", 2.0), ("happy_f15", 0.5), ("smile_man", 0.5)],
+    [
+        ("astronaut", 1.5),
+        ("astronaut", 2.0),
+        ("surprise_f1", 0.5),
+        ("surprise_f1", 2.0),
+        ("happy_f15", 0.5),
+        ("happy_f15", 0.75),
+        ("smile_man", 0.5),
+        ("smile_man", 1.5),
+    ],
 )
 def test_scale_does_not_change_millimetres(
     name: str,
