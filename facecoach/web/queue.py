@@ -179,7 +179,19 @@ class QueueJobRunner:
         self._queue = AuditQueue(settings, db)
 
     def submit(self, job_id: int, video: Path, technique_id: str, work: AuditWork) -> None:
-        self._queue.send(job_id, video, technique_id, work_name(work))
+        """Queue the job; if the queue cannot take it, the job is marked failed (the member sees why)
+        rather than left "queued" for ever."""
+        name = work_name(work)
+        try:
+            self._queue.send(job_id, video, technique_id, name)
+        except Exception as exc:  # Redis down or unreachable: the request still answers
+            log.error("cannot queue audit job %s: %s", job_id, exc)
+            with self._db.session() as s:
+                job = s.get(AuditJob, job_id)
+                if job is not None:
+                    job.status, job.finished_at = "failed", utcnow()
+                    job.error = "the audit queue is not available right now — try again in a few minutes"
+            video.unlink(missing_ok=True)
 
     def wait(self, job_id: int, timeout: float | None = None) -> None:
         """Poll the row until a worker finished the job (tests; pages poll the row themselves)."""

@@ -139,3 +139,15 @@ def test_queue_refuses_unregistered_work_and_in_process_is_the_default(
     queue.close()
     runner.shutdown()
     db.dispose()
+
+
+def test_an_unreachable_queue_fails_the_job_instead_of_losing_it(tmp_path: Path, redis_url: str) -> None:
+    db, settings, job_id, video = _setup(tmp_path, redis_url)
+    down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})  # nothing listens on port 1
+    runner = QueueJobRunner(db, down)
+    runner.submit(job_id, video, "cheek-lift", queue_work.slow)
+    job = _job(db, job_id)
+    assert job.status == "failed" and "queue is not available" in job.error
+    assert not video.exists()
+    runner.shutdown()
+    db.dispose()
