@@ -8,8 +8,10 @@ context manager.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,30 +26,42 @@ from facecoach.vision.model import model_bytes
 Mode = Literal["image", "video"]
 
 
+_STDERR_LOCK = threading.Lock()
+# What MediaPipe's graph set-up prints on a normal start (glog/absl and TFLite lines).
+_START_UP_NOISE = re.compile(
+    r"^(?:[IW]\d{4} |INFO: Created TensorFlow Lite|WARNING: Logging before InitGoogle)"
+)
+
+
 @contextmanager
 def _native_stderr_captured() -> Iterator[None]:
     """Hold back what MediaPipe's C++ layer prints on file descriptor 2 while a graph is built.
 
     Creating a landmarker logs half a dozen INFO/WARNING lines straight to fd 2, which would break the
-    CLI's "a refusal is one line on stderr" rule. They are captured in a temporary file and replayed
-    only if creation fails, so a real error is never hidden.
+    CLI's "a refusal is one line on stderr" rule. They are captured in a temporary file; afterwards
+    every other line (another thread's output, a real error) is written back, and if creation fails
+    everything is. A lock keeps two threads from swapping fd 2 under each other.
     """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        failed = False
-        try:
-            yield
-        except BaseException:
-            failed = True
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            if failed:
+    with _STDERR_LOCK:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            failed = False
+            try:
+                yield
+            except BaseException:
+                failed = True
+                raise
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
                 sink.seek(0)
-                sys.stderr.write(sink.read().decode("utf-8", "replace"))
+                lines = sink.read().decode("utf-8", "replace").splitlines(keepends=True)
+                kept = lines if failed else [line for line in lines if not _START_UP_NOISE.match(line)]
+                if kept:
+                    sys.stderr.write("".join(kept))
+                    sys.stderr.flush()
 
 
 N_LANDMARKS = 478
