@@ -338,3 +338,21 @@ def test_another_members_audit_is_invisible(site: Site, path: str) -> None:
     assert site.client("member").get(path).status_code == 200
     assert site.client("other").get(path).status_code == 404
     assert site.client("instructor").get(path).status_code == 200
+
+
+def test_instructor_sees_aggregate_practice(site: Site) -> None:
+    for role in ("member", "other"):
+        c = site.client(role)
+        token = c.get("/api/me").json()["csrf_token"]
+        assert c.post("/api/sessions", json={"reps": 4}, headers={"X-CSRF-Token": token}).status_code == 201
+    html = site.client("instructor").get("/admin").text
+    assert 'id="active-members">2<' in html and 'id="all-sessions-chart"' in html
+    assert len(re.findall(r'class="bar" data-count="(\d+)"', html)) == 12
+    assert sum(int(n) for n in re.findall(r'class="bar" data-count="(\d+)"', html)) == 2
+
+
+def test_members_get_a_way_into_live_coaching(site: Site) -> None:
+    t = next(t for t in LIB.techniques.values() if t.kind == "exercise")
+    assert f'href="/live?technique={t.id}"' in site.client("member").get(f"/library/{t.id}").text
+    free = site.client("free").get(f"/library/{t.id}").text
+    assert "/live?technique=" not in free and "Choose your membership" in free

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import yaml
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from facecoach.knowledge import KnowledgeError
 from facecoach.members.models import AuditJob, LibraryEdit, OutboxMessage, PracticeSession, User
+from facecoach.members.practice import sessions_per_week
+from facecoach.web.charts import weekly_bars
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render
 from facecoach.web.routes.content import library_of
@@ -37,10 +40,19 @@ def admin_home(
 ) -> Response:
     plans = {plan: n for plan, n in db.execute(select(User.plan, func.count(User.id)).group_by(User.plan))}
     library = library_of(ctx, db)
+    today = dt.datetime.now(dt.UTC).date()
+    all_dates = list(db.scalars(select(PracticeSession.date)))
+    active = db.scalar(
+        select(func.count(func.distinct(PracticeSession.user_id))).where(
+            PracticeSession.date >= today - dt.timedelta(days=6)
+        )
+    )
     return render(
         request,
         "admin/index.html",
         viewer,
+        sessions_chart=weekly_bars(sessions_per_week(all_dates, today, weeks=12), "all-sessions-chart"),
+        active_members=active or 0,
         plans=plans,
         n_sessions=db.scalar(select(func.count(PracticeSession.id))) or 0,
         n_edits=db.scalar(select(func.count(LibraryEdit.id))) or 0,
