@@ -23,8 +23,6 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-
 from facecoach.coaching.calibration import Calibration, CalibrationError, calibrate
 from facecoach.coaching.measures import (
     MEASURE_FIELDS,
@@ -150,11 +148,11 @@ class Hold:
 
 
 def _usable(frame: FrameInput) -> bool:
-    """A frame the measures can use: 478 finite landmarks spanning at least 10 px (else: no face)."""
+    """A frame the measures can use: 478 finite landmarks, eye corners ≥ 4 px apart (else: no face)."""
     pts = frame.points
-    if getattr(pts, "shape", None) != (478, 3) or not np.isfinite(pts).all():
+    if getattr(pts, "shape", None) != (478, 3) or not math.isfinite(float(pts.sum())):
         return False
-    return bool(np.ptp(pts[:, 0]) >= 10.0 and np.ptp(pts[:, 1]) >= 10.0)
+    return bool(abs(pts[263, 0] - pts[33, 0]) + abs(pts[263, 1] - pts[33, 1]) >= 4.0)
 
 
 def _side_of(name: str) -> Side:

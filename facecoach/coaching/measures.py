@@ -185,7 +185,7 @@ for _row, _terms in enumerate(GEOMETRY.values()):
         _WEIGHTS[_row, _POS[_lm] * 2 + _axis] += _w
 _USED_IDX = np.array(_USED)
 
-#: blendshape raw values: key → MediaPipe categories averaged
+#: blendshape raw values: key → the one or two MediaPipe categories averaged
 BLENDSHAPES: dict[str, tuple[str, ...]] = {
     "bs:brow_height_left": ("browOuterUpLeft", "browInnerUp"),
     "bs:brow_height_right": ("browOuterUpRight", "browInnerUp"),
@@ -225,7 +225,10 @@ def raw_measures(frame: FrameInput) -> dict[str, float]:
     b = frame.blendshapes
     nan = math.nan
     for key, names in BLENDSHAPES.items():
-        out[key] = sum(b.get(n, nan) for n in names) / len(names)
+        if len(names) == 1:
+            out[key] = b.get(names[0], nan)
+        else:
+            out[key] = (b.get(names[0], nan) + b.get(names[1], nan)) / 2
     pose = pose_from_rotation(fit.rotation)
     out["pose:yaw"] = pose.yaw_deg
     out["pose:pitch"] = pose.pitch_deg
