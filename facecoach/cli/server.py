@@ -69,6 +69,14 @@ def serve(
             probe.bind((host, port))
         except OSError as exc:
             fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+    from facecoach.config import Settings, get_settings
+
+    if get_settings().secret_key == Settings.model_fields["secret_key"].default:
+        err_console.print(
+            "warning: FACECOACH_SECRET_KEY is not set — cookies are signed with the public demo key; "
+            "set a long random secret anywhere but on your own machine",
+            soft_wrap=True,
+        )
     db = _database()
     _upgrade(db)
     if seed_demo:
