@@ -53,6 +53,10 @@ MAX_FACES = 4
 #: Frame-to-frame spread (mm) above which a clip is not a still face. Synthetic still clips show
 #: < 0.1 mm; real footage with small movements 0.1–0.6 mm (jaw line up to ~1.2 mm while smiling).
 STILL_SPREAD_MM = 1.0
+#: Above this yaw (degrees) a scan carries a caution about the widths. MediaPipe's jaw contour follows
+#: the silhouette, so turning the head moves it; on the real video the lower-face width changed by
+#: −2.8 mm per 10° of yaw across all frames (expressions confound it; see docs/scan.md).
+YAW_CAUTION_DEG = 10.0
 #: A video is checked for a second person once per this many seconds (see :func:`analyse_frames`).
 CROWD_CHECK_S = 1.0
 #: A picture narrower or lower than this (px) cannot hold a measurable face (an 8 px iris is ~1/12
@@ -228,7 +232,18 @@ def _frame_measure(
     return verdict, _measure_face(_average(passes), 0.0, len(passes))
 
 
+def _yaw_note(yaw_deg: float) -> list[str]:
+    if abs(yaw_deg) <= YAW_CAUTION_DEG:
+        return []
+    side = "left" if yaw_deg > 0 else "right"
+    return [
+        f"the head is turned {abs(yaw_deg):.0f}° to the {side}: the widths (lower face, mouth) are the "
+        "least reliable measures at that angle; look straight at the camera for them"
+    ]
+
+
 def _result_from_frame(m: FrameMeasure, notes: list[str]) -> ScanResult:
+    notes = notes + _yaw_note(m.pose.yaw_deg)
     return ScanResult(
         head_pose=m.pose,
         mm_per_px=m.mm_per_px,
@@ -411,6 +426,7 @@ def analyse_frames(
     else:
         notes.append(f"only {len(measures)} usable frame(s): no noise estimate")
     pose = np.median([[m.pose.yaw_deg, m.pose.pitch_deg, m.pose.roll_deg] for m in measures], axis=0)
+    notes.extend(_yaw_note(float(pose[0])))
     result = ScanResult(
         head_pose=Pose(yaw_deg=float(pose[0]), pitch_deg=float(pose[1]), roll_deg=float(pose[2])),
         mm_per_px=float(np.median([m.mm_per_px for m in measures])),

@@ -6,6 +6,8 @@ degrees and held to 0.5° (≈ 0.6 mm over the nose–chin distance). Figures me
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -261,3 +263,18 @@ def test_repeat_photo_spread_is_small(
     base = np.array([getattr(base_scans[name].asymmetry, k) for k in KEYS])
     assert (table.std(axis=0, ddof=1) < 0.4).all(), table.std(axis=0, ddof=1)
     assert (np.abs(table - base).max(axis=0) <= 0.7).all(), np.abs(table - base).max(axis=0)
+
+
+def test_a_turned_head_gets_a_caution_about_widths(
+    shared_data: Path, scan_landmarker: FaceLandmarker
+) -> None:
+    from facecoach.vision.sources import VideoSource
+
+    with VideoSource(shared_data / "woman_expressions_24fps.mp4") as video:
+        frame = next(rgb for i, (_, rgb) in enumerate(video.frames()) if i == 168)  # she looks ~13° aside
+    result = scan_image(frame, scan_landmarker)
+    assert 10 < abs(result.head_pose.yaw_deg) < 20
+    side = "left" if result.head_pose.yaw_deg > 0 else "right"
+    assert any(f"turned {abs(result.head_pose.yaw_deg):.0f}° to the {side}" in n for n in result.notes)
+    other = "right" if side == "left" else "left"
+    assert any(f"to the {other}" in n for n in scan_image(frame[:, ::-1].copy(), scan_landmarker).notes)
