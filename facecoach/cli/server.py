@@ -77,6 +77,18 @@ def serve(
             "set a long random secret anywhere but on your own machine",
             soft_wrap=True,
         )
+    from facecoach.knowledge import KnowledgeError, load_library
+    from facecoach.web.app import TASKS_VISION_DIR
+
+    try:
+        load_library()  # every page reads it: refuse to start on a broken data file
+    except KnowledgeError as exc:
+        fail(f"the library does not load: {exc}")
+    if not TASKS_VISION_DIR.is_dir():
+        err_console.print(
+            f"warning: {TASKS_VISION_DIR} is missing (run `npm ci`): live coaching cannot load its WASM",
+            soft_wrap=True,
+        )
     db = _database()
     _upgrade(db)
     if seed_demo:
