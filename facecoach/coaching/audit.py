@@ -12,10 +12,12 @@ frame.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import cv2
 import numpy as np
@@ -29,7 +31,53 @@ from facecoach.coaching.wrinkle import forehead_crease_energy
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from facecoach.vision.sources import SourceError, VideoSource, file_kind
 
+T = TypeVar("T")
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames in total; 0 if unknown)
+
+
+PREFETCH_FRAMES = 4
+_DONE = object()
+
+
+def _prefetch(items: Iterator[T], size: int) -> Iterator[T]:
+    """Run an iterator in a background thread, ``size`` items ahead (OpenCV decodes without the GIL).
+
+    An exception in the producer is re-raised in the consumer; closing the consumer stops the producer.
+    """
+    box: queue.Queue[object] = queue.Queue(maxsize=size)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer
+            put(exc)
+
+    worker = threading.Thread(target=produce, name="audit-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 class AuditError(ValueError):
@@ -241,6 +289,7 @@ def audit_video(
     progress: ProgressCallback | None = None,
     annotate: str | Path | None = None,
     analysis_fps: float = 10.0,
+    prefetch: bool = True,
 ) -> AuditResult:
     """Audit one video file for one exercise (see the module docstring).
 
@@ -263,21 +312,33 @@ def audit_video(
         )
         step = max(1, round(info.fps / analysis_fps)) if analysis_fps > 0 else 1
 
-        def frames() -> Iterator[tuple[float, NDArray[np.uint8]]]:
-            # Without annotation only every step-th frame is converted; with it every frame is drawn.
-            for i, (t, rgb) in enumerate(source.frames(1 if annotator is not None else step)):
-                if annotator is None or i % step == 0:
+        def decoded() -> Iterator[tuple[float, NDArray[np.uint8], int]]:
+            for t, rgb in source.frames(step):
+                yield t, rgb, source.frames_read
+
+        def frames() -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
+            if annotator is None:
+                # Decoding runs in a thread while the landmarker works on the previous frame.
+                for t, rgb, read in _prefetch(decoded(), PREFETCH_FRAMES) if prefetch else decoded():
+                    yield t, rgb
+                    if progress is not None:
+                        progress(read, info.frame_count)
+                return
+            # Annotating: every frame is decoded and drawn with the state after the last analysed one.
+            for i, (t, rgb) in enumerate(source.frames(1)):
+                if i % step == 0:
                     yield t, rgb
                     if progress is not None:
                         progress(source.frames_read, info.frame_count)
-                if annotator is not None:
-                    annotator.write(np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8))
+                annotator.write(np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8))
 
+        stream = frames()
         try:
             with FaceLandmarker(mode="video", max_faces=1) as landmarker:
                 on_frame = annotator.update if annotator is not None else None
-                result = evaluate(analyse(frames(), landmarker), spec, info.fps, None, on_frame)
+                result = evaluate(analyse(stream, landmarker), spec, info.fps, None, on_frame)
         finally:
+            stream.close()  # stops the decoding thread before the video is closed
             if annotator is not None:
                 annotator.close()
         if source.frames_read == 0:
