@@ -59,7 +59,7 @@ class Calibrated(Event):
     type: ClassVar[str] = "calibrated"
     start_s: float
     end_s: float
-    noise: dict[str, float] = field(default_factory=dict)
+    noise: dict[str, float | None] = field(default_factory=dict)  # None: not measurable (no forehead)
 
 
 @dataclass(frozen=True)
@@ -356,7 +356,8 @@ class Evaluator:
             self._tol.append(
                 {m: max(tol, s.noise_multiple * cal.noise.get(m, 0.0)) for m, tol in f.measures.items()}
             )
-        return Calibrated(t, cal.start_s, cal.end_s, {k: round(v, 4) for k, v in cal.noise.items()})
+        noise = {k: (round(v, 4) if math.isfinite(v) else None) for k, v in cal.noise.items()}
+        return Calibrated(t, cal.start_s, cal.end_s, noise)
 
     def _lost(self, t: float, reason: str | None = None) -> list[Event]:
         events: list[Event] = []

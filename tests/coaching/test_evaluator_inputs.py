@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
 
@@ -32,6 +34,9 @@ def test_garbage_frames_count_as_no_face(image_landmarker: FaceLandmarker, astro
         events += ev.push(good(t))
         t += 1 / 30
     assert [e.type for e in events] == ["calibrated"]
+    noise = events[0].to_dict()["noise"]
+    assert noise["forehead_wrinkle"] is None  # no forehead texture was sent: unknown, not NaN
+    json.dumps(events[0].to_dict(), allow_nan=False)
     assert ev.calibration is not None and ev.calibration.noise["mouth_corners_up_left"] < 0.5
     events = ev.push(FrameInput(t, np.full((478, 3), np.nan), {}, (512, 512), 0.5))
     assert [e.type for e in events] == ["face_lost"]
