@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from facecoach.vision.landmarks import FaceLandmarker
-from facecoach.vision.scan import Scan, analyse_image
+from facecoach.vision.scan import MAX_FACES, Scan, analyse_image
 from facecoach.vision.sources import read_image
 
 
@@ -22,7 +22,7 @@ class Scanner:
         rgb = read_image(path)
         with self._lock:
             if self._landmarker is None:
-                self._landmarker = FaceLandmarker(mode="image", max_faces=2).__enter__()
+                self._landmarker = FaceLandmarker(mode="image", max_faces=MAX_FACES).__enter__()
             return analyse_image(rgb, self._landmarker)
 
     def close(self) -> None:
