@@ -174,8 +174,9 @@ def _merge(a: Side, b: Side) -> Side:
 class _FaultTracker:
     """Debounce of one fault kind by timestamps (see the module docstring)."""
 
-    def __init__(self, kind: str, cue: str, min_s: float, clear_s: float) -> None:
+    def __init__(self, kind: str, cue: str, min_s: float, clear_s: float, merge_sides: bool = True) -> None:
         self.kind = kind
+        self.merge_sides = merge_sides  # False: the side named at onset stays (asymmetry: the lagging side)
         self.cue = cue
         self.min_s = min_s
         self.clear_s = clear_s
@@ -194,12 +195,13 @@ class _FaultTracker:
             self.clear_since = None
             self.last_on_s = t
             if self.active:
-                self.side = _merge(self.side, side)
+                if self.merge_sides:
+                    self.side = _merge(self.side, side)
                 return None
             if self.pending_since is None:
                 self.pending_since = t
                 self.side = side
-            else:
+            elif self.merge_sides:
                 self.side = _merge(self.side, side)
             if t - self.pending_since >= self.min_s:
                 self.active = True
@@ -262,7 +264,13 @@ class Evaluator:
         self._start_thr = spec.settings.start_fraction
         self._release_thr = spec.settings.release_fraction
         self._trackers = [
-            _FaultTracker(f.kind, f.cue, spec.settings.fault_min_s, spec.settings.fault_clear_s)
+            _FaultTracker(
+                f.kind,
+                f.cue,
+                spec.settings.fault_min_s,
+                spec.settings.fault_clear_s,
+                merge_sides=f.rule != "asymmetry",
+            )
             for f in spec.faults
         ]
         self._idx = {name: i for i, name in enumerate(MEASURE_FIELDS)}
