@@ -29,6 +29,7 @@ from facecoach.web.security import (
     ANON_COOKIE,
     DOCS_CSP,
     SECURITY_HEADERS,
+    BodyLimit,
     Signer,
     new_anon_id,
     set_cookie,
@@ -79,6 +80,7 @@ def create_app(
     templates.env.globals["plan_names"] = {"free": "Free", "member": "Member", "instructor": "Instructor"}
 
     max_body = max(settings.max_video_bytes, settings.max_image_bytes) + 1024 * 1024
+    app.add_middleware(BodyLimit, max_bytes=max_body)
 
     @app.middleware("http")
     async def _guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
 SESSION_COOKIE = "fc_session"
@@ -98,3 +99,29 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
 
 def new_anon_id() -> str:
     return secrets.token_urlsafe(24)
+
+
+class BodyLimit:
+    """ASGI middleware: a request body larger than ``max_bytes`` is refused with 413 even when it comes
+    without a Content-Length (chunked), by counting the bytes as the app reads them."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Any:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(status_code=413, detail="request body too large")
+            return message
+
+        await self.app(scope, limited, send)

@@ -4,6 +4,8 @@ checker, admin edits, another member's data, sessions from live coaching, deleti
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -356,3 +358,41 @@ def test_members_get_a_way_into_live_coaching(site: Site) -> None:
     assert f'href="/live?technique={t.id}"' in site.client("member").get(f"/library/{t.id}").text
     free = site.client("free").get(f"/library/{t.id}").text
     assert "/live?technique=" not in free and "Choose your membership" in free
+
+
+def test_oversized_bodies_are_refused_even_without_a_length(tmp_path: Path) -> None:
+    """413 before the upload is stored, whether or not the client announces the size."""
+    from facecoach.config import Settings
+    from facecoach.members import migrate
+    from facecoach.members.db import Database
+    from facecoach.web.app import create_app
+    from tests.web.fixtures import Site
+
+    db = Database.connect(f"sqlite:///{tmp_path / 'small.db'}")
+    migrate.upgrade(db)
+    settings = Settings(
+        database_url=db.url, data_dir=tmp_path, max_video_bytes=32_000, max_image_bytes=32_000
+    )
+    site = Site(app=create_app(settings, database=db), db=db, tmp=tmp_path)
+    try:
+        c = site.client("member")
+        token = site.csrf("member", "/audit")
+        limit = 32_000 + 1024 * 1024  # the app's margin for form fields
+
+        def chunks() -> Any:  # no Content-Length: the size is only known by counting
+            for _ in range(limit // 65_536 + 2):
+                yield b"\0" * 65_536
+
+        headers = {"content-type": "multipart/form-data; boundary=x", "x-csrf-token": token}
+        r = c.post("/audit", content=chunks(), headers=headers)
+        assert r.status_code == 413
+        uploads = tmp_path / "uploads"
+        assert not uploads.exists() or not any(uploads.iterdir())  # nothing half-stored
+        assert c.get("/healthz").status_code == 200
+        r = c.post(
+            "/api/check", content=b"{}", headers={"content-length": str(limit + 1), "x-csrf-token": token}
+        )
+        assert r.status_code == 413
+    finally:
+        site.close()
+        db.dispose()
