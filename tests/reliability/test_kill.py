@@ -27,8 +27,29 @@ def _acknowledged(log: Path) -> dict[str, set[int]]:
     return done
 
 
+def _settle(db: Database) -> None:
+    """PostgreSQL finishes a killed client's last COMMIT on its own; wait until its backend is gone."""
+    if db.is_sqlite:
+        return
+
+    def alone() -> bool:
+        with db.engine.connect() as conn:
+            others = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar()
+        return others == 0
+
+    db.engine.dispose()
+    wait_until(alone, 20, "the killed writer's database connection to end", interval=0.1)
+
+
 def _check(db: Database, done: dict[str, set[int]]) -> None:
-    with db.session() as s:
+    _settle(db)
+    level = "SERIALIZABLE" if db.is_sqlite else "REPEATABLE READ"  # every query below sees one snapshot
+    with db.sessions(bind=db.engine.execution_options(isolation_level=level)) as s:
         if db.is_sqlite:
             assert s.execute(text("PRAGMA integrity_check")).scalar() == "ok"
             assert s.execute(text("PRAGMA foreign_key_check")).all() == []

@@ -151,3 +151,19 @@ def test_an_unreachable_queue_fails_the_job_instead_of_losing_it(tmp_path: Path,
     assert not video.exists()
     runner.shutdown()
     db.dispose()
+
+
+def test_worker_command_needs_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from facecoach.cli import app
+    from facecoach.config import get_settings
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("FACECOACH_REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["worker"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2 and result.stdout == "" and "needs REDIS_URL" in result.output
