@@ -18,7 +18,7 @@ from tests.coaching.synth import FaceWarper, Script, Segment
 
 WIDTH, HEIGHT = 640, 480
 HOLD_S = 5.0  # smile-lift's hold in the knowledge base
-CREASES = 2.0  # painted crease strength: clearly above the forehead_wrinkle tolerance on this small forehead
+CREASES = 3.0  # painted crease strength: clearly above the forehead_wrinkle tolerance on this small forehead
 
 
 def canvas(photo: NDArray[np.uint8]) -> NDArray[np.uint8]:

@@ -22,6 +22,13 @@ import pytest
 from sqlalchemy import select
 
 from facecoach.members.models import PracticeSession
+from facecoach.web.live_protocol import (
+    HEADER,
+    LANDMARK_MESSAGE_BYTES,
+    LandmarkFrame,
+    LiveSettings,
+    decode_frame,
+)
 from facecoach.web.security import SESSION_COOKIE
 from tests.live.clips import write_y4m
 from tests.live.conftest import BASE_ARGS, CHROMIUM, LandmarkedClip, LiveApp
@@ -77,6 +84,31 @@ def _run_page(
         logs: list[str] = []
         page.on("console", lambda m: logs.append(f"{m.type}: {m.text}"))
         page.on("pageerror", lambda e: logs.append(f"pageerror: {e}"))
+        sent_sizes: list[int] = []  # every binary message the page sent on the coaching socket
+
+        timeline: list[dict[str, Any]] = []  # the server's events, to read when an assertion fails
+
+        def received(payload: str | bytes) -> None:
+            msg = json.loads(payload)
+            for ev in msg.get("events", []):
+                if ev.get("type") != "hold_progress":
+                    timeline.append(ev)
+
+        creases: list[tuple[float, float | None]] = []  # (ms, crease energy) the page computed
+
+        def sent(payload: str | bytes) -> None:
+            if isinstance(payload, bytes):
+                sent_sizes.append(len(payload))
+                if len(payload) == LANDMARK_MESSAGE_BYTES:
+                    frame = decode_frame(payload, LiveSettings())
+                    assert isinstance(frame, LandmarkFrame)
+                    creases.append((frame.header.timestamp_ms, frame.crease_energy))
+
+        def watch(ws: Any) -> None:
+            ws.on("framesent", sent)
+            ws.on("framereceived", received)
+
+        page.on("websocket", watch)
         page.goto(f"{server}/live?technique=smile-lift&reps={reps}{query}")
         page.wait_for_selector("#live[data-state='ready']", timeout=60_000)
         mode_text = page.inner_text("#live-mode")
@@ -110,6 +142,10 @@ def _run_page(
             "summary": json.loads(page.get_attribute("#live", "data-summary") or "{}"),
             "rows": page.eval_on_selector_all("#summary-rows tr", "els => els.map(e => e.innerText)"),
             "logs": logs,
+            "sent_sizes": sorted(set(sent_sizes)),
+            "sent_count": len(sent_sizes),
+            "timeline": timeline,
+            "creases": creases,
         }
         # Kept beside the screenshots: what the page showed, to read when an assertion fails.
         (ARTIFACTS / f"{name}.json").write_text(json.dumps(got, default=sorted, indent=1))
@@ -150,6 +186,8 @@ def test_live_page_counts_reps_and_flags_the_fault(
     row = _saved(live_app, before)
     assert row.reps == 2 and row.faults == {"forehead_wrinkle": 1} and row.summary["mode"] == "landmarks"
     assert not [line for line in got["logs"] if line.startswith("pageerror")], got["logs"]
+    # Privacy: in this mode only landmark frames (5968 bytes) and no-face headers (20) left the page.
+    assert got["sent_count"] > 100 and set(got["sent_sizes"]) <= {LANDMARK_MESSAGE_BYTES, HEADER.size}, got
 
 
 def test_server_mode_when_asked(
@@ -168,6 +206,24 @@ def test_server_mode_when_asked(
     assert "forehead_wrinkle" not in got["summary"]["faults"], got["summary"]
     row = _saved(live_app, before)
     assert row.reps == 1 and row.summary["mode"] == "jpeg"
+    assert max(got["sent_sizes"]) > 10_000  # JPEG frames did go to the server in this mode
+
+
+def test_page_falls_back_to_server_mode_when_the_model_cannot_load(
+    playwright_instance: Any, server: str, live_app: LiveApp
+) -> None:
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=BASE_ARGS)
+    try:
+        context = browser.new_context()
+        context.add_cookies([{"name": SESSION_COOKIE, "value": live_app.member(fresh=False), "url": server}])
+        page = context.new_page()
+        page.route("**/static/vendor/tasks-vision/**", lambda route: route.abort())
+        page.goto(f"{server}/live?technique=smile-lift")
+        page.wait_for_selector("#live[data-state='ready']", timeout=30_000)
+        assert page.get_attribute("#live-mode", "data-mode") == "jpeg"
+        assert "could not run in this browser" in page.inner_text("#live-mode")
+    finally:
+        browser.close()
 
 
 def test_massage_step_shows_the_strokes_and_a_timer(

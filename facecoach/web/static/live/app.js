@@ -78,9 +78,17 @@ async function pickMode() {
       outputFaceBlendshapes: true,
       outputFacialTransformationMatrixes: false,
     });
+    // One detection on a blank picture proves the whole pipeline runs here (WebAssembly, and the WebGL
+    // context MediaPipe uses to convert images), before the mode is announced to the server.
+    const probe = document.createElement("canvas");
+    probe.width = 64;
+    probe.height = 64;
+    probe.getContext("2d").fillRect(0, 0, 64, 64);
+    state.landmarker.detectForVideo(probe, performance.now());
   } catch (e) {
     console.warn("in-page landmarker failed", e);
-    return useJpeg("the face model could not load in this browser");
+    state.landmarker = null;
+    return useJpeg("the face model could not run in this browser");
   }
   state.mode = "landmarks";
   note.dataset.mode = "landmarks";
