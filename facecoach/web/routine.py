@@ -12,7 +12,7 @@ from facecoach.knowledge import Library
 from facecoach.members.models import Assessment, Scan
 from facecoach.planning.assessment import parse_answers
 from facecoach.planning.plan import Day
-from facecoach.planning.planner import week_schedule
+from facecoach.planning.planner import build_plan, week_schedule
 
 #: How many of today's items the free plan shows (a taste: the rest is the member's full routine).
 TASTE_ITEMS = 3
@@ -31,6 +31,7 @@ class RoutineView:
     today: Day
     days: list[Day]
     has_scan: bool
+    next_week_new: list[str]  # technique ids next week's training day adds (progression)
 
 
 def programme_position(started: dt.date, today: dt.date) -> tuple[int, int]:
@@ -53,8 +54,11 @@ def routine_for(db: Session, user_id: int, library: Library, today: dt.date) -> 
     try:
         answers = parse_answers(latest.answers)
         days = week_schedule(answers, scan.measurements if scan else None, week, library)
+        following = build_plan(answers, scan.measurements if scan else None, week + 1, library)
     except ValueError as exc:  # AnswersError, ScanError, PolicyError, KnowledgeError are ValueErrors
         raise RoutineError(str(exc)) from exc
+    now = {i.technique for d in days for i in d.plan.items}
+    new = list(dict.fromkeys(i.technique for i in following.items if i.technique not in now))
     return RoutineView(
         started=first.created_at.date(),
         week=week,
@@ -62,4 +66,5 @@ def routine_for(db: Session, user_id: int, library: Library, today: dt.date) -> 
         today=days[day - 1],
         days=days,
         has_scan=scan is not None,
+        next_week_new=new,
     )

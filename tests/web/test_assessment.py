@@ -183,3 +183,25 @@ def test_answers_that_no_longer_plan_ask_for_a_new_assessment(sqlite_site: Site)
     assert r.status_code == 409 and "take the assessment again" in r.text and "mood" in r.text
     api = sqlite_site.client("member").get("/api/routine")
     assert api.status_code == 409 and "retake the assessment" in api.json()["detail"]
+
+
+def test_member_sees_what_next_week_adds(sqlite_site: Site) -> None:
+    import re
+
+    from facecoach.knowledge import load_library
+    from facecoach.planning.assessment import parse_answers
+    from facecoach.planning.planner import build_plan
+
+    answer(sqlite_site, "member")
+    html = sqlite_site.client("member").get("/routine").text
+    this_week = set(re.findall(r'<li><span class="badge \w+">\w+</span> ([^<]+)</li>', html))
+    with sqlite_site.db.session() as s:
+        answers = parse_answers(s.scalars(select(Assessment)).one().answers)
+    week2 = {i.technique for i in build_plan(answers, None, 2, load_library()).items}
+    section = re.search(r'<section class="card soft mt" id="next-week">(.*?)</section>', html, re.S)
+    names = {t.id: t.name for t in load_library().techniques.values()}
+    if section is None:  # nothing new next week for these answers
+        assert {names[t] for t in week2} <= this_week
+        return
+    added = re.findall(r'href="/library/([\w-]+)"', section.group(1))
+    assert added and all(t in week2 and names[t] not in this_week for t in added)
