@@ -284,6 +284,11 @@ class Evaluator:
         return [(tr.kind, tr.side) for tr in self._trackers if tr.active]
 
     @property
+    def rep_start_s(self) -> float | None:
+        """When the rep in progress started (None between reps)."""
+        return self._rep_start if self.active else None
+
+    @property
     def target_reps(self) -> int | None:
         return None if self.spec.reps is None else self.spec.reps * self.spec.sets
 

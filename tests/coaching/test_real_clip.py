@@ -16,8 +16,9 @@ import pytest
 
 from facecoach.coaching.audit import analyse
 from facecoach.coaching.calibration import calibrate
+from facecoach.coaching.evaluator import Evaluator
 from facecoach.coaching.measures import FrameInput, Measures, measure
-from facecoach.coaching.specs import load_movements
+from facecoach.coaching.specs import load_movements, spec_by_id
 from facecoach.vision.landmarks import FaceLandmarker
 
 CLIP = "woman_expressions_24fps.mp4"
@@ -88,3 +89,28 @@ def test_the_head_tilt_is_head_motion_and_not_a_face_movement(clip_frames: list[
     tilted: list[Measures] = [measure(f, cal) for f in _window(clip_frames, 405, 430)]
     diffs = [m.brows_up_left - m.brows_up_right for m in tilted]
     assert abs(float(np.median(diffs))) < 1.5  # mm
+
+
+def test_the_real_smiles_are_found_as_reps(clip_frames: list[FrameInput | None]) -> None:
+    """Frames 230–400 (looked at frame by frame): mouth at rest to 246; a smile 250–272; mouth open
+    but the corners down ("oh") 274–292; a broad smile again from 296 to past 400."""
+    fps = 23.976
+    spec = spec_by_id("smile-lift")  # 5 s holds
+    spec = spec.model_copy(
+        update={
+            "settings": spec.settings.model_copy(update={"calibration_s": 0.5, "calibration_min_frames": 8})
+        }
+    )
+    ev = Evaluator(spec, stop_after_reps=False)
+    events = []
+    for i in range(230, 400):
+        events += ev.push(clip_frames[i], i / fps)
+    assert ev.calibration is not None and ev.calibration.end_s < 248 / fps
+    first = ev.holds[0]
+    assert abs(first.start_s - 250 / fps) < 0.5 and abs(first.end_s - 273 / fps) < 0.5
+    assert not first.completed  # one second of smiling is not a 5 s hold
+    assert [e.type for e in events].count("rep_failed") == 1
+    assert (
+        ev.rep_start_s is not None and abs(ev.rep_start_s - 296 / fps) < 0.5
+    )  # the second smile is being held
+    assert len(ev.holds) == 1
