@@ -2,8 +2,11 @@
 
 Labels, by looking at the frames (contact sheet every 12 frames, saved under test-artifacts/):
 frames 36–60 both eyes shut (crying); 170–200 eyes wide open, looking up; 230–242 mouth at rest, hand
-away; 300–348 broad smile; 300–340 head upright; 405–430 head tilted strongly toward a shoulder.
-No threshold was tuned on this clip; it only checks that the measures see what a person sees.
+away; 250–272 smile; 274–292 mouth open, corners down; 296–400 broad smile; 300–340 head upright;
+405–430 head tilted strongly toward a shoulder.
+No threshold was tuned on this clip. One design choice was made after looking at it (so this clip is not
+an independent check of it): mouth corners are measured along the up-and-out diagonal, because the broad
+smile here moves them out more than up. The data folder holds no second real video to keep apart.
 """
 
 from __future__ import annotations
