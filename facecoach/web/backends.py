@@ -15,6 +15,7 @@ sites can share one Redis server.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     import redis
 
 KEY_PREFIX = "facecoach:"
+log = logging.getLogger(__name__)
 
 # Sliding window over a sorted set of attempt times (seconds): drop the old, count, add if under the limit.
 _HIT_SCRIPT = """
@@ -72,7 +74,11 @@ def redis_client(url: str) -> redis.Redis:
 
 class RedisRateLimiter:
     """The :class:`facecoach.members.auth.RateLimiter` protocol on Redis: ``limit`` attempts per
-    ``window_s`` seconds per key, shared by every process that talks to the same Redis."""
+    ``window_s`` seconds per key, shared by every process that talks to the same Redis.
+
+    If Redis cannot be reached the limit still holds, per process (an in-process window takes over and
+    a warning is logged): logins keep working and guessing stays bounded.
+    """
 
     def __init__(
         self, client: redis.Redis, limit: int = 5, window_s: float = 300.0, prefix: str = KEY_PREFIX
@@ -82,14 +88,29 @@ class RedisRateLimiter:
         self.window_s = window_s
         self._prefix = prefix + "rl:"
         self._hit: Any = client.register_script(_HIT_SCRIPT)
+        self._fallback = MemoryRateLimiter(limit=limit, window_s=window_s)
 
     def hit(self, key: str) -> bool:
+        import redis as redis_lib
+
         member = f"{time.time():.6f}:{secrets.token_hex(4)}"
-        allowed = self._hit(keys=[self._prefix + key], args=[time.time(), self.window_s, self.limit, member])
+        try:
+            allowed = self._hit(
+                keys=[self._prefix + key], args=[time.time(), self.window_s, self.limit, member]
+            )
+        except redis_lib.RedisError as exc:
+            log.warning("Redis rate limiter unavailable, limiting in this process: %s", exc)
+            return self._fallback.hit(key)
         return bool(int(allowed))
 
     def reset(self, key: str) -> None:
-        self._client.delete(self._prefix + key)
+        import redis as redis_lib
+
+        self._fallback.reset(key)
+        try:
+            self._client.delete(self._prefix + key)
+        except redis_lib.RedisError as exc:
+            log.warning("Redis rate limiter unavailable: %s", exc)
 
 
 class RedisJpegSlots(JpegSlots):
@@ -116,9 +137,16 @@ class RedisJpegSlots(JpegSlots):
         self._tokens_lock = threading.Lock()
 
     def acquire(self, limit: int) -> bool:
+        """Without Redis the slot is refused (the page then asks to try later), never over-committed."""
+        import redis as redis_lib
+
         token = f"{os.getpid()}:{secrets.token_hex(8)}"
         now = time.time()
-        ok = bool(int(self._acquire(keys=[self._key], args=[now, now + self._lease_s, limit, token])))
+        try:
+            ok = bool(int(self._acquire(keys=[self._key], args=[now, now + self._lease_s, limit, token])))
+        except redis_lib.RedisError as exc:
+            log.warning("Redis live slots unavailable: %s", exc)
+            return False
         if ok:
             with self._tokens_lock:
                 self._tokens.append(token)
@@ -131,7 +159,12 @@ class RedisJpegSlots(JpegSlots):
                 return
             token = self._tokens.pop()
             self.in_use = len(self._tokens)
-        self._client.zrem(self._key, token)
+        import redis as redis_lib
+
+        try:
+            self._client.zrem(self._key, token)
+        except redis_lib.RedisError as exc:  # the lease returns the slot when it runs out
+            log.warning("Redis live slots unavailable: %s", exc)
 
     def machine_in_use(self) -> int:
         """Slots held on this machine by every worker (expired leases not counted)."""
