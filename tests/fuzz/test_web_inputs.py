@@ -97,6 +97,42 @@ def test_request_body_size_limit(sqlite_site: Site) -> None:
     _healthy(c)
 
 
+def test_chunked_bodies_are_counted_as_they_arrive(tmp_path: Any) -> None:
+    """No Content-Length (chunked transfer): the limit still holds, counted while the body streams in."""
+    from fastapi.testclient import TestClient
+
+    from facecoach.config import Settings
+    from facecoach.members import migrate
+    from facecoach.members.db import Database
+    from facecoach.web.app import create_app
+
+    db = Database.connect(f"sqlite:///{tmp_path / 'c.db'}")
+    migrate.upgrade(db)
+    small = Settings(database_url=db.url, data_dir=tmp_path, max_image_bytes=500_000, max_video_bytes=500_000)
+    c = TestClient(create_app(small, database=db))
+    token = c.get("/api/me").json()["csrf_token"]
+
+    def stream(parts: int, head: bytes = b"", tail: bytes = b"") -> Any:
+        yield head
+        for _ in range(parts):
+            yield b"x" * 100_000
+        yield tail
+
+    r = c.post(
+        "/api/check", content=stream(30), headers={"x-csrf-token": token, "content-type": "application/json"}
+    )
+    assert r.status_code == 413
+    head = (
+        b'--B\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n' + token.encode() + b"\r\n--B\r\n"
+        b'Content-Disposition: form-data; name="photo"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+    )
+    r = c.post("/assessment/scan", content=stream(30, head, b"\r\n--B--\r\n"),
+               headers={"content-type": "multipart/form-data; boundary=B"})  # fmt: skip
+    assert r.status_code == 413
+    assert c.get("/healthz").status_code == 200
+    db.dispose()
+
+
 @FUZZ
 @given(body=session_like)
 def test_api_sessions_any_json(member: Any, body: dict[str, Any]) -> None:
