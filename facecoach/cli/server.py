@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import socket
+from typing import TYPE_CHECKING
 
 import typer
 
 from facecoach.cli.app import app, console, err_console, fail, print_json
 
+if TYPE_CHECKING:
+    from facecoach.members.db import Database
+
 db_app = typer.Typer(help="Database: migrations and demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
-def _database(url: str | None = None):  # type: ignore[no-untyped-def]
+def _database(url: str | None = None) -> Database:
     from facecoach.config import get_settings
     from facecoach.members.db import Database
 
@@ -25,7 +29,7 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _upgrade(db) -> None:  # type: ignore[no-untyped-def]
+def _upgrade(db: Database) -> None:
     from sqlalchemy.exc import OperationalError
 
     from facecoach.members import migrate
@@ -36,7 +40,7 @@ def _upgrade(db) -> None:  # type: ignore[no-untyped-def]
         fail(f"cannot reach the database {_safe_url(db.url)}: {str(exc.orig).strip().splitlines()[0]}")
 
 
-def _seed(db) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+def _seed(db: Database) -> list[tuple[str, str, str]]:
     from facecoach.knowledge import KnowledgeError, load_library
     from facecoach.members.seed import seed_demo
 
