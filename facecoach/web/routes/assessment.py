@@ -13,11 +13,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from facecoach.members.models import Assessment, Scan
 from facecoach.planning.assessment import AnswersError
 from facecoach.planning.questionnaire import default_questionnaire
+from facecoach.vision.scan import Scan as VisionScan
 from facecoach.vision.scan import ScanRefused, describe
 from facecoach.vision.sources import SourceError
 from facecoach.web.context import AppContext
@@ -94,6 +96,12 @@ def scan_page(
     return render(request, "assessment_scan.html", viewer, error=None)
 
 
+def _scan_and_draw(ctx: AppContext, path: Path) -> tuple[VisionScan, bytes]:
+    """CPU work (landmarks twice, measures, drawing): run off the event loop."""
+    scan = ctx.scanner.scan_path(path)
+    return scan, annotated_jpeg(scan)
+
+
 @router.post("/assessment/scan")
 async def scan_submit(
     request: Request,
@@ -128,14 +136,11 @@ async def scan_submit(
         if size == 0:
             return refuse("That file is empty.")
         try:
-            from starlette.concurrency import run_in_threadpool
-
-            scan = await run_in_threadpool(ctx.scanner.scan_path, path)
+            scan, picture = await run_in_threadpool(_scan_and_draw, ctx, path)
         except SourceError as exc:
             return refuse(exc.message, 413 if exc.code == "too_large" else 400)
         except ScanRefused as exc:
             return refuse(f"The scan could not be made: {exc.message}", 422)
-    picture = annotated_jpeg(scan)
     row = Scan(
         user_id=viewer.id,
         assessment_id=assessment.id,
