@@ -105,7 +105,8 @@ def authenticate(db: Session, email: str, password: str) -> User | None:
 
 
 def start_session(db: Session, user: User, user_agent: str = "") -> AuthSession:
-    """A fresh session id at every login (no session fixation)."""
+    """A fresh session id at every login (no session fixation); the account's expired sessions go."""
+    db.execute(delete(AuthSession).where(AuthSession.user_id == user.id, AuthSession.expires_at < utcnow()))
     session = AuthSession(
         id=secrets.token_urlsafe(32),
         user_id=user.id,

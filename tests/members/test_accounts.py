@@ -71,6 +71,13 @@ def test_sessions_are_server_side_and_revocable(migrated: Database) -> None:
         row.expires_at = dt.datetime(2000, 1, 1)
     with migrated.session() as s:
         assert auth.session_user(s, two) is None
+        # Expired rows are also swept when the account logs in again.
+        user = s.scalars(select(User)).one()
+        stale = auth.start_session(s, user)
+        stale.expires_at = dt.datetime(2000, 1, 1)
+        s.flush()
+        auth.start_session(s, user)
+        assert s.get(AuthSession, stale.id) is None
 
 
 def test_change_password_revokes_other_sessions(migrated: Database) -> None:
