@@ -115,7 +115,14 @@ def in_process(frames: list[Any], fps: float, n: int = 3000) -> tuple[float, flo
 # -- a real server -----------------------------------------------------------------------------------------
 
 
-def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], int, str]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), seconds: a cost that other load cannot inflate
+    the way it inflates wall-clock latency."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_server(folder: Path, ws_impl: str) -> tuple[subprocess.Popen[bytes], int, str]:
     from facecoach.members.auth import create_user, start_session
     from facecoach.members.db import Database
     from facecoach.members.migrate import upgrade
@@ -149,7 +156,7 @@ def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], int, str]:
         "--fd",
         str(sock.fileno()),
         "--ws",
-        "websockets-sansio",
+        ws_impl,
         "--log-level",
         "warning",
         "--no-access-log",
@@ -242,6 +249,9 @@ def main() -> None:
     parser.add_argument("--video", type=Path, default=SHARED / "woman_expressions_24fps.mp4")
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--fps", type=float, default=15.0)
+    parser.add_argument(
+        "--ws", default="auto", help="uvicorn's WebSocket implementation (facecoach serve: auto)"
+    )
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds per session before measuring")
     parser.add_argument("--levels", default="25,50,100,150,200")
     args = parser.parse_args()
@@ -258,7 +268,7 @@ def main() -> None:
     )
 
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port, cookie = start_server(Path(tmp))
+        proc, port, cookie = start_server(Path(tmp), args.ws)
         try:
             rtts: list[float] = []
             procs: list[float] = []
@@ -278,15 +288,20 @@ def main() -> None:
             print(
                 f"concurrent sessions at {args.fps:g} fps, {args.seconds:g} s per level (one uvicorn worker):"
             )
+            cpu_per_frame: list[float] = []
             for n in (int(x) for x in args.levels.split(",")):
+                cpu0 = cpu_seconds(proc.pid)
                 achieved, r50, r99, s99 = asyncio.run(
                     load_level(port, cookie, frames, n, args.fps, args.warmup, args.seconds)
                 )
+                handled = n * (achieved * args.seconds + args.fps * args.warmup)  # about, warm-up included
+                cpu_ms = (cpu_seconds(proc.pid) - cpu0) * 1000.0 / max(handled, 1.0)
+                cpu_per_frame.append(cpu_ms)
                 ok = r99 < 50.0 and achieved >= 0.95 * args.fps
                 print(
                     f"  {n:4d} sessions: {achieved:5.1f} fps each, "
                     f"round trip p50 {r50:6.2f} ms, p99 {r99:7.2f} ms, "
-                    f"server p99 {s99:.3f} ms  {'ok' if ok else 'over'}"
+                    f"server p99 {s99:.3f} ms, server CPU {cpu_ms:.2f} ms/frame  {'ok' if ok else 'over'}"
                 )
                 if ok:
                     best = n
@@ -295,6 +310,12 @@ def main() -> None:
             print(
                 f"most concurrent {args.fps:g} fps sessions with round-trip p99 < 50 ms: {best} "
                 f"(of the levels tried)"
+            )
+            per = float(np.median(cpu_per_frame))
+            print(
+                f"server CPU per frame (all of it: WebSocket, decode, evaluator, reply): {per:.2f} ms → one "
+                f"worker on a whole core could serve about {1000.0 / (per * args.fps):.0f} sessions at "
+                f"{args.fps:g} fps"
             )
         finally:
             proc.terminate()

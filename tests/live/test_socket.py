@@ -88,9 +88,10 @@ def _check_smile_run(events: list[dict[str, Any]], clip: LandmarkedClip) -> None
     assert kinds[-1] == "finished"
     faults = [e for e in events if e["type"] == "fault"]
     assert {f["kind"] for f in faults} == {"forehead_wrinkle"}
-    # The creased hold is the second rep: 2.5 s rest + 0.4 + 5.6 + 0.4 + 1.6 → from 10.5 s on, clip time.
+    # The creases are painted in the second hold: 2.5 s rest + (0.4 lift + 5.6 hold + 0.4 release + 1.6 rest)
+    # + 0.4 lift → from 10.9 s of clip time (the step's clock starts at the first frame, clip time 0).
     onset = min(f["start_s"] for f in faults)
-    assert 10.0 <= onset <= 11.5 + 0.5, onset
+    assert 10.9 - 0.5 <= onset <= 10.9 + 0.5, onset
 
 
 def test_landmark_mode_counts_reps_flags_the_fault_and_saves_the_session(
