@@ -9,6 +9,7 @@ every frame of ``../shared/data/woman_expressions_24fps.mp4``, encoded exactly a
 * in process: decode + coaching evaluator per landmark frame (ms, p50/p99) — no network;
 * one session on a real uvicorn server (one worker, loopback): the round trip of a frame to its reply,
   and ``proc_ms``, the server's own time from the frame arriving to its reply leaving (p50/p99, ms);
+* memory: the server's resident memory per open, calibrated session (100 held open at once);
 * load: N concurrent sessions each sending 15 frames a second (paced; a late session skips ticks rather
   than bursting, so the generator is bounded), for increasing N; their starts spread over a second and
   measured after a warm-up (``--warmup``, 3 s: each session calibrates once, in the warm-up; the cost
@@ -120,6 +121,40 @@ def cpu_seconds(pid: int) -> float:
     the way it inflates wall-clock latency."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def memory_per_session(port: int, cookie: str, frames: list[Any], pid: int, n: int = 100) -> float:
+    """KiB of server memory per open, calibrated session: n sessions held open at once."""
+    from websockets.asyncio.client import connect
+
+    msgs = encoded(frames, 40, 15.0)
+    before = rss_kib(pid)
+
+    async def one() -> Any:
+        ws = await connect(
+            f"ws://127.0.0.1:{port}/live/ws", additional_headers={"Cookie": f"fc_session={cookie}"}
+        )
+        await ws.recv()
+        await ws.send(json.dumps({"type": "start", "technique": TECHNIQUE}))
+        await ws.recv()
+        for m in msgs:  # 2.7 s of frames at 15 fps: past calibration
+            await ws.send(m)
+            await ws.recv()
+            await asyncio.sleep(1 / 15)
+        return ws
+
+    conns = await asyncio.gather(*(one() for _ in range(n)))
+    during = rss_kib(pid)
+    for ws in conns:
+        await ws.close()
+    return (during - before) / n
 
 
 def start_server(folder: Path, ws_impl: str) -> tuple[subprocess.Popen[bytes], int, str]:
@@ -284,6 +319,8 @@ def main() -> None:
                 f"p99 {pct(rtts, 99):.2f} ms; server arrival→reply p50 {pct(procs, 50):.3f} ms, "
                 f"p99 {pct(procs, 99):.3f} ms"
             )
+            per_session = asyncio.run(memory_per_session(port, cookie, frames, proc.pid))
+            print(f"server memory per open, calibrated session: {per_session:.0f} KiB (100 held open)")
             best = 0
             print(
                 f"concurrent sessions at {args.fps:g} fps, {args.seconds:g} s per level (one uvicorn worker):"
