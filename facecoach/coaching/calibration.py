@@ -3,7 +3,8 @@
 Every measure is a change from this baseline, so faces that are naturally asymmetric, smiling at rest or
 deep-browed start at zero. The noise (a robust spread over the calibration frames) sets a floor under
 every threshold: a movement or a fault is only believed when it is several times the noise of this
-person, camera and light.
+person, camera and light. The iris scale also gives the face's size (``size_factor``): movements and
+tolerances in millimetres are scaled to it, so a small face is not held to an adult-average range.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import numpy as np
 
 from facecoach.coaching.measures import SOURCES, FrameInput, mm_per_unit, raw_measures
 
+#: mm per canonical-face unit for a face exactly the size of MediaPipe's canonical face (it is in cm).
+CANONICAL_MM_PER_UNIT = 10.0
 #: MAD → standard deviation for normally distributed noise.
 _MAD_TO_SD = 1.4826
 
@@ -33,12 +36,22 @@ class Calibration:
     frames: int
     extra: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def size_factor(self) -> float:
+        """This face's size relative to MediaPipe's canonical (average adult) face, 0.7–1.3.
+
+        The canonical face is in centimetres, so ``mm_per_unit`` is 10 for a face of that size. Expected
+        movements and tolerances in mm are scaled by it: the person's range, not an adult average's.
+        """
+        return min(max(self.mm_per_unit / CANONICAL_MM_PER_UNIT, 0.7), 1.3)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "start_s": round(self.start_s, 3),
             "end_s": round(self.end_s, 3),
             "frames": self.frames,
             "mm_per_unit": round(self.mm_per_unit, 4),
+            "size_factor": round(self.size_factor, 3),
             "noise": {k: round(v, 4) for k, v in self.noise.items()},
         }
 

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Literal
 from facecoach.coaching.calibration import Calibration, CalibrationError, calibrate
 from facecoach.coaching.measures import (
     MEASURE_FIELDS,
+    MM_MEASURES,
     NEUTRAL_VALUE,
     FrameInput,
     Measures,
@@ -275,6 +276,8 @@ class Evaluator:
         ]
         self._idx = {name: i for i, name in enumerate(MEASURE_FIELDS)}
         self._move_idx = [self._idx[m] for m in spec.measures]
+        self._move_in_mm = all(m in MM_MEASURES for m in spec.measures)
+        self._expected = spec.expected  # scaled to the person's face size at calibration
         self._tol: list[dict[str, float]] = []
 
     # -- public -----------------------------------------------------------------------------------
@@ -360,14 +363,21 @@ class Evaluator:
         self._calib = []
         s = self.settings
         noise_act = sum(cal.noise.get(m, 0.0) for m in self.spec.measures) / len(self.spec.measures)
-        noise_act /= self.spec.expected
+        self._expected = self.spec.expected * (cal.size_factor if self._move_in_mm else 1.0)
+        noise_act /= self._expected
         self._start_thr = max(s.start_fraction, s.noise_multiple * noise_act)
         self._release_thr = min(
             max(s.release_fraction, 0.5 * s.noise_multiple * noise_act), 0.6 * self._start_thr
         )
         for f in self.spec.faults:
             self._tol.append(
-                {m: max(tol, s.noise_multiple * cal.noise.get(m, 0.0)) for m, tol in f.measures.items()}
+                {
+                    m: max(
+                        tol * (cal.size_factor if m in MM_MEASURES else 1.0),
+                        s.noise_multiple * cal.noise.get(m, 0.0),
+                    )
+                    for m, tol in f.measures.items()
+                }
             )
         noise = {k: (round(v, 4) if math.isfinite(v) else None) for k, v in cal.noise.items()}
         return Calibrated(t, cal.start_s, cal.end_s, noise)
@@ -403,7 +413,7 @@ class Evaluator:
         self.measures = Measures(*smooth)
         sign = self.spec.sign
         move = [sign * smooth[i] for i in self._move_idx]
-        act = max(move) / self.spec.expected  # the side that moves more (see CoachingSpec)
+        act = max(move) / self._expected  # the side that moves more (see CoachingSpec)
         if math.isnan(act):
             act = 0.0
         self.activation = act

@@ -122,6 +122,11 @@ SOURCES: dict[str, tuple[str, int]] = {
 }
 
 # The cheeks' outline below the cheekbones: where a puff widens the face.
+#: measures in millimetres of the face (geometry deltas and head_shift): they scale with face size
+MM_MEASURES: frozenset[str] = frozenset(
+    [name for name, (key, _sign) in SOURCES.items() if key.startswith("geo:")] + ["head_shift"]
+)
+
 _R_CHEEK = (132, 58, 172)
 _L_CHEEK = (361, 288, 397)
 _EYE_CORNERS = (ids.RIGHT_EYE_OUTER, ids.RIGHT_EYE_INNER, ids.LEFT_EYE_INNER, ids.LEFT_EYE_OUTER)

@@ -85,3 +85,16 @@ def test_a_symmetric_smile_reads_on_both_sides_under_roll_and_scale(
         m = _measure(image_landmarker, tr(neutral), tr(moved))
         assert m.mouth_corners_up_left > 3.0 and m.mouth_corners_up_right > 3.0, name
         assert abs(m.jaw_open) < 2.0 and abs(m.eyes_squeeze_left) < 1.0, name
+
+
+def test_the_face_size_factor_does_not_depend_on_distance(
+    image_landmarker: FaceLandmarker, astronaut_warper: FaceWarper
+) -> None:
+    """The person's range is scaled by the face's size from the iris, not by how big it is in the picture."""
+    neutral = astronaut_warper.image
+    base = calibrate([_input(image_landmarker, neutral)]).size_factor
+    assert 0.7 < base < 1.3
+    for name in ("scale 0.6", "scale 1.3"):
+        assert calibrate([_input(image_landmarker, TRANSFORMS[name](neutral))]).size_factor == pytest.approx(
+            base, rel=0.08
+        ), name
