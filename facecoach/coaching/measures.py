@@ -121,12 +121,12 @@ SOURCES: dict[str, tuple[str, int]] = {
     "nose_wrinkle": ("bs:nose_sneer", 1),
 }
 
-# The cheeks' outline below the cheekbones: where a puff widens the face.
 #: measures in millimetres of the face (geometry deltas and head_shift): they scale with face size
 MM_MEASURES: frozenset[str] = frozenset(
     [name for name, (key, _sign) in SOURCES.items() if key.startswith("geo:")] + ["head_shift"]
 )
 
+# The cheeks' outline below the cheekbones: where a puff widens the face.
 _R_CHEEK = (132, 58, 172)
 _L_CHEEK = (361, 288, 397)
 _EYE_CORNERS = (ids.RIGHT_EYE_OUTER, ids.RIGHT_EYE_INNER, ids.LEFT_EYE_INNER, ids.LEFT_EYE_OUTER)
@@ -274,7 +274,7 @@ def measures_from_raw(raw: dict[str, float], calibration: Calibration) -> Measur
     )
     tex0 = neutral["tex:forehead"]
     tex = raw["tex:forehead"]
-    values["forehead_wrinkle"] = tex / tex0 if tex0 > 0 and not math.isnan(tex) else math.nan
+    values["forehead_wrinkle"] = tex / tex0 if tex0 > 0 and math.isfinite(tex) else math.nan
     return Measures(**values)
 
 
