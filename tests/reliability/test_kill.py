@@ -37,7 +37,7 @@ def _settle(db: Database) -> None:
             others = conn.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'"
                 )
             ).scalar()
         return others == 0

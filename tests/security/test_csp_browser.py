@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stop(proc)
 
 
-def test_pages_run_under_the_csp(server: str) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: `apt-get install -y chromium` (make test does it)")
+def _browse(server: str) -> tuple[dict[str, Any], list[str], str | None, str, str, list[str]]:
+    """Drive Chromium through the pages (in its own thread: another Playwright may own this one's loop)."""
     from playwright.sync_api import sync_playwright
 
     args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--use-fake-ui-for-media-stream",
@@ -93,6 +93,14 @@ def test_pages_run_under_the_csp(server: str) -> None:
             page.screenshot(path=str(ARTIFACTS / "live-under-csp.png"))
         finally:
             browser.close()
+    return seen, messages, mode, own, foreign, blocked
+
+
+def test_pages_run_under_the_csp(server: str) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: `apt-get install -y chromium` (make test does it)")
+    with ThreadPoolExecutor(1) as pool:
+        seen, messages, mode, own, foreign, blocked = pool.submit(_browse, server).result(timeout=300)
     csp_console = [m for m in messages if "Content Security Policy" in m and "203.0.113.9" not in m]
     assert all(v == [] for v in seen.values()), seen
     assert csp_console == [], csp_console
