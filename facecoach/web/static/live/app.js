@@ -191,11 +191,15 @@ function onEvent(ev) {
     case "face_found":
       prompt(state.calibrated ? "Back in view." : "Relax your face and look at the camera…");
       break;
-    case "finished":
+    case "finished": {
       prompt("Exercise complete.");
       speak("Well done");
-      setTimeout(() => nextStep(), 1200);
+      const index = state.index;
+      setTimeout(() => {
+        if (state.index === index && !state.finished) nextStep(); // unless skipped or ended meanwhile
+      }, 1200);
       break;
+    }
     default:
       break;
   }
@@ -237,8 +241,8 @@ function loop() {
   const video = $("cam");
   const now = performance.now();
   if (video.readyState < 2 || !video.videoWidth) return;
+  draw(video); // the mirror view at the display's rate; frames go out at TARGET_FPS at most
   if (now - state.lastSent < 1000 / TARGET_FPS) return;
-  draw(video);
   if (!state.step || state.step.kind !== "exercise" || state.paused) return;
   if (state.inFlight >= MAX_IN_FLIGHT || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
   state.lastSent = now;
