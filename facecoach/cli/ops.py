@@ -58,6 +58,11 @@ def db_backup(
 def db_restore(
     path: Path = typer.Argument(..., help="A file written by `facecoach db backup`."),
     yes: bool = typer.Option(False, "--yes", help="Confirm: every row in the database is replaced."),
+    keep_sessions: bool = typer.Option(
+        False,
+        "--keep-sessions",
+        help="Also restore login sessions and reset links (default: log everyone out).",
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Replace the database's contents with a backup (one transaction), then check every table."""
@@ -73,7 +78,7 @@ def db_restore(
         fail(str(exc))
     db = _database()
     try:
-        summary = restore(db, path)
+        summary = restore(db, path, keep_sessions=keep_sessions)
     except BackupError as exc:
         fail(str(exc))
     except OperationalError as exc:
@@ -90,13 +95,15 @@ def db_restore(
                 "revision": summary.revision,
                 "rows": summary.total_rows,
                 "verified": True,
+                "sessions_restored": keep_sessions,
                 "tables": _tables_json(summary),
             }
         )
     else:
         console.print(
             f"restored {summary.total_rows} rows in {len(summary.tables)} tables into {_safe_url(db.url)}"
-            " (every table checked against the backup)"
+            " (every table checked against the backup"
+            + (")" if keep_sessions else "; login sessions not restored: members log in again)")
         )
 
 

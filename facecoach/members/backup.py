@@ -33,6 +33,9 @@ from facecoach.members.db import Database
 
 FORMAT = "facecoach-backup-1"
 SKIP_TABLES = {"alembic_version"}
+#: Credentials that may have been revoked since the backup (logouts, password changes and resets after a
+#: compromise): a restore leaves them out unless asked, so nobody is logged back in by it.
+CREDENTIAL_TABLES = ("auth_sessions", "password_resets")
 
 
 class BackupError(ValueError):
@@ -209,10 +212,13 @@ def read_backup(path: Path) -> dict[str, Any]:
     return document
 
 
-def restore(db: Database, path: Path) -> BackupSummary:
+def restore(db: Database, path: Path, keep_sessions: bool = False) -> BackupSummary:
     """Replace every row of ``db`` with the backup's, in one transaction, then migrate to the latest
     schema. The target is migrated to the backup's revision first (an empty database works); a target
-    already at a newer revision than the backup is refused rather than downgraded."""
+    already at a newer revision than the backup is refused rather than downgraded.
+
+    Login sessions and reset links (:data:`CREDENTIAL_TABLES`) are emptied, not restored, unless
+    ``keep_sessions``: members log in again. The summary lists the tables actually restored."""
     from facecoach.members import migrate
 
     document = read_backup(path)
@@ -237,6 +243,8 @@ def restore(db: Database, path: Path) -> BackupSummary:
             conn.execute(table.delete())
         for table in tables:
             data = saved.get(table.name)
+            if table.name in CREDENTIAL_TABLES and not keep_sessions:
+                continue
             if not data or not data["rows"]:
                 continue
             columns = data["columns"]
@@ -253,7 +261,11 @@ def restore(db: Database, path: Path) -> BackupSummary:
         if conn.dialect.name == "postgresql":
             _reset_sequences(conn, tables)
     migrate.upgrade(db)
-    return _summary(Path(path), document)
+    summary = _summary(Path(path), document)
+    if keep_sessions:
+        return summary
+    kept = [t for t in summary.tables if t.name not in CREDENTIAL_TABLES]
+    return BackupSummary(path=summary.path, revision=summary.revision, tables=kept)
 
 
 def _reset_sequences(conn: Connection, tables: list[Table]) -> None:
