@@ -167,3 +167,37 @@ def test_worker_command_needs_redis(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 2 and result.stdout == "" and "needs REDIS_URL" in result.output
+
+
+def test_the_audit_page_sends_uploads_to_the_queue(tmp_path: Path, redis_url: str) -> None:
+    """Wiring: with FACECOACH_JOB_QUEUE=redis the web app stores the upload, records the job and puts
+    one message on the Redis queue (a queue worker, not the web worker, will run it)."""
+    from fastapi.testclient import TestClient
+
+    from facecoach.knowledge import load_library
+    from facecoach.web.app import create_app
+    from tests.web.fixtures import csrf_of
+
+    db, settings, _job_id, _video = _setup(tmp_path, redis_url)
+    exercise = next(t.id for t in load_library().techniques.values() if t.kind == "exercise")
+    with TestClient(create_app(settings, database=db)) as client:
+        token = csrf_of(client.get("/login").text)
+        client.post("/login", data={"email": "worker@example.org", "password": "a good long password",
+                                    "csrf_token": token})  # fmt: skip
+        token = csrf_of(client.get("/audit").text)
+        r = client.post(
+            "/audit",
+            data={"technique": exercise, "csrf_token": token},
+            files={"video": ("clip.mp4", b"\0\0\0\x18ftypmp42" + bytes(5000), "video/mp4")},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text[:300]
+        job_id = int(r.headers["location"].rsplit("/", 1)[1])
+    job = _job(db, job_id)
+    assert job.status == "queued" and job.technique_id == exercise
+    queue = AuditQueue(settings, db)
+    assert queue.pending() == 1
+    uploads = list((tmp_path / "uploads").glob("audit-*"))
+    assert any(p.stat().st_size == 5012 for p in uploads)
+    queue.close()
+    db.dispose()
