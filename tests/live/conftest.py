@@ -78,12 +78,18 @@ def live_face(astronaut: np.ndarray, image_landmarker: Any) -> tuple[np.ndarray,
 
 
 @pytest.fixture(scope="session")
-def smile_clip(live_face: tuple[np.ndarray, np.ndarray]) -> LandmarkedClip:
-    """2 smile lifts with 5 s holds at 15 fps, forehead creases in the second one, landmarked in Python."""
+def smile_frames(live_face: tuple[np.ndarray, np.ndarray]) -> Clip:
+    """2 smile lifts with 5 s holds at 15 fps, forehead creases painted in the second one (RGB frames)."""
+    return render_clip(*live_face, reps=2, creased_rep=1, fps=15.0)
+
+
+@pytest.fixture(scope="session")
+def smile_clip(smile_frames: Clip) -> LandmarkedClip:
+    """The same clip landmarked in Python (VIDEO mode), with each frame's crease energy."""
     from facecoach.coaching.wrinkle import forehead_crease_energy
     from facecoach.vision.landmarks import FaceLandmarker
 
-    clip = render_clip(*live_face, reps=2, creased_rep=1, fps=15.0)
+    clip = smile_frames
     frames = []
     with FaceLandmarker(mode="video", max_faces=1) as lm:
         for i, rgb in enumerate(clip.frames):

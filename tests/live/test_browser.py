@@ -30,8 +30,8 @@ from facecoach.web.live_protocol import (
     decode_frame,
 )
 from facecoach.web.security import SESSION_COOKIE
-from tests.live.clips import write_y4m
-from tests.live.conftest import BASE_ARGS, CHROMIUM, LandmarkedClip, LiveApp
+from tests.live.clips import Clip, write_y4m
+from tests.live.conftest import BASE_ARGS, CHROMIUM, LiveApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "live"
@@ -61,9 +61,9 @@ def server(live_app: LiveApp) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def clip_file(smile_clip: LandmarkedClip, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def clip_file(smile_frames: Clip, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("clip")
-    return write_y4m(folder / "smile.y4m", smile_clip.clip.frames, fps=round(smile_clip.clip.fps))
+    return write_y4m(folder / "smile.y4m", smile_frames.frames, fps=round(smile_frames.fps))
 
 
 def _run_page(
