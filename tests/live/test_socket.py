@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -375,3 +376,16 @@ def test_repeat_restarts_the_step_and_pause_ignores_frames(
         ws.send_text(json.dumps({"type": "finish"}))
         end = ws.receive_json()
     assert [s["reps"] for s in end["summary"]["steps"]] == [1]  # the repeated attempt replaced the first
+
+
+def test_idle_connections_are_closed(live_app: LiveApp) -> None:
+    live_app.limits(idle_timeout_s=0.5, **FAST)
+    with (
+        _client(live_app, live_app.member(fresh=False)) as client,
+        client.websocket_connect("/live/ws") as ws,
+    ):
+        _hello(ws)
+        started = time.monotonic()
+        code, reason = _closed(ws)
+    assert code == CLOSE_POLICY and "idle" in reason
+    assert time.monotonic() - started < 5
