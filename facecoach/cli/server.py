@@ -101,7 +101,16 @@ def serve(
         for role, email, password in accounts:
             console.print(f"  {role:<10} {email}  password: {password}", soft_wrap=True)
     console.print(f"facecoach on http://{host}:{port}  (database: {_safe_url(db.url)})", soft_wrap=True)
-    uvicorn.run(create_app(database=db), host=host, port=port, log_level="info", proxy_headers=True)
+    from facecoach.web.live_protocol import LiveSettings, max_message_bytes  # live coaching's read limit
+
+    uvicorn.run(
+        create_app(database=db),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+        ws_max_size=max_message_bytes(LiveSettings()),
+    )
 
 
 @db_app.command("upgrade")

@@ -140,6 +140,12 @@ class LiveSettings(BaseSettings):
     max_steps: int = Field(default=60, ge=1)
 
 
+def max_message_bytes(limits: LiveSettings) -> int:
+    """The largest message any client may send: what the server should read at most (uvicorn's
+    ``ws_max_size``), so an oversized message is refused before it is buffered whole."""
+    return max(LANDMARK_MESSAGE_BYTES, HEADER_BYTES + limits.max_jpeg_bytes, limits.max_control_bytes * 4)
+
+
 class ProtocolError(ValueError):
     """A client message broke the protocol; ``code`` is the WebSocket close code to answer with."""
 

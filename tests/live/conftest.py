@@ -27,7 +27,9 @@ BASE_ARGS = [
 STATIC_LIVE = Path(__file__).resolve().parents[2] / "facecoach" / "web" / "static" / "live"
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: a sync Playwright left running blocks every other sync Playwright in the same
+# test worker (other directories' browser tests land on it under xdist --dist loadfile).
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian chromium is missing: `apt-get install -y chromium` (make test does it)")
@@ -37,7 +39,7 @@ def playwright_instance() -> Iterator[Any]:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def static_page(playwright_instance: Any) -> Iterator[Any]:
     """A page on a fake origin that serves ``facecoach/web/static/live/`` (ES modules need an origin)."""
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=BASE_ARGS)

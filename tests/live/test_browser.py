@@ -28,6 +28,7 @@ from facecoach.web.live_protocol import (
     LandmarkFrame,
     LiveSettings,
     decode_frame,
+    max_message_bytes,
 )
 from facecoach.web.security import SESSION_COOKIE
 from tests.live.clips import Clip, write_y4m
@@ -46,7 +47,12 @@ def server(live_app: LiveApp) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(live_app.app, log_level="warning", ws="websockets-sansio", lifespan="off")
+    config = uvicorn.Config(
+        live_app.app,
+        log_level="warning",
+        lifespan="off",
+        ws_max_size=max_message_bytes(LiveSettings()),  # as `facecoach serve` runs it
+    )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -273,3 +279,20 @@ def test_massage_step_shows_the_strokes_and_a_timer(
         assert json.loads(page.get_attribute("#live", "data-summary") or "{}")["saved"] is False
     finally:
         browser.close()
+
+
+def test_the_server_never_buffers_a_huge_message(server: str, live_app: LiveApp) -> None:
+    """uvicorn itself refuses a message above the largest the protocol allows (1009), before the app."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    url = server.replace("http", "ws", 1) + "/live/ws"
+    cookie = live_app.member(fresh=False)
+    with connect(url, additional_headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}, max_size=None) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "hello"
+        ws.send(b"\x01\x03" + b"\0" * (max_message_bytes(LiveSettings()) + 1))
+        try:
+            while True:
+                ws.recv(timeout=10)
+        except ConnectionClosed as exc:
+            assert exc.rcvd is not None and exc.rcvd.code == 1009
