@@ -1,6 +1,6 @@
 // Forehead crease energy, computed in the page so that video never has to leave the device.
 // A step-by-step port of facecoach/coaching/wrinkle.py (read its docstring: the steps and constants are
-// the same, in the same order, in double precision). tests/live/test_crease_js.py runs both on the same
+// the same, in the same order, in double precision). tests/live/test_page_scripts.py runs both on the same
 // photos and landmarks and checks they agree.
 
 export const GRID_COLS = 64;

@@ -1,13 +1,16 @@
-"""The page's JavaScript forehead crease energy agrees with ``facecoach.coaching.wrinkle`` on real faces.
+"""The page's scripts in Chromium against their Python twins.
 
-Both run on the very same pixels and landmarks: the RGB array is handed to the page as RGBA bytes, and
-(second path) as a PNG decoded by Chromium into a canvas, as the live page reads a video frame.
+* The forehead crease energy (static/live/crease.js) agrees with ``facecoach.coaching.wrinkle`` on real
+  faces: both run on the very same pixels and landmarks — the RGB array handed to the page as RGBA
+  bytes, and (second path) as a PNG decoded by Chromium into a canvas, as the live page reads a video frame.
+* The frame encoder (static/live/protocol.js) writes exactly what the server's decoder reads.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import random
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,14 @@ import pytest
 from PIL import Image
 
 from facecoach.coaching.wrinkle import forehead_crease_energy, forehead_grid
+from facecoach.web.live_protocol import (
+    BLENDSHAPE_NAMES,
+    JpegFrame,
+    LandmarkFrame,
+    LiveSettings,
+    NoFaceFrame,
+    decode_frame,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -109,3 +120,48 @@ def test_js_crease_energy_through_a_decoded_png(
         assert got == pytest.approx(want, rel=1e-6)
         results.append(want)
     assert results[1] > 1.5 * results[0]
+
+
+JS_PROTOCOL = """async ([pts, cats, crease, jpegB64]) => {
+  const m = await import('/live-static/protocol.js');
+  const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)));
+  const jpeg = Uint8Array.from(atob(jpegB64), (c) => c.charCodeAt(0)).buffer;
+  return {
+    names: m.BLENDSHAPE_NAMES,
+    landmarks: b64(m.encodeLandmarks(41, 1234.5, 640, 480, pts, cats, crease)),
+    noCrease: b64(m.encodeLandmarks(42, 1300.25, 640, 480, pts, cats, null)),
+    noFace: b64(m.encodeNoFace(43, 1400, 640, 480)),
+    jpeg: b64(m.encodeJpeg(44, 1500, 640, 480, jpeg)),
+  };
+}"""
+
+
+def test_js_encoder_matches_the_python_decoder(static_page: Any) -> None:
+    rng = np.random.default_rng(11)
+    pts = rng.uniform(0, 480, (478, 3))
+    scores = {n: float(rng.uniform(0, 1)) for n in BLENDSHAPE_NAMES}
+    cats = [{"categoryName": n, "score": s} for n, s in scores.items()]
+    random.Random(3).shuffle(cats)  # matched by name, not by position
+    jpeg = b"\xff\xd8" + bytes(range(256)) * 4
+    got = static_page.evaluate(
+        JS_PROTOCOL, [[float(v) for v in pts.reshape(-1)], cats, 2.5, base64.b64encode(jpeg).decode()]
+    )
+    assert tuple(got["names"]) == BLENDSHAPE_NAMES
+    limits = LiveSettings()
+    frame = decode_frame(base64.b64decode(got["landmarks"]), limits)
+    assert isinstance(frame, LandmarkFrame)
+    assert (frame.header.seq, frame.header.timestamp_ms, frame.header.width, frame.header.height) == (
+        41,
+        1234.5,
+        640,
+        480,
+    )
+    np.testing.assert_allclose(frame.points, pts, rtol=1e-6)
+    assert frame.blendshapes == pytest.approx(scores, abs=1e-6)
+    assert frame.crease_energy == pytest.approx(2.5)
+    plain = decode_frame(base64.b64decode(got["noCrease"]), limits)
+    assert isinstance(plain, LandmarkFrame) and plain.crease_energy is None
+    no_face = decode_frame(base64.b64decode(got["noFace"]), limits)
+    assert isinstance(no_face, NoFaceFrame) and no_face.header.seq == 43
+    jpg = decode_frame(base64.b64decode(got["jpeg"]), limits)
+    assert isinstance(jpg, JpegFrame) and jpg.jpeg == jpeg and jpg.header.timestamp_ms == 1500
