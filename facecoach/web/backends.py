@@ -117,8 +117,9 @@ class RedisJpegSlots(JpegSlots):
     """JPEG-mode live sessions counted per machine across worker processes.
 
     ``limit`` (``FACECOACH_LIVE_MAX_JPEG_SESSIONS``) then means "on this machine" rather than "in this
-    process": the landmarker's cost is this machine's CPU whichever worker holds the socket. A lease of
-    ``lease_s`` seconds (longer than the longest allowed session) returns slots of a killed worker.
+    process": the landmarker's cost is this machine's CPU whichever worker holds the socket. Each slot is
+    a lease of ``lease_s`` seconds that a thread of the holding process renews every third of it, so the
+    slots of a killed worker come back within ``lease_s`` while live sessions keep theirs for hours.
     """
 
     def __init__(
@@ -135,6 +136,26 @@ class RedisJpegSlots(JpegSlots):
         self._acquire: Any = client.register_script(_ACQUIRE_SCRIPT)
         self._tokens: list[str] = []
         self._tokens_lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def _renew_forever(self) -> None:
+        import redis as redis_lib
+
+        while not self._stop.wait(self._lease_s / 3):
+            with self._tokens_lock:
+                tokens = list(self._tokens)
+            if not tokens:
+                continue
+            expires = time.time() + self._lease_s
+            try:
+                self._client.zadd(self._key, dict.fromkeys(tokens, expires), xx=True)
+            except redis_lib.RedisError as exc:
+                log.warning("cannot renew live slots in Redis: %s", exc)
+
+    def stop_renewing(self) -> None:
+        """Stop the renewal thread (app shutdown; tests use it to play a killed worker)."""
+        self._stop.set()
 
     def acquire(self, limit: int) -> bool:
         """Without Redis the slot is refused (the page then asks to try later), never over-committed."""
@@ -151,6 +172,11 @@ class RedisJpegSlots(JpegSlots):
             with self._tokens_lock:
                 self._tokens.append(token)
                 self.in_use = len(self._tokens)
+                if self._renewer is None and not self._stop.is_set():
+                    self._renewer = threading.Thread(
+                        target=self._renew_forever, name="facecoach-live-slots", daemon=True
+                    )
+                    self._renewer.start()
         return ok
 
     def release(self) -> None:
@@ -189,7 +215,7 @@ def install_shared_state(settings: Settings, extra: dict[str, object]) -> None:
         return
     from facecoach.web.live_protocol import LiveSettings
 
-    lease = LiveSettings().max_session_s + 120.0
+    lease = min(60.0, LiveSettings().max_session_s + 120.0)  # seconds; renewed while held
     extra["live_jpeg_slots"] = RedisJpegSlots(
         redis_client(settings.redis_url), lease_s=lease, prefix=settings.queue_namespace + ":"
     )

@@ -49,9 +49,15 @@ def test_jpeg_slots_per_machine_with_leases(redis_url: str) -> None:
     assert one.machine_in_use() == 2
     one.release()
     assert two.acquire(2) and two.in_use == 2
-    # A worker killed while holding slots never releases them: the lease gives them back.
-    time.sleep(0.6)
+    # Held slots are renewed for as long as their process lives …
+    time.sleep(1.2)
+    assert one.machine_in_use() == 2 and not one.acquire(2)
+    # … and a worker killed while holding slots (its renewal stops) gives them back within the lease.
+    two.stop_renewing()
+    time.sleep(0.7)
     assert one.machine_in_use() == 0 and one.acquire(2)
+    one.stop_renewing()
+    other_box.stop_renewing()
 
 
 def test_jpeg_slots_without_redis_are_refused() -> None:
