@@ -300,7 +300,7 @@ class _Connection:
     async def _control(self, text: str) -> bool:
         msg = decode_control(text, self.limits)
         if msg.mode is not None:
-            self._set_mode(msg.mode)
+            await self._set_mode(msg.mode)
         replies = self.session.control(msg)
         for reply in replies:
             await self.ws.send_json(reply)
@@ -309,11 +309,13 @@ class _Connection:
             return True
         return False
 
-    def _set_mode(self, mode: str) -> None:
+    async def _set_mode(self, mode: str) -> None:
         if self.mode is not None and self.mode != mode:
             raise ProtocolError("the mode cannot change during a session")
         if mode == "jpeg" and not self.jpeg_slot:
-            if not _jpeg_slots(self.ctx).acquire(self.limits.max_jpeg_sessions):
+            # The slot store may be shared across workers (Redis): ask it off the event loop.
+            slots = _jpeg_slots(self.ctx)
+            if not await anyio.to_thread.run_sync(slots.acquire, self.limits.max_jpeg_sessions):
                 raise ProtocolError("server-side processing is busy: try again later", CLOSE_TRY_LATER)
             self.jpeg_slot = True
         self.mode = mode
@@ -330,7 +332,7 @@ class _Connection:
         ts = frame.header.timestamp_ms / 1000.0
         if isinstance(frame, JpegFrame):
             if self.mode is None:
-                self._set_mode("jpeg")
+                await self._set_mode("jpeg")
             if self.mode != "jpeg":
                 raise ProtocolError("a JPEG frame in landmarks mode")
             if self.server_lm is None:
