@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import json
 import logging
 import threading
@@ -193,9 +194,21 @@ class _ServerLandmarker:
     def process(self, frame: JpegFrame) -> FrameInput | None:
         import cv2
         import numpy as np
+        from PIL import Image, UnidentifiedImageError
 
         from facecoach.coaching.wrinkle import forehead_crease_energy
 
+        # The JPEG's own size, from its header, before anything is decoded: a small file can declare a
+        # huge picture (a decompression bomb); it must be the size the frame header says (already limited).
+        try:
+            with Image.open(io.BytesIO(frame.jpeg)) as probe:
+                fmt, size = probe.format, probe.size
+        except (UnidentifiedImageError, OSError, ValueError):
+            raise ProtocolError("the JPEG could not be read") from None
+        if fmt != "JPEG" or size != (frame.header.width, frame.header.height):
+            raise ProtocolError(
+                f"the picture is a {fmt} of {size[0]}×{size[1]}, not the JPEG the header says"
+            )
         bgr = cv2.imdecode(np.frombuffer(frame.jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
         if bgr is None:
             raise ProtocolError("the JPEG could not be decoded")

@@ -389,3 +389,27 @@ def test_idle_connections_are_closed(live_app: LiveApp) -> None:
         code, reason = _closed(ws)
     assert code == CLOSE_POLICY and "idle" in reason
     assert time.monotonic() - started < 5
+
+
+def _jpeg_of(width: int, height: int) -> bytes:
+    ok, buf = cv2.imencode(".jpg", np.full((height, width, 3), 128, np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 50])
+    assert ok
+    return buf.tobytes()
+
+
+def test_jpeg_frames_must_be_the_size_they_claim(live_app: LiveApp) -> None:
+    """A JPEG whose own header declares another (e.g. huge) size is refused before it is decoded."""
+    live_app.limits(**FAST)
+    big = _jpeg_of(4000, 3000)  # 12 Mpx of flat grey: a small file, a big decode
+    assert len(big) < 400_000
+    for payload, claimed in ((big, (640, 480)), (_jpeg_of(320, 240), (640, 480))):
+        with (
+            _client(live_app, live_app.member(fresh=False)) as client,
+            client.websocket_connect("/live/ws") as ws,
+        ):
+            _hello(ws)
+            ws.send_text(json.dumps({"type": "start", "technique": "smile-lift", "mode": "jpeg"}))
+            ws.receive_json()
+            ws.send_bytes(encode_jpeg(1, 0.0, claimed, payload))
+            code, reason = _closed(ws)
+        assert code == CLOSE_POLICY and "not the JPEG the header says" in reason, reason
