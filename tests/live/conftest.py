@@ -159,7 +159,10 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 
     folder = tmp_path_factory.mktemp("live-db")
     url = f"sqlite:///{folder / 'live.db'}"
-    settings = Settings(database_url=url, data_dir=folder, secret_key="live-tests-" + uuid.uuid4().hex)
+    # No REDIS_URL from the environment: these tests count JPEG slots in this process only.
+    settings = Settings(
+        database_url=url, data_dir=folder, secret_key="live-tests-" + uuid.uuid4().hex, redis_url=""
+    )
     db = Database.connect(url)
     upgrade(db)
     app = create_app(settings, database=db)
