@@ -370,9 +370,17 @@ class _Connection:
         # proc_ms: server time from the frame arriving to its reply leaving (decode, landmarks in JPEG
         # mode, evaluator), so a client or the benchmark can tell server time from network time.
         proc_ms = round((time.perf_counter() - arrived) * 1000.0, 3)
-        await self.ws.send_json(
-            {"type": "frame", "seq": seq, "face": face is not None, "events": events, "proc_ms": proc_ms}
-        )
+        reply: dict[str, Any] = {
+            "type": "frame",
+            "seq": seq,
+            "face": face is not None,
+            "events": events,
+            "proc_ms": proc_ms,
+        }
+        if isinstance(frame, JpegFrame) and face is not None:
+            # Server mode: the page has no landmarks of its own to outline the working region with.
+            reply["points"] = [round(float(v), 1) for v in face.points[:, :2].reshape(-1)]
+        await self.ws.send_json(reply)
 
     async def _finish(self) -> None:
         summary = self.session.summary(self.mode or "landmarks")

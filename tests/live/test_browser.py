@@ -123,6 +123,7 @@ def _run_page(
         page.wait_for_selector("#live[data-state='running']", timeout=20_000)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shots = 0
+        mid_shot = False
         deadline = time.monotonic() + 90
         reps_seen: list[str] = []
         cues_seen: set[str] = set()
@@ -135,6 +136,9 @@ def _run_page(
             if page.locator("#cues li").count() and shots < 1:
                 page.screenshot(path=str(ARTIFACTS / f"{name}-fault.png"))
                 shots += 1
+            if not mid_shot and reps_seen[-1] == "0" and "Hold" in page.inner_text("#prompt"):
+                page.screenshot(path=str(ARTIFACTS / f"{name}-hold.png"))
+                mid_shot = True
             time.sleep(0.25)
         page.wait_for_selector("#live[data-state='finished']", timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / f"{name}-summary.png"), full_page=True)

@@ -140,7 +140,16 @@ def test_jpeg_mode_runs_the_python_landmarker_on_the_server(
         _hello(ws)
         ws.send_text(json.dumps({"type": "start", "technique": "smile-lift", "mode": "jpeg", "reps": 2}))
         assert ws.receive_json()["type"] == "step"
-        events = _run(ws, jpegs())
+        frames = jpegs()
+        events = _run(ws, frames)
+        # Every reply with a face carries the server's landmarks (x, y px), for the page's overlay.
+        ws.send_bytes(next(frames))
+        reply = ws.receive_json()
+        seq = reply["seq"]
+        points = np.array(reply["points"]).reshape(478, 2)
+        reference = smile_clip.frames[seq - 1][1]
+        assert reference is not None
+        assert np.median(np.linalg.norm(points - reference[:, :2], axis=1)) < 3.0  # px, after JPEG
         ws.send_text(json.dumps({"type": "finish"}))
         end = ws.receive_json()
         while end["type"] != "summary":

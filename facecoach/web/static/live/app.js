@@ -140,6 +140,11 @@ function onMessage(msg) {
   switch (msg.type) {
     case "frame":
       state.inFlight = Math.max(0, state.inFlight - 1);
+      if (state.mode === "jpeg") {
+        // Server mode: the server's landmarks (x, y pairs) outline the working region.
+        const v = $("cam");
+        state.lastPoints = msg.points ? { pts: xyToPoints(msg.points), w: v.videoWidth, h: v.videoHeight } : null;
+      }
       for (const ev of msg.events) onEvent(ev);
       break;
     case "step":
@@ -203,6 +208,15 @@ function onEvent(ev) {
     default:
       break;
   }
+}
+
+function xyToPoints(xy) {
+  const pts = new Float32Array(N_POINTS * 3);
+  for (let i = 0; i < N_POINTS && 2 * i + 1 < xy.length; i++) {
+    pts[3 * i] = xy[2 * i];
+    pts[3 * i + 1] = xy[2 * i + 1];
+  }
+  return pts;
 }
 
 function setRing(frac, seconds) {
@@ -386,6 +400,7 @@ function beginStep() {
     $("massage-view").hidden = true;
     $("rep-count").textContent = "0";
     $("rep-target").textContent = String(reps || step.reps || "–");
+    $("rep-unit").textContent = (reps || step.reps) === 1 ? "rep" : "reps";
     setRing(0, null);
     fillList($("ex-steps"), step.steps);
     fillList($("ex-cues"), step.cues);
