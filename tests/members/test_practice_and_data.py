@@ -145,3 +145,22 @@ def test_delete_removes_every_row_of_the_member(migrated: Database) -> None:
         for table in MEMBER_TABLES:
             assert s.scalar(select(func.count()).select_from(table).where(table.user_id == mine)) == 0, table
             assert s.scalar(select(func.count()).select_from(table).where(table.user_id == other)) > 0, table
+
+
+def test_demo_seed_is_idempotent_and_the_demo_member_can_plan(migrated: Database) -> None:
+    from facecoach.knowledge import load_library
+    from facecoach.members.seed import DEMO_ACCOUNTS, seed_demo
+    from facecoach.planning.assessment import parse_answers
+    from facecoach.planning.planner import build_plan
+
+    for _ in range(2):
+        with migrated.session() as s:
+            seed_demo(s)
+    with migrated.session() as s:
+        users = {u.email: u for u in s.scalars(select(User))}
+        assert {a.email for a in DEMO_ACCOUNTS} == set(users)
+        assert {u.plan for u in users.values()} == {"member", "instructor"}
+        member = next(u for u in users.values() if u.plan == "member")
+        answers = s.scalars(select(Assessment).where(Assessment.user_id == member.id)).one().answers
+        assert s.scalar(select(func.count(Scan.id))) == 0  # no invented face data
+    assert build_plan(parse_answers(answers), None, 1, load_library()).items
