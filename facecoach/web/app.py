@@ -27,7 +27,6 @@ from facecoach.web.routes import account, admin, api, assessment, content, membe
 from facecoach.web.scanner import Scanner
 from facecoach.web.security import (
     ANON_COOKIE,
-    DOCS_CSP,
     SECURITY_HEADERS,
     BodyLimit,
     Signer,
@@ -37,6 +36,7 @@ from facecoach.web.security import (
 
 WEB_DIR = Path(__file__).resolve().parent
 TASKS_VISION_DIR = REPO_DIR / "node_modules" / "@mediapipe" / "tasks-vision"
+SWAGGER_UI_DIR = REPO_DIR / "node_modules" / "swagger-ui-dist"
 
 
 def create_app(
@@ -73,6 +73,8 @@ def create_app(
         description="Facial exercises and massages, told apart, combined in an educated order.",
         version="0.1.0",
         dependencies=[Depends(csrf_protect)],
+        docs_url=None,  # served below from the local Swagger UI, under the same CSP as every page
+        redoc_url=None,
     )
     backends.install_shared_state(settings, ctx.extra)
     app.state.ctx = ctx
@@ -95,10 +97,6 @@ def create_app(
         response = await call_next(request)
         if new_anon is not None:
             set_cookie(request, response, ANON_COOKIE, app.state.signer.sign(new_anon), max_age=None)
-        if request.url.path in ("/docs", "/redoc"):
-            # FastAPI's API explorer loads Swagger UI from its CDN with an inline bootstrap script; only
-            # these two developer pages get that allowance, never the member-facing pages.
-            response.headers["Content-Security-Policy"] = DOCS_CSP
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         if request.url.path.startswith(("/api/", "/account", "/admin")):
@@ -143,6 +141,10 @@ def create_app(
             path, media_type="application/octet-stream", headers={"Cache-Control": "public, max-age=86400"}
         )
 
+    @app.get("/docs", include_in_schema=False)
+    def _api_docs(request: Request) -> Response:
+        return templates.TemplateResponse(request, "api_docs.html", {"openapi_url": app.openapi_url})
+
     @app.get("/healthz", include_in_schema=False)
     def _health() -> dict[str, str]:
         return {"status": "ok"}
@@ -160,6 +162,8 @@ def create_app(
 
     if TASKS_VISION_DIR.is_dir():
         app.mount("/static/vendor/tasks-vision", StaticFiles(directory=TASKS_VISION_DIR), name="tasks-vision")
+    if SWAGGER_UI_DIR.is_dir():
+        app.mount("/static/vendor/swagger-ui", StaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     return app

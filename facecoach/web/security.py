@@ -39,12 +39,6 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data:"
-    " https://fastapi.tiangolo.com; "
-    "frame-ancestors 'none'"
-)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",

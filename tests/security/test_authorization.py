@@ -32,8 +32,6 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/"): "public",
     ("GET", "/healthz"): "public",
     ("GET", "/docs"): "public",
-    ("GET", "/docs/oauth2-redirect"): "public",
-    ("GET", "/redoc"): "public",
     ("GET", "/openapi.json"): "public",
     ("GET", "/static/models/face_landmarker.task"): "public",
     ("GET", "/library"): "public",
