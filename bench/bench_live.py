@@ -14,8 +14,9 @@ every frame of ``../shared/data/woman_expressions_24fps.mp4``, encoded exactly a
   than bursting, so the generator is bounded), for increasing N; their starts spread over a second and
   measured after a warm-up (``--warmup``, 3 s: each session calibrates once, in the warm-up; the cost
   of that one frame is printed separately); per level the achieved frame rate and the round-trip
-  p50/p99. The answer is the largest N whose p99 stays under 50 ms. The load generator runs on the same
-  2-core machine as the server, so the figure is a lower bound for the server alone.
+  p50/p99. The answer is the largest N whose p99 stays under 50 ms. The load generator (``--clients``
+  processes, 2 by default) runs on the same 2-core machine as the server, so the figure is a lower bound
+  for the server alone; the server's own CPU time per frame (from /proc) gives the capacity of a core.
 """
 
 from __future__ import annotations
@@ -254,28 +255,77 @@ async def session_run(
     return measured
 
 
-async def load_level(
-    port: int, cookie: str, frames: list[Any], n: int, fps: float, warmup_s: float, seconds: float
-) -> tuple[float, float, float, float]:
-    """n sessions, their starts spread over one second (as real sessions would be)."""
+def _client_process(
+    port: int,
+    cookie: str,
+    msgs: list[bytes],
+    n: int,
+    offset: int,
+    total: int,
+    fps: float,
+    warmup_s: float,
+    seconds: float,
+    start_at: float,
+) -> tuple[list[float], list[float], int, int, str]:
+    """One load-generator process running n of the sessions (their starts spread with the others')."""
     rtts: list[float] = []
     procs: list[float] = []
-    msgs = [encoded(frames, int((warmup_s + seconds) * fps) + 10, fps) for _ in range(min(n, 4))]
-    start_at = time.monotonic() + 1.0 + n * 0.01
-    results = await asyncio.gather(
-        *(
-            session_run(
-                port, cookie, msgs[i % len(msgs)], fps, warmup_s, seconds, rtts, procs, start_at + i / n
-            )
-            for i in range(n)
-        ),
-        return_exceptions=True,
-    )
-    failed = sum(1 for r in results if isinstance(r, BaseException))
+
+    async def run_all() -> list[Any]:
+        return await asyncio.gather(
+            *(
+                session_run(
+                    port, cookie, msgs, fps, warmup_s, seconds, rtts, procs, start_at + (offset + i) / total
+                )
+                for i in range(n)
+            ),
+            return_exceptions=True,
+        )
+
+    results = asyncio.run(run_all())
+    failed = [r for r in results if isinstance(r, BaseException)]
     sent = sum(r for r in results if isinstance(r, int))
-    achieved = sent / seconds / max(1, n - failed)
+    return rtts, procs, sent, len(failed), repr(failed[0]) if failed else ""
+
+
+def load_level(
+    port: int,
+    cookie: str,
+    frames: list[Any],
+    n: int,
+    fps: float,
+    warmup_s: float,
+    seconds: float,
+    clients: int,
+) -> tuple[float, float, float, float]:
+    """n sessions over ``clients`` generator processes, their starts spread over one second (as real
+    sessions would be). Returns (frames/s achieved per session, round-trip p50, p99, server p99)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    msgs = encoded(frames, int((warmup_s + seconds) * fps) + 10, fps)
+    start_at = time.monotonic() + 2.0 + n * 0.02
+    split = [n // clients + (1 if k < n % clients else 0) for k in range(clients)]
+    offsets = [sum(split[:k]) for k in range(clients)]
+    rtts: list[float] = []
+    procs: list[float] = []
+    sent = failed = 0
+    first_error = ""
+    with ProcessPoolExecutor(clients) as pool:
+        futures = [
+            pool.submit(_client_process, port, cookie, msgs, m, o, n, fps, warmup_s, seconds, start_at)
+            for m, o in zip(split, offsets, strict=True)
+            if m
+        ]
+        for f in futures:
+            r, p, s_, fl, err = f.result()
+            rtts += r
+            procs += p
+            sent += s_
+            failed += fl
+            first_error = first_error or err
     if failed:
-        print(f"    {failed} sessions failed: {next(r for r in results if isinstance(r, BaseException))!r}")
+        print(f"    {failed} sessions failed: {first_error}")
+    achieved = sent / seconds / max(1, n - failed)
     return achieved, pct(rtts, 50), pct(rtts, 99), pct(procs, 99)
 
 
@@ -287,6 +337,7 @@ def main() -> None:
     parser.add_argument(
         "--ws", default="auto", help="uvicorn's WebSocket implementation (facecoach serve: auto)"
     )
+    parser.add_argument("--clients", type=int, default=2, help="load-generator processes")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds per session before measuring")
     parser.add_argument("--levels", default="25,50,100,150,200")
     args = parser.parse_args()
@@ -328,8 +379,8 @@ def main() -> None:
             cpu_per_frame: list[float] = []
             for n in (int(x) for x in args.levels.split(",")):
                 cpu0 = cpu_seconds(proc.pid)
-                achieved, r50, r99, s99 = asyncio.run(
-                    load_level(port, cookie, frames, n, args.fps, args.warmup, args.seconds)
+                achieved, r50, r99, s99 = load_level(
+                    port, cookie, frames, n, args.fps, args.warmup, args.seconds, args.clients
                 )
                 handled = n * (achieved * args.seconds + args.fps * args.warmup)  # about, warm-up included
                 cpu_ms = (cpu_seconds(proc.pid) - cpu0) * 1000.0 / max(handled, 1.0)
