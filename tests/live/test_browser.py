@@ -179,6 +179,10 @@ def _last_id(live: LiveApp) -> int:
 def test_live_page_counts_reps_and_flags_the_fault(
     playwright_instance: Any, server: str, live_app: LiveApp, clip_file: Path
 ) -> None:
+    from facecoach.web.app import TASKS_VISION_DIR
+
+    if not (TASKS_VISION_DIR / "vision_bundle.mjs").is_file():
+        pytest.fail(f"{TASKS_VISION_DIR} is missing: run `npm ci` (make install does) for the in-page model")
     live_app.limits()  # the real limits: 60 fps, burst 30
     before = _last_id(live_app)
     got = _run_page(
