@@ -136,7 +136,6 @@ class LiveSession:
         self._spec = spec
         self._evaluator = self._make(spec)
         self._t0 = None
-        self._last_ts = -1.0
         self.paused = False
         record = StepRecord(spec.technique_id, spec.kind, spec.reps, self._clock())
         self.steps.append(record)
