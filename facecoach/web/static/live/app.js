@@ -30,6 +30,7 @@ const state = {
   massage: null, // {remaining, timer}
   spoken: new Map(),
   finished: false,
+  generation: 0, // bumped whenever a step (re)starts: a late timer of an older one does nothing
   encoding: false,
   grab: null, // offscreen canvas for pixels
 };
@@ -199,9 +200,10 @@ function onEvent(ev) {
     case "finished": {
       prompt("Exercise complete.");
       speak("Well done");
-      const index = state.index;
+      const generation = state.generation;
       setTimeout(() => {
-        if (state.index === index && !state.finished) nextStep(); // unless skipped or ended meanwhile
+        // unless skipped, repeated or ended meanwhile
+        if (state.generation === generation && !state.finished) nextStep();
       }, 1200);
       break;
     }
@@ -381,6 +383,7 @@ function nextStep() {
 }
 
 function beginStep() {
+  state.generation++;
   const step = cfg.steps[state.index];
   state.step = step;
   state.reps = 0;
@@ -511,6 +514,7 @@ function wireControls() {
   $("btn-repeat").addEventListener("click", () => {
     if (state.massage) stopMassageTimer();
     send({ type: "repeat" });
+    state.generation++;
     // The server restarts the step; the page restarts its view (a fresh calibration for exercises).
     const step = state.step;
     state.reps = 0;
