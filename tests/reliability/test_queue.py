@@ -201,3 +201,41 @@ def test_the_audit_page_sends_uploads_to_the_queue(tmp_path: Path, redis_url: st
     assert any(p.stat().st_size == 5012 for p in uploads)
     queue.close()
     db.dispose()
+
+
+def test_a_real_video_audit_runs_on_a_queue_worker(tmp_path: Path, redis_url: str, shared_data: Path) -> None:
+    """End to end: the real audit (the coaching engine over a real face video) runs in a separate
+    ``facecoach worker`` process and its timeline lands in the job's row."""
+    import cv2
+
+    from facecoach.web.audit_work import run_audit
+
+    db, settings, job_id, video = _setup(tmp_path, redis_url)
+    source = cv2.VideoCapture(str(shared_data / "woman_expressions_24fps.mp4"))
+    fps = source.get(cv2.CAP_PROP_FPS)
+    writer = None
+    for _ in range(72):  # the first 3 s: a short upload keeps the test quick
+        ok, frame = source.read()
+        assert ok
+        if writer is None:
+            size = (frame.shape[1], frame.shape[0])
+            writer = cv2.VideoWriter(str(video) + ".avi", cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+        writer.write(frame)
+    assert writer is not None
+    writer.release()
+    source.release()
+    Path(str(video) + ".avi").replace(video)
+    runner = QueueJobRunner(db, settings)
+    runner.submit(job_id, video, "smile-lift", run_audit)
+    worker = _worker(settings, tmp_path / "worker.log")
+    try:
+        runner.wait(job_id, timeout=90)
+    finally:
+        stop(worker)
+    job = _job(db, job_id)
+    assert job.status == "done", (job.error, (tmp_path / "worker.log").read_text()[-800:])
+    assert job.result is not None and job.result["technique"] == "smile-lift"
+    assert job.result["duration_s"] == pytest.approx(3.0, abs=0.2) and isinstance(job.result["events"], list)
+    assert not video.exists()
+    runner.shutdown()
+    db.dispose()
