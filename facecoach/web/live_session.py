@@ -162,9 +162,11 @@ class LiveSession:
         if record is None:
             return []
         # Close what the evaluator still has open (a fault in progress, a hold) before recording.
+        # Its own "finished" does not count here: ending early is not completing the exercise.
         finish = getattr(self._evaluator, "finish", None)
         if finish is not None and self._t0 is not None and not record.finished:
-            self._record([e.to_dict() for e in finish(max(0.0, self._last_ts - self._t0))])
+            closing = [e.to_dict() for e in finish(max(0.0, self._last_ts - self._t0))]
+            self._record([e for e in closing if e.get("type") != "finished"])
         record.ended_s = self._clock()
         record.skipped = skipped and not record.finished
         if record.kind == "massage" and not skipped:

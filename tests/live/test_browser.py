@@ -304,3 +304,47 @@ def test_the_server_never_buffers_a_huge_message(server: str, live_app: LiveApp)
                 ws.recv(timeout=10)
         except ConnectionClosed as exc:
             assert exc.rcvd is not None and exc.rcvd.code == 1009
+
+
+def test_repeat_and_end_during_an_exercise(
+    playwright_instance: Any, server: str, live_app: LiveApp, clip_file: Path
+) -> None:
+    """Repeat restarts the exercise with a fresh calibration (page and server agree); ending the session
+    early saves nothing when nothing was done."""
+    args = [
+        *BASE_ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={clip_file}",
+    ]
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+    try:
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        context.add_cookies([{"name": SESSION_COOKIE, "value": live_app.member(fresh=False), "url": server}])
+        page = context.new_page()
+        calibrations: list[float] = []
+
+        def received(payload: str | bytes) -> None:
+            for ev in json.loads(payload).get("events", []):
+                if ev.get("type") == "calibrated":
+                    calibrations.append(ev["t_s"])
+
+        page.on("websocket", lambda ws: ws.on("framereceived", received))
+        page.goto(f"{server}/live?technique=smile-lift&mode=jpeg")
+        page.wait_for_selector("#live[data-state='ready']", timeout=30_000)
+        page.click("#btn-start")
+        page.wait_for_function(
+            "() => document.getElementById('prompt').textContent.startsWith('Go')", timeout=20_000
+        )
+        page.click("#btn-repeat")
+        assert page.inner_text("#prompt").startswith("Again")
+        assert page.inner_text("#rep-count") == "0"
+        page.wait_for_function(
+            "() => document.getElementById('prompt').textContent.startsWith('Go')", timeout=20_000
+        )
+        assert len(calibrations) == 2  # the server calibrated afresh for the repeated attempt
+        page.click("#btn-end")
+        page.wait_for_selector("#live[data-state='finished']", timeout=20_000)
+        assert json.loads(page.get_attribute("#live", "data-summary") or "{}")["saved"] is False
+    finally:
+        browser.close()

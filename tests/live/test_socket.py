@@ -422,3 +422,22 @@ def test_jpeg_frames_must_be_the_size_they_claim(live_app: LiveApp) -> None:
             ws.send_bytes(encode_jpeg(1, 0.0, claimed, payload))
             code, reason = _closed(ws)
         assert code == CLOSE_POLICY and "not the JPEG the header says" in reason, reason
+
+
+def test_ending_an_exercise_early_does_not_complete_it(live_app: LiveApp, smile_clip: LandmarkedClip) -> None:
+    live_app.limits(**FAST)
+    msgs = list(_landmark_messages(smile_clip))
+    with (
+        _client(live_app, live_app.member(fresh=False)) as client,
+        client.websocket_connect("/live/ws") as ws,
+    ):
+        _hello(ws)
+        ws.send_text(json.dumps({"type": "start", "technique": "smile-lift", "reps": 2}))
+        ws.receive_json()
+        events = _run(ws, iter(msgs[:60]))  # calibrated, the first rep under way (4 s of clip)
+        assert [e["type"] for e in events][:2] == ["calibrated", "rep_started"]
+        ws.send_text(json.dumps({"type": "finish"}))
+        end = ws.receive_json()
+    step = end["summary"]["steps"][0]
+    assert step["completed"] is False and step["reps"] == 0
+    assert end["saved"] is False
