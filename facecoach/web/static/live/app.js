@@ -427,6 +427,7 @@ function beginStep() {
     fillList($("m-steps"), step.steps);
     startMassageTimer(step.duration_s);
   }
+  $("live-stage").scrollIntoView({ block: "start" }); // the camera view and the prompt in sight
 }
 
 function markStep(i, how) {
