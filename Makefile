@@ -51,8 +51,9 @@ typecheck: install
 test: install system-deps services lint typecheck
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: install
-	$(BIN)/python bench/run_all.py
+# Benchmarks print figures (they are not timed tests); each script's docstring says what it measures.
+bench: install services
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache var
