@@ -35,6 +35,7 @@ from facecoach.coaching.measures import FrameInput, mm_per_unit, raw_measures  #
 from facecoach.coaching.specs import spec_by_id  # noqa: E402
 from facecoach.coaching.wrinkle import forehead_crease_energy  # noqa: E402
 from facecoach.vision.landmarks import FaceLandmarker  # noqa: E402
+from facecoach.vision.sources import VideoSource  # noqa: E402
 from tests.coaching.synth import FaceWarper, Script, Segment, render, rep_script  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
@@ -53,21 +54,12 @@ def _rgb(path: Path) -> np.ndarray:
 
 
 def bench_evaluator() -> None:
-    cap = cv2.VideoCapture(str(SHARED / "woman_expressions_24fps.mp4"))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-
-    def frames():  # type: ignore[no-untyped-def]
-        i = 0
-        while True:
-            ok, bgr = cap.read()
-            if not ok:
-                return
-            yield i / fps, np.ascontiguousarray(bgr[..., ::-1])
-            i += 1
-
-    with FaceLandmarker(mode="video", max_faces=1) as lm:
-        inputs = list(analyse(frames(), lm))
-    cap.release()
+    with (
+        VideoSource(SHARED / "woman_expressions_24fps.mp4") as src,
+        FaceLandmarker(mode="video", max_faces=1) as lm,
+    ):
+        fps = src.info.fps
+        inputs = list(analyse(src.frames(), lm))
     spec = spec_by_id("smile-lift")
     calib_frames = int(spec.settings.calibration_s * fps) + 2
     pushed = 0

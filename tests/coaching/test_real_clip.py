@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -23,28 +22,15 @@ from facecoach.coaching.evaluator import Evaluator
 from facecoach.coaching.measures import FrameInput, Measures, measure
 from facecoach.coaching.specs import load_movements, spec_by_id
 from facecoach.vision.landmarks import FaceLandmarker
+from facecoach.vision.sources import VideoSource
 
 CLIP = "woman_expressions_24fps.mp4"
 
 
 @pytest.fixture(scope="module")
 def clip_frames(shared_data: Path) -> list[FrameInput | None]:
-    cap = cv2.VideoCapture(str(shared_data / CLIP))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-
-    def frames():  # type: ignore[no-untyped-def]
-        i = 0
-        while True:
-            ok, bgr = cap.read()
-            if not ok:
-                return
-            yield i / fps, np.ascontiguousarray(bgr[..., ::-1])
-            i += 1
-
-    with FaceLandmarker(mode="video", max_faces=1) as lm:
-        out = [f for _t, f in analyse(frames(), lm)]
-    cap.release()
-    return out
+    with VideoSource(shared_data / CLIP) as src, FaceLandmarker(mode="video", max_faces=1) as lm:
+        return [f for _t, f in analyse(src.frames(), lm)]
 
 
 def _window(frames: list[FrameInput | None], a: int, b: int) -> list[FrameInput]:
