@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from facecoach.vision.geometry import HeadPose
 from facecoach.vision.landmarks import FaceLandmarker
 from facecoach.vision.quality import check_pose
 from facecoach.vision.scan import ScanRefused, scan_file, scan_image
+from tests.fuzz.hostile import png_bomb
 from tests.vision.conftest import rescale, rotate
 
 
@@ -123,27 +122,9 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
     assert _file_refused(tmp_path / "missing.jpg").code == "unreadable"
 
 
-def _png_header_only(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body))
-            + kind
-            + body
-            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
-
-
 def test_huge_declared_dimensions_are_refused_before_decoding(tmp_path: Path) -> None:
     path = tmp_path / "bomb.png"
-    path.write_bytes(_png_header_only(100_000, 100_000))
+    path.write_bytes(png_bomb(100_000, 100_000))
     err = _file_refused(path)
     assert err.code == "too_large" and "pixels" in err.message
 
