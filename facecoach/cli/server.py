@@ -100,11 +100,16 @@ def serve(
         console.print("[bold]Demo accounts[/bold] (demo only — change or delete them on a real site):")
         for role, email, password in accounts:
             console.print(f"  {role:<10} {email}  password: {password}", soft_wrap=True)
-    console.print(f"facecoach on http://{host}:{port}  (database: {_safe_url(db.url)})", soft_wrap=True)
     from facecoach.web.live_protocol import LiveSettings, max_message_bytes  # live coaching's read limit
+    from facecoach.web.queue import QueueError
 
+    try:
+        app_ = create_app(database=db)
+    except QueueError as exc:  # a misconfigured job queue is a setting to fix, not a traceback
+        fail(f"the audit queue cannot start: {exc}")
+    console.print(f"facecoach on http://{host}:{port}  (database: {_safe_url(db.url)})", soft_wrap=True)
     uvicorn.run(
-        create_app(database=db),
+        app_,
         host=host,
         port=port,
         log_level="info",
