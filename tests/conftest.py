@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+
+from tests.support.browser import require_chromium
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -34,3 +37,15 @@ def image_landmarker() -> Iterator[object]:
 
     with FaceLandmarker(mode="image", max_faces=2) as lm:
         yield lm
+
+
+# Module scope, not session: a sync Playwright left running blocks every other sync Playwright in the same
+# test worker (other directories' browser tests land on it under xdist --dist loadfile).
+@pytest.fixture(scope="module")
+def playwright_instance() -> Iterator[Any]:
+    """A sync Playwright for the browser tests (start Chromium with ``tests.support.browser.launch``)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw

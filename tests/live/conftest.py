@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,36 +12,15 @@ import numpy as np
 import pytest
 
 from tests.live.clips import Clip, canvas, render_clip
+from tests.support.browser import launch
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-BASE_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 STATIC_LIVE = Path(__file__).resolve().parents[2] / "facecoach" / "web" / "static" / "live"
-
-
-# Module scope, not session: a sync Playwright left running blocks every other sync Playwright in the same
-# test worker (other directories' browser tests land on it under xdist --dist loadfile).
-@pytest.fixture(scope="module")
-def playwright_instance() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: `apt-get install -y chromium` (make test does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        yield pw
 
 
 @pytest.fixture(scope="module")
 def static_page(playwright_instance: Any) -> Iterator[Any]:
     """A page on a fake origin that serves ``facecoach/web/static/live/`` (ES modules need an origin)."""
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=BASE_ARGS)
+    browser = launch(playwright_instance)
     page = browser.new_page()
 
     def serve(route: Any) -> None:

@@ -32,7 +32,8 @@ from facecoach.web.live_protocol import (
 )
 from facecoach.web.security import SESSION_COOKIE
 from tests.live.clips import Clip, write_y4m
-from tests.live.conftest import BASE_ARGS, CHROMIUM, LiveApp
+from tests.live.conftest import LiveApp
+from tests.support.browser import FAKE_CAMERA, launch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "live"
@@ -75,14 +76,12 @@ def clip_file(smile_frames: Clip, tmp_path_factory: pytest.TempPathFactory) -> P
 def _run_page(
     playwright_instance: Any, server: str, live: LiveApp, clip: Path, reps: int, query: str, name: str
 ) -> dict[str, Any]:
-    args = [
-        *BASE_ARGS,
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
+    browser = launch(
+        playwright_instance,
+        *FAKE_CAMERA,
         f"--use-file-for-fake-video-capture={clip}",
         "--autoplay-policy=no-user-gesture-required",
-    ]
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+    )
     try:
         context = browser.new_context(viewport={"width": 1200, "height": 900})
         context.add_cookies([{"name": SESSION_COOKIE, "value": live.member(), "url": server}])
@@ -226,7 +225,7 @@ def test_server_mode_when_asked(
 def test_page_falls_back_to_server_mode_when_the_model_cannot_load(
     playwright_instance: Any, server: str, live_app: LiveApp
 ) -> None:
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=BASE_ARGS)
+    browser = launch(playwright_instance)
     try:
         context = browser.new_context()
         context.add_cookies([{"name": SESSION_COOKIE, "value": live_app.member(fresh=False), "url": server}])
@@ -252,11 +251,7 @@ def test_massage_step_shows_the_strokes_and_a_timer(
         for t in load_library().techniques.values()
         if t.massage is not None and t.massage.strokes and t.tool != "hands"
     )
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[*BASE_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
-    )
+    browser = launch(playwright_instance, *FAKE_CAMERA)
     try:
         context = browser.new_context(viewport={"width": 1200, "height": 900})
         context.add_cookies([{"name": SESSION_COOKIE, "value": live_app.member(fresh=False), "url": server}])
@@ -311,13 +306,7 @@ def test_repeat_and_end_during_an_exercise(
 ) -> None:
     """Repeat restarts the exercise with a fresh calibration (page and server agree); ending the session
     early saves nothing when nothing was done."""
-    args = [
-        *BASE_ARGS,
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={clip_file}",
-    ]
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+    browser = launch(playwright_instance, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={clip_file}")
     try:
         context = browser.new_context(viewport={"width": 1200, "height": 900})
         context.add_cookies([{"name": SESSION_COOKIE, "value": live_app.member(fresh=False), "url": server}])

@@ -3,7 +3,6 @@ live page still runs the Face Landmarker in the page (WASM under 'wasm-unsafe-ev
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,9 +13,9 @@ import pytest
 from facecoach.members import auth, migrate
 from facecoach.members.db import Database
 from tests.reliability.support import free_port, serve, stop, unique, wait_up
+from tests.support.browser import FAKE_CAMERA, launch, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "security"
 PASSWORD = "a good long password"
 RECORD = """
@@ -58,11 +57,9 @@ def _browse(server: str) -> tuple[dict[str, Any], list[str], str | None, str, st
     """Drive Chromium through the pages (in its own thread: another Playwright may own this one's loop)."""
     from playwright.sync_api import sync_playwright
 
-    args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream"]  # fmt: skip
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        browser = launch(pw, *FAKE_CAMERA)
         try:
             page = browser.new_page()
             page.add_init_script(RECORD)
@@ -97,8 +94,7 @@ def _browse(server: str) -> tuple[dict[str, Any], list[str], str | None, str, st
 
 
 def test_pages_run_under_the_csp(server: str) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: `apt-get install -y chromium` (make test does it)")
+    require_chromium()
     with ThreadPoolExecutor(1) as pool:
         seen, messages, mode, own, foreign, blocked = pool.submit(_browse, server).result(timeout=300)
     csp_console = [m for m in messages if "Content Security Policy" in m and "203.0.113.9" not in m]

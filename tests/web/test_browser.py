@@ -20,20 +20,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.support.browser import FAKE_CAMERA, launch
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 PASSWORD = "a good long password"
 
 
@@ -91,18 +83,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: `apt-get install -y chromium` (make test does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        yield pw
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Any) -> Iterator[Any]:
-    b = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+def browser(playwright_instance: Any) -> Iterator[Any]:
+    b = launch(playwright_instance)
     yield b
     b.close()
 
@@ -219,21 +201,14 @@ def _y4m(rgb: np.ndarray, frames: int, path: Path) -> Path:
     return path
 
 
-def test_webcam_snapshot_is_scanned(playwright: Any, server: str, shared_data: Path, tmp_path: Path) -> None:
+def test_webcam_snapshot_is_scanned(
+    playwright_instance: Any, server: str, shared_data: Path, tmp_path: Path
+) -> None:
     from PIL import Image
 
     face = np.asarray(Image.open(shared_data / "happy_f15.jpg").convert("RGB"))
     clip = _y4m(face, 10, tmp_path / "face.y4m")
-    b = playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[
-            *ARGS,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={clip}",
-        ],
-    )
+    b = launch(playwright_instance, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={clip}")
     try:
         p = _page(b, server, "webcam")
         p.page.context.grant_permissions(["camera"], origin=server)
