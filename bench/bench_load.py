@@ -37,7 +37,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 REPO = Path(__file__).resolve().parents[1]
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
+sys.path.insert(0, str(REPO))  # for tests/support/pg.py (scratch PostgreSQL databases)
+
+from tests.support import pg  # noqa: E402
+
 MEMBERS = 20
 PATHS = [
     ("home", "/"),
@@ -64,26 +67,13 @@ def free_port() -> int:
 def make_database(engine: str, folder: Path) -> tuple[str, str | None]:
     if engine == "sqlite":
         return f"sqlite:///{folder / 'load.db'}", None
-    import psycopg
-
-    name = f"facecoach_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", name
+    name = pg.create_database("facecoach_bench")
+    return pg.PG_URL.format(name=name), name
 
 
 def drop_database(name: str | None) -> None:
-    if name is None:
-        return
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    if name is not None:
+        pg.drop_database(name)
 
 
 def real_scan() -> dict[str, Any]:

@@ -8,49 +8,21 @@ a fresh SQLite file per test, and for PostgreSQL one database per test worker, e
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def _pg_problem() -> str | None:
-    import psycopg
-
-    try:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.OperationalError as exc:
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
-    return None
+from tests.support.pg import PG_URL, create_database, pg_problem
+from tests.support.pg import drop_database as drop_pg_database
 
 
 def create_pg_database() -> str:
-    import psycopg
-
-    problem = _pg_problem()
+    """A scratch database for one test (or worker); skips with the reason when PostgreSQL is down."""
+    problem = pg_problem()
     if problem is not None:
         pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is unreachable ({problem})")
-    name = f"facecoach_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def drop_pg_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    return create_database("facecoach_test")
 
 
 @pytest.fixture(autouse=True, scope="session")
