@@ -14,8 +14,21 @@ from facecoach.cli.app import app, console, err_console, fail, print_json
 from facecoach.cli.server import _database, _safe_url, db_app
 
 
-def _tables_json(summary: Any) -> list[dict[str, Any]]:
-    return [{"table": t.name, "rows": t.rows, "sha256": t.sha256} for t in summary.tables]
+def _summary_json(db: Any, path: Path, summary: Any, **extra: Any) -> dict[str, Any]:
+    """The ``--json`` document of a backup or a restore (``extra`` goes before the table list)."""
+    return {
+        "database": _safe_url(db.url),
+        "path": str(path),
+        "revision": summary.revision,
+        "rows": summary.total_rows,
+        **extra,
+        "tables": [{"table": t.name, "rows": t.rows, "sha256": t.sha256} for t in summary.tables],
+    }
+
+
+def _unreachable(verb: str, db: Any, exc: Any) -> str:
+    """One line for a database that cannot be read or written (the driver's first line, no password)."""
+    return f"cannot {verb} the database {_safe_url(db.url)}: {str(exc.orig).strip().splitlines()[0]}"
 
 
 @db_app.command("backup")
@@ -34,19 +47,11 @@ def db_backup(
     except BackupError as exc:
         fail(str(exc))
     except OperationalError as exc:
-        fail(f"cannot read the database {_safe_url(db.url)}: {str(exc.orig).strip().splitlines()[0]}")
+        fail(_unreachable("read", db, exc))
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror or exc}")
     if json_out:
-        print_json(
-            {
-                "database": _safe_url(db.url),
-                "path": str(path),
-                "revision": summary.revision,
-                "rows": summary.total_rows,
-                "tables": _tables_json(summary),
-            }
-        )
+        print_json(_summary_json(db, path, summary))
     else:
         console.print(
             f"saved {summary.total_rows} rows in {len(summary.tables)} tables"
@@ -82,23 +87,13 @@ def db_restore(
     except BackupError as exc:
         fail(str(exc))
     except OperationalError as exc:
-        fail(f"cannot write the database {_safe_url(db.url)}: {str(exc.orig).strip().splitlines()[0]}")
+        fail(_unreachable("write", db, exc))
     now = digests(db)
     wrong = [t.name for t in summary.tables if now.get(t.name) != (t.rows, t.sha256)]
     if wrong:
         fail(f"restored, but these tables differ from the backup: {', '.join(wrong)}")
     if json_out:
-        print_json(
-            {
-                "database": _safe_url(db.url),
-                "path": str(path),
-                "revision": summary.revision,
-                "rows": summary.total_rows,
-                "verified": True,
-                "sessions_restored": keep_sessions,
-                "tables": _tables_json(summary),
-            }
-        )
+        print_json(_summary_json(db, path, summary, verified=True, sessions_restored=keep_sessions))
     else:
         console.print(
             f"restored {summary.total_rows} rows in {len(summary.tables)} tables into {_safe_url(db.url)}"
