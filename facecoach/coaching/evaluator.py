@@ -340,13 +340,9 @@ class Evaluator:
         if self.finished:
             return []
         events: list[Event] = []
-        end = self._last_t if self._last_t is not None else t
         if self.active:
-            self._release(end, events)
-        for tr in self._trackers:
-            ev = tr.close(t, end if not tr.clear_since else tr.clear_since)
-            if ev:
-                self._record_fault(ev, events)
+            self._release(self._last_t if self._last_t is not None else t, events)
+        self._close_faults(t, events)
         self.finished = True
         events.append(Finished(t, self.reps, self.failed))
         return events
@@ -387,12 +383,16 @@ class Evaluator:
         if self._present:
             self._present = False
             events.append(FaceLost(t, reason))
-            end = self._last_t if self._last_t is not None else t
-            for tr in self._trackers:
-                ev = tr.close(t, end if not tr.clear_since else tr.clear_since)
-                if ev:
-                    self._record_fault(ev, events)
+            self._close_faults(t, events)
         return events
+
+    def _close_faults(self, t: float, events: list[Event]) -> None:
+        """End every open fault: at the last face frame, or where it had already started to clear."""
+        end = self._last_t if self._last_t is not None else t
+        for tr in self._trackers:
+            ev = tr.close(t, end if not tr.clear_since else tr.clear_since)
+            if ev:
+                self._record_fault(ev, events)
 
     def _record_fault(self, ev: Fault, events: list[Event]) -> None:
         self.faults.append(ev)
