@@ -2,7 +2,7 @@
 real multi-worker server (``uvicorn --workers 4``), on SQLite and on PostgreSQL.
 
 Run: ``.venv/bin/python bench/bench_load.py [--engines sqlite,postgres] [--workers 4] [--seconds 8]
-[--concurrency 16] [--ws-sessions 40] [--fps 15]``
+[--concurrency 16] [--ws-sessions 40] [--fps 15] [--clients 2]``
 
 For each engine it migrates a fresh database, adds members (each with a login session, an assessment
 and some history, so /routine and /progress do real work), starts the server, and then:
@@ -230,8 +230,8 @@ def run_engine(engine: str, args: argparse.Namespace, frames: list[Any]) -> None
             n = args.ws_sessions
             cpu0 = cpu_seconds(proc.pid)
             t0 = time.monotonic()
-            achieved, p50, p99, proc99 = asyncio.run(
-                bench_live.load_level(port, cookies[0], frames, n, args.fps, args.warmup, args.seconds)
+            achieved, p50, p99, proc99 = bench_live.load_level(
+                port, cookies[0], frames, n, args.fps, args.warmup, args.seconds, args.clients
             )
             wall = time.monotonic() - t0
             cpu = cpu_seconds(proc.pid) - cpu0
@@ -263,6 +263,7 @@ def main() -> None:
     parser.add_argument("--ws-sessions", type=int, default=40)
     parser.add_argument("--fps", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--clients", type=int, default=2, help="load-generator processes (as bench_live)")
     args = parser.parse_args()
     import bench_live
 
