@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from facecoach.vision import landmark_ids as ids
-from facecoach.vision.geometry import PoseFit, fit_pose, mm_per_px, pose_from_rotation
+from facecoach.vision.geometry import fit_pose, mm_per_px, pose_from_rotation
 from facecoach.vision.landmarks import FaceObservation
 
 if TYPE_CHECKING:
@@ -205,13 +205,6 @@ BLENDSHAPES: dict[str, tuple[str, ...]] = {
     "bs:cheek_puff": ("cheekPuff",),
     "bs:nose_sneer": ("noseSneerLeft", "noseSneerRight"),
 }
-
-
-def face_frame(points: NDArray[np.float64], fit: PoseFit) -> NDArray[np.float64]:
-    """Landmarks in the face frame of :mod:`facecoach.vision.geometry` in canonical units (≈ cm of an
-    average face): the rotation and scale of its Procrustes fit undone, origin between the eye corners."""
-    origin = points[list(_EYE_CORNERS)].mean(axis=0)
-    return np.asarray(((points - origin) @ fit.rotation) / fit.scale, dtype=np.float64)
 
 
 def raw_measures(frame: FrameInput) -> dict[str, float]:
