@@ -75,6 +75,21 @@ def file_kind(path: Path) -> Kind:
     return kind
 
 
+def _check_file_size(path: Path, limit_bytes: int, size_digits: int) -> None:
+    """Refuse a file that cannot be opened or is over the byte limit, before any decoding starts
+    (sizes in the message in MB, the file's with ``size_digits`` decimals)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SourceError("unreadable", f"cannot open {path.name}: {exc.strerror or exc}") from None
+    if size > limit_bytes:
+        raise SourceError(
+            "too_large",
+            f"{path.name} is {size / 1e6:.{size_digits}f} MB, more than the limit of "
+            f"{limit_bytes / 1e6:.0f} MB",
+        )
+
+
 def _check_pixels(width: int, height: int, what: str) -> None:
     limit = get_settings().max_image_pixels
     if width <= 0 or height <= 0:
@@ -106,17 +121,7 @@ def read_image(path: Path) -> NDArray[np.uint8]:
     from PIL import Image, ImageFile, ImageOps
 
     path = Path(path)
-    settings = get_settings()
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise SourceError("unreadable", f"cannot open {path.name}: {exc.strerror or exc}") from None
-    if size > settings.max_image_bytes:
-        raise SourceError(
-            "too_large",
-            f"{path.name} is {size / 1e6:.1f} MB, more than the limit of "
-            f"{settings.max_image_bytes / 1e6:.0f} MB",
-        )
+    _check_file_size(path, get_settings().max_image_bytes, size_digits=1)
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
@@ -165,16 +170,7 @@ class VideoSource:
 
         self.path = Path(path)
         settings = get_settings()
-        try:
-            size = self.path.stat().st_size
-        except OSError as exc:
-            raise SourceError("unreadable", f"cannot open {self.path.name}: {exc.strerror or exc}") from None
-        if size > settings.max_video_bytes:
-            raise SourceError(
-                "too_large",
-                f"{self.path.name} is {size / 1e6:.0f} MB, more than the limit of "
-                f"{settings.max_video_bytes / 1e6:.0f} MB",
-            )
+        _check_file_size(self.path, settings.max_video_bytes, size_digits=0)
         self._cap = cv2.VideoCapture(str(self.path))
         if not self._cap.isOpened():
             self._cap.release()
