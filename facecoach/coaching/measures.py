@@ -129,7 +129,6 @@ MM_MEASURES: frozenset[str] = frozenset(
 # The cheeks' outline below the cheekbones: where a puff widens the face.
 _R_CHEEK = (132, 58, 172)
 _L_CHEEK = (361, 288, 397)
-_EYE_CORNERS = (ids.RIGHT_EYE_OUTER, ids.RIGHT_EYE_INNER, ids.LEFT_EYE_INNER, ids.LEFT_EYE_OUTER)
 _X, _Y = 0, 1
 _DIAG = math.sqrt(0.5)
 
@@ -179,10 +178,10 @@ GEOMETRY: dict[str, list[tuple[int, int, float]]] = {
 }
 GEOMETRY_KEYS: tuple[str, ...] = tuple(GEOMETRY)
 _USED: tuple[int, ...] = tuple(
-    sorted({i for terms in GEOMETRY.values() for i, _, _ in terms} | set(_EYE_CORNERS))
+    sorted({i for terms in GEOMETRY.values() for i, _, _ in terms} | set(ids.EYE_CORNERS))
 )
 _POS = {lm: k for k, lm in enumerate(_USED)}
-_EYE_ROWS = [_POS[i] for i in _EYE_CORNERS]
+_EYE_ROWS = [_POS[i] for i in ids.EYE_CORNERS]
 # (features × (used landmarks · 2)) weights over the flattened (x, y) of the used landmarks
 _WEIGHTS = np.zeros((len(GEOMETRY), len(_USED) * 2))
 for _row, _terms in enumerate(GEOMETRY.values()):

@@ -34,8 +34,6 @@ from facecoach.vision.landmarks import FaceObservation
 #: main limit on the absolute accuracy of every millimetre figure (≈ ±4 %), not on left-right signs.
 IRIS_DIAMETER_MM = 11.7
 
-_EYE_CORNERS = (ids.RIGHT_EYE_OUTER, ids.RIGHT_EYE_INNER, ids.LEFT_EYE_INNER, ids.LEFT_EYE_OUTER)
-
 
 @dataclass(frozen=True)
 class HeadPose:
@@ -141,7 +139,7 @@ def face_aligned_mm(face: FaceObservation) -> NDArray[np.float64]:
     """
     pts = np.asarray(face.points_px, dtype=np.float64)
     fit = fit_pose(face)
-    origin = pts[list(_EYE_CORNERS)].mean(axis=0)
+    origin = pts[list(ids.EYE_CORNERS)].mean(axis=0)
     aligned = (pts - origin) @ fit.rotation  # rows: Rᵀ (p - origin)
     return aligned * mm_per_px(face)
 

@@ -25,6 +25,8 @@ RIGHT_EYE_OUTER = 33
 RIGHT_EYE_INNER = 133
 LEFT_EYE_OUTER = 263
 LEFT_EYE_INNER = 362
+# The four corners together: their mean is the origin of the face frame (vision.geometry, coaching.measures).
+EYE_CORNERS = (RIGHT_EYE_OUTER, RIGHT_EYE_INNER, LEFT_EYE_INNER, LEFT_EYE_OUTER)
 
 # Eyelids: upper and lower lid contour, inner corner side → outer corner side (corners excluded).
 RIGHT_EYE_UPPER = (173, 157, 158, 159, 160, 161, 246)
