@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.reliability.support import free_port
 from tests.support.browser import FAKE_CAMERA, launch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -29,17 +29,11 @@ SHOTS = REPO / "test-artifacts" / "screenshots"
 PASSWORD = "a good long password"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``facecoach serve --seed-demo`` in a subprocess, on its own SQLite file and a free port."""
     tmp = tmp_path_factory.mktemp("serve")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'fc.db'}", "FACECOACH_DATA_DIR": str(tmp)}
     log = (tmp / "server.log").open("w")
     proc = subprocess.Popen(
