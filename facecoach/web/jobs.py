@@ -22,6 +22,35 @@ log = logging.getLogger(__name__)
 AuditWork = Callable[[Path, str, Callable[[float], None]], dict[str, Any]]
 
 
+def set_job(db: Database, job_id: int, **values: Any) -> None:
+    """Write fields of one audit job row in their own transaction (a job deleted meanwhile: nothing)."""
+    with db.session() as s:
+        job = s.get(AuditJob, job_id)
+        if job is not None:
+            for key, value in values.items():
+                setattr(job, key, value)
+
+
+def progress_writer(db: Database, job_id: int) -> Callable[[float], None]:
+    """The ``progress(fraction)`` a job's work calls: clamped to 0…1, written at most every 0.3 s
+    (and always at 1.0) so a fast audit does not turn into a stream of database writes."""
+    last = [0.0]
+
+    def progress(fraction: float) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.3 or fraction >= 1.0:  # seconds between progress writes
+            last[0] = now
+            set_job(db, job_id, progress=max(0.0, min(1.0, float(fraction))))
+
+    return progress
+
+
+def failure_message(exc: Exception) -> str:
+    """A failed job's ``error``: the exception's first line (at most 500 characters), else its class."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else exc.__class__.__name__)[:500]
+
+
 class JobRunner:
     def __init__(self, db: Database, workers: int = 1) -> None:
         self._db = db
@@ -40,30 +69,14 @@ class JobRunner:
         if future is not None:
             future.result(timeout=timeout)
 
-    def _set(self, job_id: int, **values: Any) -> None:
-        with self._db.session() as s:
-            job = s.get(AuditJob, job_id)
-            if job is not None:
-                for key, value in values.items():
-                    setattr(job, key, value)
-
     def _run(self, job_id: int, video: Path, technique_id: str, work: AuditWork) -> None:
-        last = [0.0]
-
-        def progress(fraction: float) -> None:
-            now = time.monotonic()
-            if now - last[0] >= 0.3 or fraction >= 1.0:  # seconds between progress writes
-                last[0] = now
-                self._set(job_id, progress=max(0.0, min(1.0, float(fraction))))
-
         try:
-            self._set(job_id, status="running", progress=0.0)
-            result = work(video, technique_id, progress)
-            self._set(job_id, status="done", progress=1.0, result=result, finished_at=utcnow())
+            set_job(self._db, job_id, status="running", progress=0.0)
+            result = work(video, technique_id, progress_writer(self._db, job_id))
+            set_job(self._db, job_id, status="done", progress=1.0, result=result, finished_at=utcnow())
         except Exception as exc:  # the job fails, the server does not
             log.warning("audit job %s failed: %s", job_id, exc)
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-            self._set(job_id, status="failed", error=message[:500], finished_at=utcnow())
+            set_job(self._db, job_id, status="failed", error=failure_message(exc), finished_at=utcnow())
         finally:
             video.unlink(missing_ok=True)
 

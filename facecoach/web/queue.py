@@ -27,7 +27,7 @@ from typing import Any
 from facecoach.config import Settings
 from facecoach.members.db import Database
 from facecoach.members.models import AuditJob, utcnow
-from facecoach.web.jobs import AuditWork
+from facecoach.web.jobs import AuditWork, failure_message, progress_writer, set_job
 
 log = logging.getLogger(__name__)
 
@@ -94,34 +94,17 @@ def run_job(db: Database, job_id: int, video: Path, technique_id: str, work: Aud
             return "skipped"
         job.status, job.progress = "running", 0.0
 
-    def set_values(**values: Any) -> None:
-        with db.session() as s:
-            row = s.get(AuditJob, job_id)
-            if row is not None:
-                for key, value in values.items():
-                    setattr(row, key, value)
-
-    last = [0.0]
-
-    def progress(fraction: float) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 0.3 or fraction >= 1.0:  # seconds between progress writes
-            last[0] = now
-            set_values(progress=max(0.0, min(1.0, float(fraction))))
-
     if not video.is_file():
-        set_values(status="failed", error="the uploaded video is gone", finished_at=utcnow())
+        set_job(db, job_id, status="failed", error="the uploaded video is gone", finished_at=utcnow())
         return "failed"
     try:
-        result = work(video, technique_id, progress)
+        result = work(video, technique_id, progress_writer(db, job_id))
     except Exception as exc:  # the job fails, the worker does not
         log.warning("audit job %s failed: %s", job_id, exc)
-        text = str(exc).strip()
-        message = text.splitlines()[0] if text else exc.__class__.__name__
-        set_values(status="failed", error=message[:500], finished_at=utcnow())
+        set_job(db, job_id, status="failed", error=failure_message(exc), finished_at=utcnow())
         status = "failed"
     else:
-        set_values(status="done", progress=1.0, result=result, finished_at=utcnow())
+        set_job(db, job_id, status="done", progress=1.0, result=result, finished_at=utcnow())
         status = "done"
     video.unlink(missing_ok=True)
     return status
