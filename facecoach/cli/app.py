@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 app = typer.Typer(
     name="facecoach",
@@ -34,6 +35,20 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def print_json(data: Any) -> None:
     """One JSON document on stdout (non-finite floats become null)."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str, allow_nan=False) + "\n")
+
+
+def frames_bar(label: str, quiet: bool = False) -> Progress:
+    """The progress bar of frame-by-frame work: on stderr, only on a terminal, gone when done
+    (``quiet``: not at all, e.g. under ``--json``)."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} frames"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=quiet or not err_console.is_terminal,
+    )
 
 
 @app.callback()

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from facecoach.cli.app import app, console, err_console, fail, print_json
+from facecoach.cli.app import app, console, fail, frames_bar, print_json
 
 
 @app.command()
@@ -23,15 +22,7 @@ def audit(
     from facecoach.coaching.audit import AuditError, audit_video
 
     try:
-        with Progress(
-            TextColumn("auditing"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} frames"),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=True,
-            disable=not err_console.is_terminal,
-        ) as bar:
+        with frames_bar("auditing") as bar:
             task = bar.add_task("audit", total=None)
             result = audit_video(
                 video,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from facecoach.cli.app import app, console, err_console, fail, print_json
+from facecoach.cli.app import app, console, fail, frames_bar, print_json
 
 
 @app.command()
@@ -25,15 +24,7 @@ def scan(
     if annotate is not None and annotate.suffix.lower() not in ANNOTATION_SUFFIXES:
         fail(f"--annotate must name a {', '.join(ANNOTATION_SUFFIXES)} file, not {annotate.name}")
     try:
-        with Progress(
-            TextColumn("scanning"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} frames"),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=True,
-            disable=json_out or not err_console.is_terminal,
-        ) as bar:
+        with frames_bar("scanning", quiet=json_out) as bar:
             task = bar.add_task("scan", total=None)
             outcome = analyse_file(
                 file, progress=lambda done, total: bar.update(task, completed=done, total=total)
