@@ -67,7 +67,8 @@ class Questionnaire(BaseModel):
     questions: list[Question] = Field(min_length=1)
 
 
-def _set(data: dict[str, Any], path: str, value: Any) -> None:
+def set_answer(data: dict[str, Any], path: str, value: Any) -> None:
+    """Put ``value`` at a question's dotted ``field`` ("habits.stress") in a raw answers dict."""
     head, _, tail = path.partition(".")
     if tail:
         data.setdefault(head, {})[tail] = value
@@ -108,7 +109,7 @@ def validate_questionnaire(data: Any, source: str = "questionnaire") -> Question
         seen.add(q.field)
         for value in _sample(q):
             probe: dict[str, Any] = {"minutes_per_day": 10}
-            _set(probe, q.field, value)
+            set_answer(probe, q.field, value)
             try:
                 parse_answers(probe)
             except AnswersError as exc:
@@ -234,5 +235,5 @@ def ask_questionnaire(console: Console, questionnaire: Questionnaire | None = No
     data: dict[str, Any] = {}
     for q in qn.questions:
         console.print()
-        _set(data, q.field, _ask_one(console, q))
+        set_answer(data, q.field, _ask_one(console, q))
     return parse_answers(data)

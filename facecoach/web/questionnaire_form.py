@@ -12,17 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from facecoach.planning.assessment import Answers, AnswersError, parse_answers
-from facecoach.planning.questionnaire import Question, Questionnaire
+from facecoach.planning.questionnaire import Question, Questionnaire, set_answer
 
 GetList = Callable[[str], list[str]]
-
-
-def _set(data: dict[str, Any], path: str, value: Any) -> None:
-    head, _, tail = path.partition(".")
-    if tail:
-        data.setdefault(head, {})[tail] = value
-    else:
-        data[head] = value
 
 
 def _int(raw: str, where: str) -> int:
@@ -66,5 +58,5 @@ def _one(q: Question, get: GetList) -> Any:
 def form_to_answers(questionnaire: Questionnaire, get: GetList) -> Answers:
     data: dict[str, Any] = {}
     for q in questionnaire.questions:
-        _set(data, q.field, _one(q, get))
+        set_answer(data, q.field, _one(q, get))
     return parse_answers(data, source="assessment")
