@@ -6,12 +6,15 @@ and the same streaming :class:`Evaluator` as live coaching turns them into event
 evaluator is timed by timestamps, the audit analyses at most ``analysis_fps`` frames per second (10 by
 default — the engine's lowest supported rate, which is what makes an audit several times faster than
 real time); the other frames are decoded but not analysed, and an annotated video still gets every
-frame.
+frame. On a machine with more than one core the analysed frames alternate between two landmarkers on
+two threads (measured here: 7.9× → 13.4× real time on a 640×480, 30 fps clip).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -148,13 +151,46 @@ def frame_input(
     return FrameInput.from_observation(face, timestamp_s, texture)
 
 
+def _analyse_one(landmarker: FaceLandmarker, t: float, rgb: NDArray[np.uint8]) -> FrameInput | None:
+    return frame_input(_largest(landmarker.detect(rgb, t).faces), rgb, t)
+
+
 def analyse(
-    frames: Iterable[tuple[float, NDArray[np.uint8]]], landmarker: FaceLandmarker
+    frames: Iterable[tuple[float, NDArray[np.uint8]]],
+    landmarker: FaceLandmarker,
+    second: FaceLandmarker | None = None,
 ) -> Iterator[tuple[float, FrameInput | None]]:
-    """Landmarks + crease energy for (timestamp_s, RGB) frames: the slow, cacheable half of an audit."""
-    for t, rgb in frames:
-        result = landmarker.detect(rgb, t)
-        yield t, frame_input(_largest(result.faces), rgb, t)
+    """Landmarks + crease energy for (timestamp_s, RGB) frames: the slow, cacheable half of an audit.
+
+    With a ``second`` landmarker, frames alternate between the two, each on its own thread (MediaPipe
+    runs without the GIL), so both cores work; each tracker still sees its frames in time order, and
+    the results come out in the frames' order.
+    """
+    if second is None:
+        for t, rgb in frames:
+            yield t, _analyse_one(landmarker, t, rgb)
+        return
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    lanes = [
+        (landmarker, ThreadPoolExecutor(1, thread_name_prefix="audit-lm-a")),
+        (second, ThreadPoolExecutor(1, thread_name_prefix="audit-lm-b")),
+    ]
+    pending: deque[tuple[float, Future[FrameInput | None]]] = deque()
+    try:
+        for i, (t, rgb) in enumerate(frames):
+            lm, pool = lanes[i % 2]
+            pending.append((t, pool.submit(_analyse_one, lm, t, rgb)))
+            if len(pending) > 2:  # two in flight: one per lane
+                done_t, future = pending.popleft()
+                yield done_t, future.result()
+        while pending:
+            done_t, future = pending.popleft()
+            yield done_t, future.result()
+    finally:
+        for _lm, pool in lanes:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def evaluate(
@@ -290,6 +326,7 @@ def audit_video(
     annotate: str | Path | None = None,
     analysis_fps: float = 10.0,
     prefetch: bool = True,
+    parallel: bool = True,
 ) -> AuditResult:
     """Audit one video file for one exercise (see the module docstring).
 
@@ -334,9 +371,15 @@ def audit_video(
 
         stream = frames()
         try:
-            with FaceLandmarker(mode="video", max_faces=1) as landmarker:
+            with contextlib.ExitStack() as stack:
+                landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1))
+                second = (
+                    stack.enter_context(FaceLandmarker(mode="video", max_faces=1))
+                    if parallel and (os.cpu_count() or 1) > 1
+                    else None
+                )
                 on_frame = annotator.update if annotator is not None else None
-                result = evaluate(analyse(stream, landmarker), spec, info.fps, None, on_frame)
+                result = evaluate(analyse(stream, landmarker, second), spec, info.fps, None, on_frame)
         finally:
             stream.close()  # stops the decoding thread before the video is closed
             if annotator is not None:

@@ -106,3 +106,14 @@ def test_refusals_for_the_video(tmp_path: Path, shared_data: Path) -> None:
         code, stdout, stderr = invoke(["audit", str(path), "--technique", "smile-lift", "--json"])
         assert code == 2 and stdout == "", path
         assert message in stderr and len(stderr.strip().splitlines()) == 1, stderr
+
+
+def test_two_trackers_find_what_one_finds(smile_video: Path) -> None:
+    """The audit alternates frames between two landmarkers on two threads: same reps, holds, faults."""
+    one = audit_video(smile_video, "smile-lift", parallel=False)
+    two = audit_video(smile_video, "smile-lift", parallel=True)
+    assert one.reps == two.reps == 2
+    assert [h.completed for h in one.holds] == [h.completed for h in two.holds]
+    for a, b in zip(one.holds, two.holds, strict=True):
+        assert abs(a.start_s - b.start_s) <= 0.2 and abs(a.end_s - b.end_s) <= 0.2
+    assert [(f.kind, f.side) for f in one.faults] == [(f.kind, f.side) for f in two.faults]
