@@ -3,8 +3,8 @@ another exception), the token bucket, and the session's step bookkeeping."""
 
 from __future__ import annotations
 
-import contextlib
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -47,8 +47,16 @@ def test_any_bytes_decode_or_raise_a_protocol_error(data: bytes) -> None:
 )
 def test_headers_with_any_values_decode_or_raise(version: int, kind: int, ts: float, w: int, h: int) -> None:
     head = HEADER.pack(version, kind, 1, 1, ts, min(w, 65535), min(h, 65535))
-    with contextlib.suppress(ProtocolError):
-        decode_frame(head + b"\0" * (LANDMARK_MESSAGE_BYTES - HEADER.size), LIMITS)
+    try:
+        frame = decode_frame(head + b"\0" * (LANDMARK_MESSAGE_BYTES - HEADER.size), LIMITS)
+    except ProtocolError as exc:
+        assert exc.code in (1008, 1009) and exc.reason
+        return
+    # Whatever is accepted obeys the limits: a finite, non-negative time and a frame size in range.
+    header = frame.header
+    assert math.isfinite(header.timestamp_ms) and header.timestamp_ms >= 0
+    assert 16 <= header.width <= LIMITS.max_frame_side and 16 <= header.height <= LIMITS.max_frame_side
+    assert (header.width, header.height) == (min(w, 65535), min(h, 65535))
 
 
 @settings(max_examples=300, deadline=None)
