@@ -13,11 +13,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from facecoach.coaching.measures import Measures
 from facecoach.knowledge.models import FaultKind, Movement, TechniqueKind
+from facecoach.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from facecoach.knowledge.models import Technique
@@ -140,7 +140,7 @@ class CoachingSpec(_Model):
 def load_movements() -> MovementsFile:
     """The validated ``movements.yaml`` (cached; a malformed file raises ``ValueError`` on first use)."""
     text = resources.files("facecoach.coaching").joinpath("data/movements.yaml").read_text("utf-8")
-    return MovementsFile.model_validate(yaml.safe_load(text))
+    return MovementsFile.model_validate(load_yaml(text))
 
 
 def spec_for(technique: Technique, rules: MovementsFile | None = None) -> CoachingSpec:

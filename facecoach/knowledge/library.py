@@ -31,6 +31,7 @@ from facecoach.knowledge.models import (
     Tool,
     ToolName,
 )
+from facecoach.yamlfile import read_yaml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FILES = ("muscles.yaml", "tools.yaml", "techniques.yaml", "claims.yaml")
@@ -55,23 +56,6 @@ _TOOLS_ON_SKIN: tuple[ToolName, ...] = ("gua_sha", "jade_roller")
 _EXERCISE_TOOLS: tuple[ToolName, ...] = ("hands", "none")
 
 E = TypeVar("E", bound=BaseModel)
-# libyaml's loader is ~10× faster than the pure-Python one; both are "safe" (no arbitrary objects).
-_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _UniqueKeyLoader(_BASE_LOADER):  # type: ignore[misc]
-    """Safe loader that refuses a key given twice in one mapping (YAML would silently keep the last)."""
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key '{key}' is given twice in one entry", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
 
 
 class KnowledgeError(ValueError):
@@ -251,7 +235,7 @@ def _read_entries(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise KnowledgeError(f"file not found in {path.parent}", file=name)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+        data = read_yaml(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

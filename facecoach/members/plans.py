@@ -6,8 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+from facecoach.yamlfile import read_yaml
 
 PlanId = Literal["free", "member", "instructor"]
 PLAN_ORDER: dict[str, int] = {"free": 0, "member": 1, "instructor": 2}
@@ -40,7 +41,7 @@ class _PlansFile(BaseModel):
 
 @lru_cache(maxsize=1)
 def all_plans() -> tuple[Plan, ...]:
-    return tuple(_PlansFile.model_validate(yaml.safe_load(_DATA.read_text())).plans)
+    return tuple(_PlansFile.model_validate(read_yaml(_DATA)).plans)
 
 
 def get_plan(plan_id: str) -> Plan:

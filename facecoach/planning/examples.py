@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from facecoach.knowledge.library import Library, load_library
@@ -20,6 +19,7 @@ from facecoach.planning.assessment import parse_answers
 from facecoach.planning.plan import Plan
 from facecoach.planning.planner import build_plan
 from facecoach.planning.scan import parse_scan
+from facecoach.yamlfile import read_yaml
 
 EXAMPLES_FILE = Path(__file__).resolve().parent / "data" / "examples.yaml"
 START, END = "<!-- examples:start -->", "<!-- examples:end -->"
@@ -36,7 +36,7 @@ class Example(BaseModel):
 
 
 def load_examples() -> list[Example]:
-    raw = yaml.safe_load(EXAMPLES_FILE.read_text(encoding="utf-8"))
+    raw = read_yaml(EXAMPLES_FILE)
     return [Example.model_validate(e) for e in raw]
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from facecoach.knowledge.models import Movement, Region
 from facecoach.planning.assessment import GOALS, Goal, _describe
+from facecoach.yamlfile import read_yaml
 
 POLICY_FILE = Path(__file__).resolve().parent / "data" / "policy.yaml"
 
@@ -134,7 +135,7 @@ class Policy(_Strict):
 def load_policy(path: Path | None = None) -> Policy:
     p = path or POLICY_FILE
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = read_yaml(p)
     except (OSError, yaml.YAMLError) as exc:
         raise PolicyError(f"{p}: cannot read ({exc})") from None
     try:

@@ -15,6 +15,7 @@ from rich.prompt import Confirm, IntPrompt, Prompt
 
 from facecoach.knowledge.models import REGIONS
 from facecoach.planning.assessment import Answers, AnswersError, Conditions, Habits, _describe, parse_answers
+from facecoach.yamlfile import read_yaml
 
 QUESTIONNAIRE_FILE = Path(__file__).resolve().parent / "data" / "questionnaire.yaml"
 
@@ -127,7 +128,7 @@ def validate_questionnaire(data: Any, source: str = "questionnaire") -> Question
 def load_questionnaire(path: Path | None = None) -> Questionnaire:
     p = path or QUESTIONNAIRE_FILE
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = read_yaml(p)
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise QuestionnaireError(f"{p}: cannot read ({exc.__class__.__name__})") from None
     return validate_questionnaire(data, source=str(p))

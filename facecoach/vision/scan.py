@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -37,6 +36,7 @@ from facecoach.vision.geometry import (
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from facecoach.vision.quality import Verdict, check_frame
 from facecoach.vision.sources import SourceError, VideoSource, file_kind, read_image
+from facecoach.yamlfile import read_yaml
 
 Frame = tuple[float, NDArray[np.uint8]]
 Progress = Callable[[int, int], None]
@@ -550,7 +550,7 @@ class _Texts(BaseModel):
 @lru_cache(maxsize=1)
 def scan_texts() -> _Texts:
     """Sentences and thresholds from ``scan_texts.yaml`` (validated on load)."""
-    raw = yaml.safe_load((Path(__file__).with_name("scan_texts.yaml")).read_text(encoding="utf-8"))
+    raw = read_yaml(Path(__file__).with_name("scan_texts.yaml"))
     return _Texts.model_validate(raw)
 
 
