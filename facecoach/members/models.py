@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from facecoach.members.plans import allows
+
 
 def utcnow() -> dt.datetime:
     """Naive UTC (both SQLite and PostgreSQL ``timestamp`` columns store it the same way)."""
@@ -33,9 +35,6 @@ def utcnow() -> dt.datetime:
 
 class Base(DeclarativeBase):
     pass
-
-
-PLANS = ("free", "member", "instructor")
 
 
 class User(Base):
@@ -60,7 +59,7 @@ class User(Base):
     @property
     def is_member(self) -> bool:
         """Paid member or instructor: everything a member may use."""
-        return self.plan in ("member", "instructor")
+        return allows(self.plan, "member")
 
 
 class AuthSession(Base):

@@ -1,17 +1,24 @@
-"""Membership plans (content in ``data/plans.yaml``) and what each one unlocks."""
+"""Membership plans (content in ``data/plans.yaml``) and what each one unlocks.
+
+The one definition of the plans: their ids and order here (:data:`PlanId`, each plan includes what the
+plans before it unlock), their display names, prices and texts in the data file, which must list
+exactly these plans in this order.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from facecoach.yamlfile import read_yaml
 
 PlanId = Literal["free", "member", "instructor"]
-PLAN_ORDER: dict[str, int] = {"free": 0, "member": 1, "instructor": 2}
+#: Every plan id, from the least to the most included.
+PLAN_IDS: tuple[PlanId, ...] = get_args(PlanId)
+PLAN_ORDER: dict[str, int] = {plan: rank for rank, plan in enumerate(PLAN_IDS)}
 _DATA = Path(__file__).resolve().parent / "data" / "plans.yaml"
 
 
@@ -34,14 +41,26 @@ class Plan(BaseModel):
         return f"€{self.price_cents / 100:.2f} / {self.period}"
 
 
-class _PlansFile(BaseModel):
+class PlansFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     plans: list[Plan]
+
+    @model_validator(mode="after")
+    def _every_plan_once_in_order(self) -> PlansFile:
+        ids = tuple(p.id for p in self.plans)
+        if ids != PLAN_IDS:
+            raise ValueError(f"plans must be {', '.join(PLAN_IDS)} in this order, got {', '.join(ids)}")
+        return self
 
 
 @lru_cache(maxsize=1)
 def all_plans() -> tuple[Plan, ...]:
-    return tuple(_PlansFile.model_validate(read_yaml(_DATA)).plans)
+    return tuple(PlansFile.model_validate(read_yaml(_DATA)).plans)
+
+
+def plan_names() -> dict[str, str]:
+    """Plan id → the name people see ("member" → "Member")."""
+    return {plan.id: plan.name for plan in all_plans()}
 
 
 def get_plan(plan_id: str) -> Plan:

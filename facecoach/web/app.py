@@ -19,6 +19,7 @@ from facecoach.members.auth import RateLimiter
 from facecoach.members.db import Database
 from facecoach.members.library_store import LibraryStore
 from facecoach.members.payments import PaymentProvider, TestPaymentProvider
+from facecoach.members.plans import plan_names
 from facecoach.web import backends, live
 from facecoach.web.context import AppContext
 from facecoach.web.deps import csrf_protect, get_viewer, render
@@ -79,7 +80,7 @@ def create_app(
     backends.install_shared_state(settings, ctx.extra)
     app.state.ctx = ctx
     app.state.signer = Signer(settings.secret_key)
-    templates.env.globals["plan_names"] = {"free": "Free", "member": "Member", "instructor": "Instructor"}
+    templates.env.globals["plan_names"] = plan_names()
 
     max_body = max(settings.max_video_bytes, settings.max_image_bytes) + 1024 * 1024
     app.add_middleware(BodyLimit, max_bytes=max_body)
