@@ -34,6 +34,7 @@ from facecoach.coaching.measures import (
     raw_measures,
 )
 from facecoach.coaching.specs import CoachingSpec, WatchedFault
+from facecoach.vision import landmark_ids as ids
 from facecoach.vision.geometry import HeadPose
 from facecoach.vision.quality import check_pose
 
@@ -153,7 +154,8 @@ def _usable(frame: FrameInput) -> bool:
     pts = frame.points
     if getattr(pts, "shape", None) != (478, 3) or not math.isfinite(float(pts.sum())):
         return False
-    return bool(abs(pts[263, 0] - pts[33, 0]) + abs(pts[263, 1] - pts[33, 1]) >= 4.0)
+    left, right = pts[ids.LEFT_EYE_OUTER], pts[ids.RIGHT_EYE_OUTER]
+    return bool(abs(left[0] - right[0]) + abs(left[1] - right[1]) >= 4.0)
 
 
 def _side_of(name: str) -> Side:

@@ -7,12 +7,12 @@ pixel position is MediaPipe's normalised coordinate × the frame width/height, t
 :class:`facecoach.vision.landmarks.FaceObservation`):
 
 1. **Grey**: ``g = 0.299·R + 0.587·G + 0.114·B`` per pixel (float). A 2-D input is taken as grey already.
-2. **Face axes**: ``a = p[EYE_OUTER_RIGHT]`` (33), ``b = p[EYE_OUTER_LEFT]`` (263), ``d = |b − a|``
+2. **Face axes**: ``a = p[RIGHT_EYE_OUTER]`` (33), ``b = p[LEFT_EYE_OUTER]`` (263), ``d = |b − a|``
    (the eye-corner span, the unit of length); ``u = (b − a)/d`` (along the eyes, towards the person's
    left), ``v = (−u_y, u_x)`` (down the face). ``c = (a + b)/2``. Using these axes makes the patch follow
    head roll and scale.
 3. **Patch rows**: for every id in ``BROW_UPPER`` compute ``s = (p − c)·v`` and take the smallest (the
-   highest brow point) ``s_brow``; ``s_top = (p[FOREHEAD_TOP] − c)·v`` (landmark 10, the top of the mesh,
+   highest brow point) ``s_brow``; ``s_top = (p[FOREHEAD] − c)·v`` (landmark 10, the top of the mesh,
    just below the hairline). The patch runs from ``bottom = s_brow − BROW_GAP·d`` up to
    ``top = bottom + TOP_FRACTION·(s_top − bottom)``; columns span ``±HALF_WIDTH·d`` around ``c``.
    The bottom follows the brows, so lifting them never drags the brow edge into the patch.
@@ -32,6 +32,9 @@ pixel position is MediaPipe's normalised coordinate × the frame width/height, t
 
 The number is dimensionless and only meaningful relative to the same person's neutral forehead (the
 coaching measure ``forehead_wrinkle`` is the ratio to the calibrated value).
+
+Landmark ids come from :mod:`facecoach.vision.landmark_ids` (the page's ``crease.js`` calls them
+``EYE_OUTER_RIGHT``, ``EYE_OUTER_LEFT`` and ``FOREHEAD_TOP``; a test checks its numbers equal these).
 """
 
 from __future__ import annotations
@@ -39,12 +42,19 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from facecoach.vision.landmark_ids import (
+    FOREHEAD,
+    LEFT_BROW_UPPER,
+    LEFT_EYE_OUTER,
+    RIGHT_BROW_UPPER,
+    RIGHT_EYE_OUTER,
+)
+
 GRID_COLS = 64
 GRID_ROWS = 24
-EYE_OUTER_RIGHT = 33  # the person's right eye, outer corner (image left in an unmirrored picture)
-EYE_OUTER_LEFT = 263
-FOREHEAD_TOP = 10
-BROW_UPPER: tuple[int, ...] = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300)
+#: The upper edge of both brows, the person's right tail → inner ends → left tail (static/live/crease.js
+#: has the same list; tests/live/test_page_scripts.py checks its constants equal these).
+BROW_UPPER: tuple[int, ...] = RIGHT_BROW_UPPER[::-1] + LEFT_BROW_UPPER
 HALF_WIDTH = 0.42  # × eye-corner span, each side of the centre
 BROW_GAP = 0.06  # × eye-corner span between the highest brow point and the patch bottom
 TOP_FRACTION = 0.8  # of the way from the patch bottom to landmark 10
@@ -89,8 +99,8 @@ def forehead_grid(image: NDArray[np.generic], points_px: NDArray[np.float64]) ->
     """The forehead patch resampled to ``GRID_ROWS × GRID_COLS`` grey values (steps 1–4)."""
     pts = np.asarray(points_px, dtype=np.float64)[:, :2]
     g = _sampler(image)
-    a = pts[EYE_OUTER_RIGHT]
-    b = pts[EYE_OUTER_LEFT]
+    a = pts[RIGHT_EYE_OUTER]
+    b = pts[LEFT_EYE_OUTER]
     d = float(np.hypot(*(b - a)))
     if not np.isfinite(d) or d < 4.0:
         raise ValueError("the eye corners are too close together to place a forehead patch")
@@ -98,7 +108,7 @@ def forehead_grid(image: NDArray[np.generic], points_px: NDArray[np.float64]) ->
     v = np.array([-u[1], u[0]])
     c = (a + b) / 2
     s_brow = float(np.min((pts[list(BROW_UPPER)] - c) @ v))
-    s_top = float((pts[FOREHEAD_TOP] - c) @ v)
+    s_top = float((pts[FOREHEAD] - c) @ v)
     bottom = s_brow - BROW_GAP * d
     top = bottom + TOP_FRACTION * (s_top - bottom)
     cell_h = 2 * HALF_WIDTH * d / GRID_COLS

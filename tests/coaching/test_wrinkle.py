@@ -13,6 +13,7 @@ import pytest
 
 from facecoach.coaching import wrinkle
 from facecoach.coaching.wrinkle import forehead_crease_energy
+from facecoach.vision import landmark_ids as ids
 from facecoach.vision.landmarks import FaceLandmarker
 from tests.coaching.synth import FaceWarper
 
@@ -49,14 +50,14 @@ def _reference_energy(image: np.ndarray, pts: np.ndarray) -> float:
         bottom = (1 - fx) * grey(y1, x0) + fx * grey(y1, x1)
         return (1 - fy) * top + fy * bottom
 
-    ax, ay = pts[wrinkle.EYE_OUTER_RIGHT][:2]
-    bx, by = pts[wrinkle.EYE_OUTER_LEFT][:2]
+    ax, ay = pts[ids.RIGHT_EYE_OUTER][:2]
+    bx, by = pts[ids.LEFT_EYE_OUTER][:2]
     d = math.hypot(bx - ax, by - ay)
     ux, uy = (bx - ax) / d, (by - ay) / d
     vx, vy = -uy, ux
     cx, cy = (ax + bx) / 2, (ay + by) / 2
     s_brow = min((pts[i][0] - cx) * vx + (pts[i][1] - cy) * vy for i in wrinkle.BROW_UPPER)
-    s_top = (pts[wrinkle.FOREHEAD_TOP][0] - cx) * vx + (pts[wrinkle.FOREHEAD_TOP][1] - cy) * vy
+    s_top = (pts[ids.FOREHEAD][0] - cx) * vx + (pts[ids.FOREHEAD][1] - cy) * vy
     bottom = s_brow - wrinkle.BROW_GAP * d
     top = bottom + wrinkle.TOP_FRACTION * (s_top - bottom)
     cols, rows = wrinkle.GRID_COLS, wrinkle.GRID_ROWS

@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from facecoach.coaching import wrinkle
 from facecoach.coaching.wrinkle import forehead_crease_energy, forehead_grid
+from facecoach.vision import landmark_ids as ids
 from facecoach.web.live_protocol import (
     BLENDSHAPE_NAMES,
     JpegFrame,
@@ -165,3 +167,30 @@ def test_js_encoder_matches_the_python_decoder(static_page: Any) -> None:
     assert isinstance(no_face, NoFaceFrame) and no_face.header.seq == 43
     jpg = decode_frame(base64.b64decode(got["jpeg"]), limits)
     assert isinstance(jpg, JpegFrame) and jpg.jpeg == jpeg and jpg.header.timestamp_ms == 1500
+
+
+JS_CREASE_CONSTANTS = """async () => {
+  const m = await import('/live-static/crease.js');
+  return {
+    GRID_COLS: m.GRID_COLS, GRID_ROWS: m.GRID_ROWS, EYE_OUTER_RIGHT: m.EYE_OUTER_RIGHT,
+    EYE_OUTER_LEFT: m.EYE_OUTER_LEFT, FOREHEAD_TOP: m.FOREHEAD_TOP, BROW_UPPER: Array.from(m.BROW_UPPER),
+    HALF_WIDTH: m.HALF_WIDTH, BROW_GAP: m.BROW_GAP, TOP_FRACTION: m.TOP_FRACTION,
+  };
+}"""
+
+
+def test_js_crease_constants_equal_the_python_ones(static_page: Any) -> None:
+    """JavaScript cannot import the landmark ids: the page's copies must equal the Python definitions
+    (the energies above agreeing on a few faces would not notice, say, a wrong but nearby eye corner)."""
+    got = static_page.evaluate(JS_CREASE_CONSTANTS)
+    assert got == {
+        "GRID_COLS": wrinkle.GRID_COLS,
+        "GRID_ROWS": wrinkle.GRID_ROWS,
+        "EYE_OUTER_RIGHT": ids.RIGHT_EYE_OUTER,
+        "EYE_OUTER_LEFT": ids.LEFT_EYE_OUTER,
+        "FOREHEAD_TOP": ids.FOREHEAD,
+        "BROW_UPPER": list(wrinkle.BROW_UPPER),
+        "HALF_WIDTH": wrinkle.HALF_WIDTH,
+        "BROW_GAP": wrinkle.BROW_GAP,
+        "TOP_FRACTION": wrinkle.TOP_FRACTION,
+    }
