@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import ConfigDict
 
 from facecoach.vision import landmark_ids as ids
 from facecoach.vision.canonical import canonical_face
@@ -37,7 +39,10 @@ IRIS_DIAMETER_MM = 11.7
 
 @dataclass(frozen=True)
 class HeadPose:
-    """Head orientation in degrees (signs in the module docstring)."""
+    """Head orientation in degrees (signs in the module docstring): the one pose type, from the pose fit
+    to the scan's result (``ScanResult.head_pose``, where pydantic validates it and refuses extra keys)."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
 
     yaw_deg: float
     pitch_deg: float

@@ -27,6 +27,7 @@ from facecoach.config import get_settings
 from facecoach.vision import landmark_ids as ids
 from facecoach.vision.asymmetry import KEYS, measure
 from facecoach.vision.geometry import (
+    HeadPose,
     face_aligned_mm,
     head_pose,
     iris_diameters_px,
@@ -77,13 +78,6 @@ class ScanRefused(Exception):
         self.message = message
 
 
-class Pose(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    yaw_deg: float
-    pitch_deg: float
-    roll_deg: float
-
-
 class Asymmetry(BaseModel):
     """Signed asymmetries, left minus right (the person's sides); signs in :func:`measure`."""
 
@@ -102,7 +96,7 @@ class ScanResult(BaseModel):
     """What a scan found. ``noise_mm`` is ``None`` for a photo (one frame has no spread)."""
 
     model_config = ConfigDict(extra="forbid")
-    head_pose: Pose
+    head_pose: HeadPose
     mm_per_px: float
     frames_used: int
     asymmetry: Asymmetry
@@ -126,7 +120,7 @@ class FrameMeasure:
     timestamp_s: float
     passes: int  # landmark passes averaged (1 = plain; mirrored and turned passes added)
     face: FaceObservation
-    pose: Pose
+    pose: HeadPose
     mm_per_px: float
     iris_px: float
     values: dict[str, float]
@@ -143,12 +137,11 @@ class Scan:
 
 
 def _measure_face(face: FaceObservation, timestamp_s: float, passes: int = 1) -> FrameMeasure:
-    pose = head_pose(face)
     return FrameMeasure(
         timestamp_s=timestamp_s,
         passes=passes,
         face=face,
-        pose=Pose(yaw_deg=pose.yaw_deg, pitch_deg=pose.pitch_deg, roll_deg=pose.roll_deg),
+        pose=head_pose(face),
         mm_per_px=mm_per_px(face),
         iris_px=float(np.mean(iris_diameters_px(face))),
         values=measure(face_aligned_mm(face)),
@@ -428,7 +421,7 @@ def analyse_frames(
     pose = np.median([[m.pose.yaw_deg, m.pose.pitch_deg, m.pose.roll_deg] for m in measures], axis=0)
     notes.extend(_yaw_note(float(pose[0])))
     result = ScanResult(
-        head_pose=Pose(yaw_deg=float(pose[0]), pitch_deg=float(pose[1]), roll_deg=float(pose[2])),
+        head_pose=HeadPose(yaw_deg=float(pose[0]), pitch_deg=float(pose[1]), roll_deg=float(pose[2])),
         mm_per_px=float(np.median([m.mm_per_px for m in measures])),
         frames_used=len(measures),
         asymmetry=Asymmetry(**{k: float(v) for k, v in zip(KEYS, centre, strict=True)}),

@@ -167,3 +167,24 @@ def test_half_a_video_is_scanned_with_a_note(tmp_path: Path, shared_data: Path) 
 def test_no_face_video(shared_data: Path) -> None:
     err = _file_refused(shared_data / "cartoon_no_face.mp4")
     assert err.code == "no_face" and "usable frame" in err.message
+
+
+def test_a_stored_scan_with_an_unknown_pose_field_is_refused() -> None:
+    """HeadPose is the one pose type: the pose fit's result, and the scan result's validated field."""
+    from pydantic import ValidationError
+
+    from facecoach.vision.scan import Asymmetry, ScanResult
+
+    asymmetry = dict.fromkeys(Asymmetry.model_fields, 0.0)
+    data = {
+        "head_pose": {"yaw_deg": 1, "pitch_deg": -2.5, "roll_deg": 3},
+        "mm_per_px": 0.1,
+        "frames_used": 1,
+        "asymmetry": asymmetry,
+        "noise_mm": None,
+        "iris_px": 40.0,
+    }
+    assert ScanResult.model_validate(data).head_pose == HeadPose(1.0, -2.5, 3.0)
+    data["head_pose"] = {"yaw_deg": 1, "pitch_deg": 2, "roll_deg": 3, "tilt": 4}
+    with pytest.raises(ValidationError, match="tilt"):
+        ScanResult.model_validate(data)
