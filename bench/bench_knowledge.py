@@ -19,7 +19,7 @@ import statistics
 import time
 
 from facecoach.knowledge import check
-from facecoach.knowledge.library import DATA_DIR, _load
+from facecoach.knowledge.library import DATA_DIR, load_library
 
 # Questions people type, with the entry they mean: typos, run-together words, extra words.
 TYPOS = {
@@ -50,7 +50,7 @@ def main() -> None:
     loads = []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        library = _load(DATA_DIR)
+        library = load_library(DATA_DIR)  # a data directory: not the cached library
         loads.append(time.perf_counter() - t0)
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(

@@ -11,13 +11,13 @@ from typing import Any
 import typer
 
 from facecoach.cli.app import app, console, err_console, fail, print_json
-from facecoach.cli.server import _database, _safe_url, db_app
+from facecoach.cli.server import db_app, open_database, safe_url
 
 
 def _summary_json(db: Any, path: Path, summary: Any, **extra: Any) -> dict[str, Any]:
     """The ``--json`` document of a backup or a restore (``extra`` goes before the table list)."""
     return {
-        "database": _safe_url(db.url),
+        "database": safe_url(db.url),
         "path": str(path),
         "revision": summary.revision,
         "rows": summary.total_rows,
@@ -28,7 +28,7 @@ def _summary_json(db: Any, path: Path, summary: Any, **extra: Any) -> dict[str, 
 
 def _unreachable(verb: str, db: Any, exc: Any) -> str:
     """One line for a database that cannot be read or written (the driver's first line, no password)."""
-    return f"cannot {verb} the database {_safe_url(db.url)}: {str(exc.orig).strip().splitlines()[0]}"
+    return f"cannot {verb} the database {safe_url(db.url)}: {str(exc.orig).strip().splitlines()[0]}"
 
 
 @db_app.command("backup")
@@ -41,7 +41,7 @@ def db_backup(
 
     from facecoach.members.backup import BackupError, backup
 
-    db = _database()
+    db = open_database()
     try:
         summary = backup(db, path)
     except BackupError as exc:
@@ -54,8 +54,7 @@ def db_backup(
         print_json(_summary_json(db, path, summary))
     else:
         console.print(
-            f"saved {summary.total_rows} rows in {len(summary.tables)} tables"
-            f" of {_safe_url(db.url)} to {path}"
+            f"saved {summary.total_rows} rows in {len(summary.tables)} tables of {safe_url(db.url)} to {path}"
         )
 
 
@@ -81,7 +80,7 @@ def db_restore(
         read_backup(path)
     except BackupError as exc:
         fail(str(exc))
-    db = _database()
+    db = open_database()
     try:
         summary = restore(db, path, keep_sessions=keep_sessions)
     except BackupError as exc:
@@ -96,7 +95,7 @@ def db_restore(
         print_json(_summary_json(db, path, summary, verified=True, sessions_restored=keep_sessions))
     else:
         console.print(
-            f"restored {summary.total_rows} rows in {len(summary.tables)} tables into {_safe_url(db.url)}"
+            f"restored {summary.total_rows} rows in {len(summary.tables)} tables into {safe_url(db.url)}"
             " (every table checked against the backup"
             + (")" if keep_sessions else "; login sessions not restored: members log in again)")
         )

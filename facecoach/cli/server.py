@@ -16,14 +16,16 @@ db_app = typer.Typer(help="Database: migrations and demo data.", no_args_is_help
 app.add_typer(db_app, name="db")
 
 
-def _database(url: str | None = None) -> Database:
+def open_database(url: str | None = None) -> Database:
+    """The database of ``url`` or of the settings (every database command of the CLI)."""
     from facecoach.config import get_settings
     from facecoach.members.db import Database
 
     return Database.connect(url or get_settings().database_url)
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for what the CLI prints."""
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
@@ -37,7 +39,7 @@ def _upgrade(db: Database) -> None:
     try:
         migrate.upgrade(db)
     except OperationalError as exc:
-        fail(f"cannot reach the database {_safe_url(db.url)}: {str(exc.orig).strip().splitlines()[0]}")
+        fail(f"cannot reach the database {safe_url(db.url)}: {str(exc.orig).strip().splitlines()[0]}")
 
 
 def _seed(db: Database) -> list[tuple[str, str, str]]:
@@ -93,7 +95,7 @@ def serve(
             f"warning: {TASKS_VISION_DIR} is missing (run `npm ci`): live coaching cannot load its WASM",
             soft_wrap=True,
         )
-    db = _database()
+    db = open_database()
     _upgrade(db)
     if seed_demo:
         accounts = _seed(db)
@@ -107,7 +109,7 @@ def serve(
         app_ = create_app(database=db)
     except QueueError as exc:  # a misconfigured job queue is a setting to fix, not a traceback
         fail(f"the audit queue cannot start: {exc}")
-    console.print(f"facecoach on http://{host}:{port}  (database: {_safe_url(db.url)})", soft_wrap=True)
+    console.print(f"facecoach on http://{host}:{port}  (database: {safe_url(db.url)})", soft_wrap=True)
     uvicorn.run(
         app_,
         host=host,
@@ -125,7 +127,7 @@ def db_upgrade(
     """Apply migrations up to REVISION (default: the latest)."""
     from facecoach.members import migrate
 
-    db = _database()
+    db = open_database()
     if revision != "head":
         try:
             migrate.upgrade(db, revision)
@@ -135,9 +137,9 @@ def db_upgrade(
         _upgrade(db)
     current = migrate.current_revision(db)
     if json_out:
-        print_json({"database": _safe_url(db.url), "revision": current})
+        print_json({"database": safe_url(db.url), "revision": current})
     else:
-        console.print(f"database {_safe_url(db.url)} at revision {current}")
+        console.print(f"database {safe_url(db.url)} at revision {current}")
 
 
 @db_app.command("downgrade")
@@ -148,22 +150,22 @@ def db_downgrade(
     """Undo migrations down to REVISION."""
     from facecoach.members import migrate
 
-    db = _database()
+    db = open_database()
     try:
         migrate.downgrade(db, revision)
     except Exception as exc:
         fail(f"cannot downgrade to {revision}: {exc}")
     current = migrate.current_revision(db)
     if json_out:
-        print_json({"database": _safe_url(db.url), "revision": current})
+        print_json({"database": safe_url(db.url), "revision": current})
     else:
-        console.print(f"database {_safe_url(db.url)} at revision {current or 'base (empty)'}")
+        console.print(f"database {safe_url(db.url)} at revision {current or 'base (empty)'}")
 
 
 @db_app.command("seed")
 def db_seed(json_out: bool = typer.Option(False, "--json")) -> None:
     """Migrate, check the library loads, and create the demo accounts."""
-    db = _database()
+    db = open_database()
     _upgrade(db)
     accounts = _seed(db)
     if json_out:

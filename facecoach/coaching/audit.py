@@ -42,7 +42,7 @@ PREFETCH_FRAMES = 4
 _DONE = object()
 
 
-def _prefetch(items: Iterator[T], size: int) -> Iterator[T]:
+def read_ahead(items: Iterator[T], size: int) -> Iterator[T]:
     """Run an iterator in a background thread, ``size`` items ahead (OpenCV decodes without the GIL).
 
     An exception in the producer is re-raised in the consumer; closing the consumer stops the producer.
@@ -356,7 +356,7 @@ def audit_video(
         def frames() -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
             if annotator is None:
                 # Decoding runs in a thread while the landmarker works on the previous frame.
-                for t, rgb, read in _prefetch(decoded(), PREFETCH_FRAMES) if prefetch else decoded():
+                for t, rgb, read in read_ahead(decoded(), PREFETCH_FRAMES) if prefetch else decoded():
                     yield t, rgb
                     if progress is not None:
                         progress(read, info.frame_count)

@@ -87,7 +87,9 @@ class Answers(_Strict):
         return value
 
 
-def _describe(error: ValidationError) -> str:
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming the first bad field, its problem and what was given (every planning file's
+    refusal: answers, scan, policy, questionnaire)."""
     first = error.errors()[0]
     loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
     msg = first["msg"]
@@ -115,7 +117,7 @@ def parse_answers(data: Any, source: str = "answers") -> Answers:
     try:
         return Answers.model_validate(data)
     except ValidationError as exc:
-        raise AnswersError(f"{source}: {_describe(exc)}") from None
+        raise AnswersError(f"{source}: {describe_validation_error(exc)}") from None
 
 
 def load_answers(path: Path | str) -> Answers:

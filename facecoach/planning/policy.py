@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from facecoach.knowledge.models import Movement, Region
-from facecoach.planning.assessment import GOALS, Goal, _describe
+from facecoach.planning.assessment import GOALS, Goal, describe_validation_error
 from facecoach.yamlfile import read_yaml
 
 POLICY_FILE = Path(__file__).resolve().parent / "data" / "policy.yaml"
@@ -141,7 +141,7 @@ def load_policy(path: Path | None = None) -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(f"{p}: {_describe(exc)}") from None
+        raise PolicyError(f"{p}: {describe_validation_error(exc)}") from None
 
 
 @lru_cache(maxsize=1)

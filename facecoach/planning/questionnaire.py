@@ -14,7 +14,14 @@ from rich.console import Console
 from rich.prompt import Confirm, IntPrompt, Prompt
 
 from facecoach.knowledge.models import REGIONS
-from facecoach.planning.assessment import Answers, AnswersError, Conditions, Habits, _describe, parse_answers
+from facecoach.planning.assessment import (
+    Answers,
+    AnswersError,
+    Conditions,
+    Habits,
+    describe_validation_error,
+    parse_answers,
+)
 from facecoach.yamlfile import read_yaml
 
 QUESTIONNAIRE_FILE = Path(__file__).resolve().parent / "data" / "questionnaire.yaml"
@@ -101,7 +108,7 @@ def validate_questionnaire(data: Any, source: str = "questionnaire") -> Question
     try:
         qn = Questionnaire.model_validate(data)
     except ValidationError as exc:
-        raise QuestionnaireError(f"{source}: {_describe(exc)}") from None
+        raise QuestionnaireError(f"{source}: {describe_validation_error(exc)}") from None
     seen: set[str] = set()
     for i, q in enumerate(qn.questions):
         where = f"{source}: question {i + 1} ('{q.field}')"

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from facecoach.planning.assessment import _describe
+from facecoach.planning.assessment import describe_validation_error
 
 
 class ScanError(ValueError):
@@ -65,7 +65,7 @@ def parse_scan(data: Any, source: str = "scan") -> ScanSummary:
     try:
         return ScanSummary.model_validate(data)
     except ValidationError as exc:
-        raise ScanError(f"{source}: {_describe(exc)}") from None
+        raise ScanError(f"{source}: {describe_validation_error(exc)}") from None
 
 
 def load_scan(path: Path | str) -> ScanSummary:

@@ -34,7 +34,7 @@ _START_UP_NOISE = re.compile(
 
 
 @contextmanager
-def _native_stderr_captured() -> Iterator[None]:
+def native_stderr_captured() -> Iterator[None]:
     """Hold back what MediaPipe's C++ layer prints on file descriptor 2 while a graph is built.
 
     Creating a landmarker logs half a dozen INFO/WARNING lines straight to fd 2, which would break the
@@ -112,7 +112,7 @@ class FaceLandmarker:
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
         )
-        with _native_stderr_captured():
+        with native_stderr_captured():
             self._landmarker = vision.FaceLandmarker.create_from_options(options)
         self._last_ts_ms = -1
 

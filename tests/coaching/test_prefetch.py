@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from facecoach.coaching.audit import AuditError, _prefetch
+from facecoach.coaching.audit import AuditError, read_ahead
 
 
 def test_items_arrive_in_order() -> None:
-    assert list(_prefetch(iter(range(100)), 4)) == list(range(100))
+    assert list(read_ahead(iter(range(100)), 4)) == list(range(100))
 
 
 def test_an_error_in_the_producer_reaches_the_consumer() -> None:
@@ -22,7 +22,7 @@ def test_an_error_in_the_producer_reaches_the_consumer() -> None:
 
     got = []
     with pytest.raises(AuditError, match="too long"):
-        for x in _prefetch(items(), 2):
+        for x in read_ahead(items(), 2):
             got.append(x)
     assert got == [1]
 
@@ -35,7 +35,7 @@ def test_stopping_early_stops_the_thread() -> None:
             n += 1
 
     before = threading.active_count()
-    stream = _prefetch(endless(), 2)
+    stream = read_ahead(endless(), 2)
     assert next(stream) == 0
     t0 = time.monotonic()
     stream.close()
