@@ -10,13 +10,13 @@ scan and week always give the same plan. Durations in seconds.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from facecoach.knowledge.library import Library, load_library
 from facecoach.knowledge.models import Defaults, Technique
-from facecoach.planning.assessment import Answers
-from facecoach.planning.context import Context, make_context, other
+from facecoach.planning.assessment import Answers, Goal
+from facecoach.planning.context import Context, FindingKind, make_context, other
 from facecoach.planning.plan import PHASES, Day, Excluded, Phase, Plan, PlanItem
 from facecoach.planning.policy import Policy, check_against_library, default_policy
 from facecoach.planning.rules import EXCLUSION_RULES, NoHarmfulTools, OverusedNeverExercised
@@ -36,9 +36,16 @@ class _Block:
 
 
 @dataclass
-class _State:
+class _Routine:
+    """The day's items so far, what was left out and why, and the time budget they must fit in."""
+
+    minutes_per_day: int
     items: list[PlanItem] = field(default_factory=list)
     excluded: list[Excluded] = field(default_factory=list)
+
+    @property
+    def budget_s(self) -> float:
+        return self.minutes_per_day * 60.0
 
     @property
     def total_s(self) -> float:
@@ -52,6 +59,59 @@ class _State:
 
     def phase(self, phase: Phase) -> list[PlanItem]:
         return [i for i in self.items if i.phase == phase]
+
+    def listed(self) -> set[str]:
+        """Every technique already in the routine or already excluded (each is reported once)."""
+        return {e.technique for e in self.excluded} | {i.technique for i in self.items}
+
+    def add(self, block: _Block) -> bool:
+        """Add the block's new items if they all fit in the budget (an exercise may repeat, for one side's
+        emphasis); otherwise add none, report it under ``fits_time_budget`` and return False."""
+        new = [i for i in block.items if not self.has(i.technique, i.phase, i.sides) or i.phase == "exercise"]
+        if not new:
+            return True
+        if self.total_s + sum(i.duration_s for i in new) > self.budget_s + 1e-9:
+            if block.report and block.label not in self.listed():
+                self.excluded.append(
+                    Excluded(
+                        technique=block.label,
+                        rule="fits_time_budget",
+                        reason=f"It does not fit in your {self.minutes_per_day} minutes a day.",
+                    )
+                )
+            return False
+        self.items.extend(new)
+        return True
+
+
+@dataclass(frozen=True)
+class ForHabit:
+    """A warm-up release a habit or the scan calls for; ``because`` completes "Because …"."""
+
+    because: str
+
+
+@dataclass(frozen=True)
+class ForGoal:
+    """A warm-up release one of the person's goals calls for."""
+
+    goal: Goal
+
+
+@dataclass(frozen=True)
+class Common:
+    """A release of a muscle most faces over-use (added only if there is time left)."""
+
+
+Cause = ForHabit | ForGoal | Common
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A muscle (side-less id) to release in the warm-up, and the cause the release serves."""
+
+    muscle: str
+    cause: Cause
 
 
 # --- words ---------------------------------------------------------------------------------------------
@@ -172,7 +232,7 @@ def build_plan(
     rest_day: bool = False,
     policy: Policy | None = None,
 ) -> Plan:
-    """The routine for one day of ``week`` (a rest day keeps massage only)."""
+    """The routine for one day of ``week`` (a rest day keeps massage only), filled by priority."""
     if week < 1:
         raise ValueError("week must be 1 or more")
     library = library or load_library()
@@ -180,107 +240,107 @@ def build_plan(
     check_against_library(policy, library.muscle_ids())
     summary = parse_scan(scan) if scan is not None else None
     ctx = make_context(answers, summary, library, policy, week=week, rest_day=rest_day)
-    texts = policy.text.reasons
-    state = _State()
+    allowed, excluded = _allowed(ctx)
+    routine = _Routine(answers.minutes_per_day, excluded=excluded)
 
-    allowed: dict[str, Technique] = {}
-    for t in library.techniques.values():
-        for rule in EXCLUSION_RULES:
-            why = rule.excludes(t, ctx)
-            if why:
-                state.excluded.append(Excluded(technique=t.id, rule=rule.name, reason=_sentence(why)))
-                break
-        else:
-            allowed[t.id] = t
+    _warmup_releases(_wanted_releases(ctx), allowed, ctx, routine)  # 1. what habits and goals call for
+    _scan_releases(ctx, allowed, routine)  # 2. what the scan saw
+    _drainage(ctx, allowed, routine)  # 3. the lymphatic finish
+    _exercise_blocks(ctx, allowed, routine)  # 4. exercise blocks
+    _common_releases(ctx, allowed, routine)  # 5. muscles most faces over-use, if there is time left
 
-    budget = answers.minutes_per_day * 60.0
-
-    def add(block: _Block) -> bool:
-        new = [
-            i for i in block.items if not state.has(i.technique, i.phase, i.sides) or i.phase == "exercise"
-        ]
-        cost = sum(i.duration_s for i in new)
-        if not new:
-            return True
-        if state.total_s + cost > budget + 1e-9:
-            listed = {e.technique for e in state.excluded} | {i.technique for i in state.items}
-            if block.report and block.label not in listed:
-                state.excluded.append(
-                    Excluded(
-                        technique=block.label,
-                        rule="fits_time_budget",
-                        reason=f"It does not fit in your {answers.minutes_per_day} minutes a day.",
-                    )
-                )
-            return False
-        state.items.extend(new)
-        return True
-
-    # 1. releases the person's habits and goals call for (warm-up)
-    wanted: list[tuple[str, str]] = []  # (muscle, reason)
-    for o in ctx.overuse:
-        if o.source in ("library", "never_exercised", "scan_jaw", "scan_brow"):
-            continue
-        wanted.append((o.muscle, o.because))
-    for goal in answers.goals:
-        for m in policy.goals[goal].release_muscles:
-            wanted.append((m, f"goal:{goal}"))
-    _warmup_releases(wanted, allowed, ctx, add, library)
-
-    # 2. what the scan saw: extra release on the bulkier jaw side and the higher brow side
-    for kind, muscle, template in (
-        ("bulky_jaw", policy.scan.bulky_jaw_muscle, "bulky_jaw"),
-        ("higher_brow", policy.scan.higher_brow_muscle, "higher_brow"),
-    ):
-        f = ctx.finding(kind)  # type: ignore[arg-type]
-        if f is None:
-            continue
-        options = _releasers(muscle, allowed)
-        if options:
-            reason = texts[template].format(side=f.side, other=other(f.side), mm=f"{f.mm:.1f}")
-            add(_Block([_massage_item(options[0], "warmup", reason, [f.side])], options[0].id))
-
-    # 3. the lymphatic finish
-    drains = [t for t in allowed.values() if t.massage is not None and t.massage.drains]
-    drains.sort(key=lambda t: -len(t.regions))  # the most complete sweep first (stable: library order)
-    if drains:
-        extra = ""
-        if "depuff" in answers.goals:
-            extra = texts["drainage_depuff"]
-        elif answers.habits.sleeping_side in ("left", "right"):
-            extra = texts["drainage_sleep"].format(side=answers.habits.sleeping_side)
-        direction = drains[0].massage.direction if drains[0].massage else "towards the ears and down the neck"
-        reason = texts["drainage"].format(direction=direction, extra=extra)
-        if rest_day:
-            reason = reason.removesuffix(".") + texts["rest_day"] + "."
-        item = _massage_item(drains[0], "drainage", reason)
-        depuff = "depuff" in answers.goals
-        ratio = policy.session.drainage_max_share_depuff if depuff else policy.session.drainage_max_share
-        share = max(60.0, round(budget * ratio))
-        item = item.model_copy(update={"duration_s": min(item.duration_s, share)})
-        add(_Block([item], drains[0].id))
-
-    # 4. exercise blocks
-    _exercise_blocks(ctx, allowed, state, add)
-
-    # 5. muscles most faces over-use, released if there is time left
-    warmed = {r for i in state.phase("warmup") for r in _releases_of(library.technique(i.technique))}
-    common = [(o.muscle, "common") for o in ctx.overuse if o.source == "never_exercised"]
-    common += [(o.muscle, "common") for o in ctx.overuse if o.source == "library"]
-    common = [(m, w) for m, w in common if m not in warmed]
-    _warmup_releases(common, allowed, ctx, add, library, limit=policy.session.max_common_releases)
-
-    items = sorted(state.items, key=lambda i: PHASES.index(i.phase))  # stable: keeps priority order
-    items = _release_reasons(items, library, texts)
+    items = sorted(routine.items, key=lambda i: PHASES.index(i.phase))  # stable: keeps priority order
+    items = _release_reasons(items, library, policy.text.reasons)
     total = sum(i.duration_s for i in items)
     return Plan(
         week=week,
         minutes=round(total / 60.0, 1),
         items=items,
-        excluded=state.excluded,
+        excluded=routine.excluded,
         habit_tips=habit_tips(ctx),
         referral=policy.text.referral if answers.conditions.facial_palsy else None,
     )
+
+
+def _allowed(ctx: Context) -> tuple[dict[str, Technique], list[Excluded]]:
+    """The techniques every safety rule allows (library order), and each other one with the first rule
+    that excludes it."""
+    allowed: dict[str, Technique] = {}
+    excluded: list[Excluded] = []
+    for t in ctx.library.techniques.values():
+        refusal = _first_exclusion(t, ctx)
+        if refusal is None:
+            allowed[t.id] = t
+        else:
+            excluded.append(refusal)
+    return allowed, excluded
+
+
+def _first_exclusion(t: Technique, ctx: Context) -> Excluded | None:
+    for rule in EXCLUSION_RULES:
+        why = rule.excludes(t, ctx)
+        if why:
+            return Excluded(technique=t.id, rule=rule.name, reason=_sentence(why))
+    return None
+
+
+def _wanted_releases(ctx: Context) -> list[Wanted]:
+    """Muscles the person's own habits over-use, then those their goals ask to release."""
+    skip = ("library", "never_exercised", "scan_jaw", "scan_brow")
+    wanted = [Wanted(o.muscle, ForHabit(o.because)) for o in ctx.overuse if o.source not in skip]
+    for goal in ctx.answers.goals:
+        wanted += [Wanted(m, ForGoal(goal)) for m in ctx.policy.goals[goal].release_muscles]
+    return wanted
+
+
+def _scan_releases(ctx: Context, allowed: dict[str, Technique], routine: _Routine) -> None:
+    """An extra release on the bulkier jaw side and on the higher brow side."""
+    texts = ctx.policy.text.reasons
+    findings: tuple[tuple[FindingKind, str], ...] = (
+        ("bulky_jaw", ctx.policy.scan.bulky_jaw_muscle),
+        ("higher_brow", ctx.policy.scan.higher_brow_muscle),
+    )
+    for kind, muscle in findings:
+        f = ctx.finding(kind)
+        options = _releasers(muscle, allowed)
+        if f is None or not options:
+            continue
+        reason = texts[kind].format(side=f.side, other=other(f.side), mm=f"{f.mm:.1f}")
+        routine.add(_Block([_massage_item(options[0], "warmup", reason, [f.side])], options[0].id))
+
+
+def _drainage(ctx: Context, allowed: dict[str, Technique], routine: _Routine) -> None:
+    """The most complete lymphatic sweep allowed, capped at the policy's share of the day."""
+    drains = [t for t in allowed.values() if t.massage is not None and t.massage.drains]
+    drains.sort(key=lambda t: -len(t.regions))  # the most complete sweep first (stable: library order)
+    if not drains:
+        return
+    answers, session, texts = ctx.answers, ctx.policy.session, ctx.policy.text.reasons
+    depuff = "depuff" in answers.goals
+    extra = ""
+    if depuff:
+        extra = texts["drainage_depuff"]
+    elif answers.habits.sleeping_side in ("left", "right"):
+        extra = texts["drainage_sleep"].format(side=answers.habits.sleeping_side)
+    best = drains[0]
+    direction = best.massage.direction if best.massage else "towards the ears and down the neck"
+    reason = texts["drainage"].format(direction=direction, extra=extra)
+    if ctx.rest_day:
+        reason = reason.removesuffix(".") + texts["rest_day"] + "."
+    item = _massage_item(best, "drainage", reason)
+    ratio = session.drainage_max_share_depuff if depuff else session.drainage_max_share
+    share = max(60.0, round(routine.budget_s * ratio))
+    routine.add(_Block([item.model_copy(update={"duration_s": min(item.duration_s, share)})], best.id))
+
+
+def _common_releases(ctx: Context, allowed: dict[str, Technique], routine: _Routine) -> None:
+    """Releases of what most faces over-use that the warm-up does not release yet (a few at most)."""
+    library = ctx.library
+    warmed = {r for i in routine.phase("warmup") for r in _releases_of(library.technique(i.technique))}
+    muscles = [o.muscle for o in ctx.overuse if o.source == "never_exercised"]
+    muscles += [o.muscle for o in ctx.overuse if o.source == "library"]
+    wanted = [Wanted(m, Common()) for m in muscles if m not in warmed]
+    _warmup_releases(wanted, allowed, ctx, routine, limit=ctx.policy.session.max_common_releases)
 
 
 def _release_reasons(items: list[PlanItem], library: Library, texts: dict[str, str]) -> list[PlanItem]:
@@ -306,150 +366,176 @@ def _sentence(text: str) -> str:
     return (text[:1].upper() + text[1:]).removesuffix(".") + "."
 
 
+def _warmup_choices(
+    wanted: list[Wanted], allowed: dict[str, Technique]
+) -> list[tuple[Technique, list[str], Cause]]:
+    """One massage per group of wanted muscles (the one releasing most of those still uncovered), the
+    muscles it releases for the first cause it serves, and that cause."""
+    covered: set[str] = set()
+    chosen: list[tuple[Technique, list[str], Cause]] = []
+    for want in wanted:
+        if want.muscle in covered:
+            continue
+        options = _releasers(want.muscle, allowed)
+        if not options:
+            continue
+        still = {w.muscle for w in wanted if w.muscle not in covered}
+        best = max(options, key=lambda t: len(set(t.massage.releases) & still) if t.massage else 0)
+        rel = set(best.massage.releases) if best.massage else set()
+        muscles = [w.muscle for w in wanted if w.muscle in rel and w.cause == want.cause] or [want.muscle]
+        covered |= {w.muscle for w in wanted if w.muscle in rel}
+        chosen.append((best, muscles, want.cause))
+    return chosen
+
+
+def _warmup_reason(cause: Cause, muscles: list[str], ctx: Context) -> str:
+    texts = ctx.policy.text.reasons
+    words, verb, pronoun = _muscle_words(muscles, ctx.library)
+    if isinstance(cause, ForGoal):
+        label = ctx.policy.goals[cause.goal].label
+        reason = texts["warmup_goal"].format(goal=label, muscles=words, verb=verb)
+    elif isinstance(cause, Common):
+        reason = texts["warmup_common"].format(muscles=words, verb=verb, pronoun=pronoun)
+    else:
+        reason = texts["warmup_overuse"].format(because=cause.because, muscles=words, verb=verb)
+    return _sentence(reason)
+
+
 def _warmup_releases(
-    wanted: list[tuple[str, str]],
+    wanted: list[Wanted],
     allowed: dict[str, Technique],
     ctx: Context,
-    add: Callable[[_Block], bool],
-    library: Library,
+    routine: _Routine,
     limit: int | None = None,
 ) -> None:
     """One warm-up massage per group of wanted muscles; the reason names the first cause it serves."""
+    for t, muscles, cause in _warmup_choices(wanted, allowed)[:limit]:
+        item = _massage_item(t, "warmup", _warmup_reason(cause, muscles, ctx))
+        routine.add(_Block([item], t.id, report=not isinstance(cause, Common)))
+
+
+# --- exercise blocks -----------------------------------------------------------------------------------
+
+#: An exercise and the goal label it serves (None: it trains only under-used muscles, for balance).
+Ranked = tuple[Technique, str | None]
+
+
+def _rank_once(ranked: list[Ranked], candidates: list[Technique], label: str | None) -> None:
+    """Append the candidates not ranked yet, in order, with ``label``."""
+    for t in candidates:
+        if all(t.id != r.id for r, _ in ranked):
+            ranked.append((t, label))
+
+
+def _is_corner_lift(t: Technique, ctx: Context) -> bool:
+    return t.exercise is not None and t.exercise.movement == ctx.policy.scan.lower_corner_movement
+
+
+def _ranked_exercises(ctx: Context, exercises: list[Technique]) -> list[Ranked]:
+    """Exercises by priority: the lift of a lower mouth corner, the quieter side of a one-sided face,
+    each goal's regions, then any that trains only under-used muscles."""
+    policy, goals = ctx.policy, ctx.answers.goals
+    symmetry = policy.goals["symmetry"].label
+    ranked: list[Ranked] = []
+    if ctx.finding("lower_mouth_corner") is not None:
+        _rank_once(ranked, [t for t in exercises if _is_corner_lift(t, ctx)][:1], symmetry)
+    if "symmetry" in goals:  # train the quieter side of a one-sided face first
+        rule = OverusedNeverExercised()
+        _rank_once(ranked, [t for t in exercises if len(rule.allowed_sides(t, ctx)) == 1], symmetry)
+    for region in dict.fromkeys(r for g in goals for r in policy.goals[g].exercise_regions):
+        label = next(policy.goals[g].label for g in goals if region in policy.goals[g].exercise_regions)
+        _rank_once(ranked, [t for t in exercises if t.region == region], label)
+    groups = ctx.library.muscle_groups()
+    under = [
+        t for t in exercises if all(all(m.use == "underused" for m in groups.get(x, [])) for x in t.targets)
+    ]
+    _rank_once(ranked, under, None)
+    return ranked
+
+
+def _exercise_item(t: Technique, goal: str | None, sides: list[str], ctx: Context) -> PlanItem:
+    """The exercise at this week's dose on ``sides`` (half the time when one-sided), with its reason."""
     texts = ctx.policy.text.reasons
-    covered: set[str] = set()
-    chosen: list[tuple[Technique, list[str], str]] = []
-    for muscle, why in wanted:
-        if muscle in covered:
-            continue
-        options = _releasers(muscle, allowed)
-        if not options:
-            continue
-        still = [m for m, _ in wanted if m not in covered]
-        best = max(options, key=lambda t: len(set(t.massage.releases) & set(still)) if t.massage else 0)
-        rel = set(best.massage.releases) if best.massage else set()
-        muscles = [m for m, w in wanted if m in rel and w == why] or [muscle]
-        covered |= {m for m, _ in wanted if m in rel}
-        chosen.append((best, muscles, why))
-    for t, muscles, why in chosen[:limit]:
-        words, verb, pronoun = _muscle_words(muscles, library)
-        if why.startswith("goal:"):
-            goal = ctx.policy.goals[why.removeprefix("goal:")].label  # type: ignore[index]
-            reason = texts["warmup_goal"].format(goal=goal, muscles=words, verb=verb)
-        elif why == "common":
-            reason = texts["warmup_common"].format(muscles=words, verb=verb, pronoun=pronoun)
-        else:
-            reason = texts["warmup_overuse"].format(because=why, muscles=words, verb=verb)
-        add(_Block([_massage_item(t, "warmup", _sentence(reason))], t.id, report=why != "common"))
+    reps, hold, duration = progressed(t.defaults, ctx.week, ctx.policy)
+    words, _, _ = _muscle_words(list(t.targets), ctx.library)
+    note = ""
+    if sides != BOTH:
+        gone = other(sides[0])
+        o = next((ctx.overuse_of(m, gone) for m in t.targets if ctx.overuse_of(m, gone)), None)
+        note = texts["sides_note_overused"].format(side=sides[0], because=o.because if o else "")
+        duration = max(1.0, round(duration / 2))
+    if goal is None:
+        reason = texts["exercise_balance"].format(muscles=words, sides_note=note)
+    else:
+        reason = texts["exercise_goal"].format(goal=goal, muscles=words, sides_note=note)
+    return PlanItem(
+        technique=t.id, kind="exercise", phase="exercise", targets=list(t.targets), sides=sides,  # type: ignore[arg-type]
+        reps=reps, hold_s=hold, duration_s=duration, reason=_sentence(reason),
+    )  # fmt: skip
 
 
-def _exercise_blocks(
-    ctx: Context, allowed: dict[str, Technique], state: _State, add: Callable[[_Block], bool]
-) -> None:
-    policy, library, answers = ctx.policy, ctx.library, ctx.answers
-    texts = policy.text.reasons
-    rule = OverusedNeverExercised()
-    exercises = [t for t in allowed.values() if t.kind == "exercise"]
-    if not exercises:
-        return
-    groups = library.muscle_groups()
-    goal_regions = [r for g in answers.goals for r in policy.goals[g].exercise_regions]
+def _emphasis_item(exercise: PlanItem, t: Technique, ctx: Context) -> PlanItem | None:
+    """An extra one-sided set of the corner lift on the side of the lower mouth corner the scan saw."""
     lower = ctx.finding("lower_mouth_corner")
+    if lower is None or not _is_corner_lift(t, ctx) or lower.side not in exercise.sides:
+        return None
+    if not OverusedNeverExercised().one_sided_ok(t, ctx):
+        return None
+    both = list(exercise.sides) == BOTH
+    texts = ctx.policy.text.reasons
+    emph = texts["exercise_emphasis"].format(side=lower.side, other=other(lower.side), mm=f"{lower.mm:.1f}")
+    return exercise.model_copy(
+        update={
+            "sides": [lower.side],
+            "duration_s": max(1.0, round(exercise.duration_s / 2)) if both else exercise.duration_s,
+            "reason": _sentence(emph),
+        }
+    )
 
-    ranked: list[tuple[Technique, str | None]] = []  # (exercise, goal label or None for balance)
-    if lower is not None:
-        for t in exercises:
-            if t.exercise is not None and t.exercise.movement == policy.scan.lower_corner_movement:
-                ranked.append((t, policy.goals["symmetry"].label))
-                break
-    if "symmetry" in answers.goals:  # train the quieter side of a one-sided face first
-        for t in exercises:
-            if len(rule.allowed_sides(t, ctx)) == 1 and all(t.id != r.id for r, _ in ranked):
-                ranked.append((t, policy.goals["symmetry"].label))
-    for region in dict.fromkeys(goal_regions):
-        label = next(
-            policy.goals[g].label for g in answers.goals if region in policy.goals[g].exercise_regions
+
+def _exercise_block(
+    t: Technique, items: list[PlanItem], cover: list[Technique], allowed: dict[str, Technique], ctx: Context,
+    routine: _Routine, report: bool,
+) -> _Block:  # fmt: skip
+    """A general warm-up if the routine has none yet, the exercise, then the releases of its muscles."""
+    texts = ctx.policy.text.reasons
+    block: list[PlanItem] = []
+    warm = _general_warmup(t, allowed) if not routine.phase("warmup") else None
+    if warm is not None:
+        block.append(_massage_item(warm, "warmup", texts["warmup_general"]))
+    block += items
+    for r in cover:
+        rw, rv, rp = _muscle_words(
+            [m for m in t.targets if r.massage and m in r.massage.releases], ctx.library
         )
-        for t in exercises:
-            if t.region == region and all(t.id != r.id for r, _ in ranked):
-                ranked.append((t, label))
-    for t in exercises:
-        under = all(all(m.use == "underused" for m in groups.get(x, [])) for x in t.targets)
-        if under and all(t.id != r.id for r, _ in ranked):
-            ranked.append((t, None))
+        block.append(
+            _massage_item(r, "release", _sentence(texts["release"].format(muscles=rw, verb=rv, pronoun=rp)))
+        )
+    return _Block(block, t.id, report=report)
 
-    cap = _max_exercises(ctx.week, policy)
+
+def _exercise_blocks(ctx: Context, allowed: dict[str, Technique], routine: _Routine) -> None:
+    """The ranked exercises, each with the releases of its muscles, up to the week's cap. An exercise
+    that no allowed massage can release is not trained."""
+    exercises = [t for t in allowed.values() if t.kind == "exercise"]
+    rule = OverusedNeverExercised()
+    cap = _max_exercises(ctx.week, ctx.policy)
     done = 0
-    for t, goal in ranked:
+    for t, goal in _ranked_exercises(ctx, exercises):
         if done >= cap:
             break
         sides = rule.allowed_sides(t, ctx)
         if not sides:
             continue
-        reps, hold, duration = progressed(t.defaults, ctx.week, policy)
-        words, _, _ = _muscle_words(list(t.targets), library)
-        note = ""
-        if sides != BOTH:
-            gone = other(sides[0])
-            o = next((ctx.overuse_of(m, gone) for m in t.targets if ctx.overuse_of(m, gone)), None)
-            note = texts["sides_note_overused"].format(side=sides[0], because=o.because if o else "")
-            duration = max(1.0, round(duration / 2))
-        if goal is None:
-            reason = texts["exercise_balance"].format(muscles=words, sides_note=note)
-        else:
-            reason = texts["exercise_goal"].format(goal=goal, muscles=words, sides_note=note)
-        items = [
-            PlanItem(
-                technique=t.id, kind="exercise", phase="exercise", targets=list(t.targets), sides=sides,  # type: ignore[arg-type]
-                reps=reps, hold_s=hold, duration_s=duration, reason=_sentence(reason),
-            )
-        ]  # fmt: skip
-        if (
-            lower is not None
-            and t.exercise is not None
-            and t.exercise.movement == policy.scan.lower_corner_movement
-            and lower.side in sides
-            and rule.one_sided_ok(t, ctx)
-        ):
-            one_side = duration if sides != BOTH else max(1.0, round(duration / 2))
-            emph = texts["exercise_emphasis"].format(
-                side=lower.side, other=other(lower.side), mm=f"{lower.mm:.1f}"
-            )
-            items.append(
-                PlanItem(
-                    technique=t.id, kind="exercise", phase="exercise", targets=list(t.targets),
-                    sides=[lower.side], reps=reps, hold_s=hold,  # type: ignore[list-item]
-                    duration_s=one_side, reason=_sentence(emph),
-                )
-            )  # fmt: skip
-        have = {i.technique for i in state.phase("release")}
-        cover = _cover(list(t.targets), allowed, have)
+        exercise = _exercise_item(t, goal, sides, ctx)
+        emphasis = _emphasis_item(exercise, t, ctx)
+        cover = _cover(list(t.targets), allowed, {i.technique for i in routine.phase("release")})
         if cover is None:
-            state.excluded.append(
-                Excluded(
-                    technique=t.id,
-                    rule="release_after_exercise",
-                    reason=_sentence(
-                        "no massage that releases its muscles is safe for you, so it is not trained"
-                    ),
-                )
-            )
+            reason = _sentence("no massage that releases its muscles is safe for you, so it is not trained")
+            routine.excluded.append(Excluded(technique=t.id, rule="release_after_exercise", reason=reason))
             continue
-        block_items: list[PlanItem] = []
-        if not state.phase("warmup"):
-            warm = _general_warmup(t, allowed)
-            if warm is not None:
-                block_items.append(_massage_item(warm, "warmup", texts["warmup_general"]))
-        block_items += items
-        for r in cover:
-            rw, rv, rp = _muscle_words(
-                [m for m in t.targets if r.massage and m in r.massage.releases], library
-            )
-            block_items.append(
-                _massage_item(
-                    r, "release", _sentence(texts["release"].format(muscles=rw, verb=rv, pronoun=rp))
-                )
-            )
-        if add(_Block(block_items, t.id, report=goal is not None)):
+        items = [exercise] if emphasis is None else [exercise, emphasis]
+        if routine.add(_exercise_block(t, items, cover, allowed, ctx, routine, report=goal is not None)):
             done += 1
 
 
@@ -472,8 +558,12 @@ def _general_warmup(exercise: Technique, allowed: dict[str, Technique]) -> Techn
 
 def habit_tips(ctx: Context) -> list[str]:
     """Advice for the rest of the day, from habits, conditions and the scan (policy text)."""
-    tips = ctx.policy.text.tips
-    a, h = ctx.answers, ctx.answers.habits
+    return [*_jaw_tips(ctx), *_face_habit_tips(ctx), *_condition_tips(ctx)]
+
+
+def _jaw_tips(ctx: Context) -> list[str]:
+    """The bulkier jaw side, chewing on one side, clenching, and the jaw tools that make it worse."""
+    tips, h = ctx.policy.text.tips, ctx.answers.habits
     out: list[str] = []
     jaw = ctx.finding("bulky_jaw")
     if jaw is not None:
@@ -482,11 +572,17 @@ def habit_tips(ctx: Context) -> list[str]:
         out.append(tips["chewing_side"].format(side=h.chewing_side))
     if h.clenching:
         out.append(tips["clenching"])
-    if h.clenching or jaw is not None or "jaw_tension" in a.goals:
+    if h.clenching or jaw is not None or "jaw_tension" in ctx.answers.goals:
         ids, _ = NoHarmfulTools.harmful(ctx)
         names = [ctx.library.tools[i].name for i in sorted(ids)]
         if names:
             out.append(tips["harmful_jaw"].format(names=", ".join(names)))
+    return out
+
+
+def _face_habit_tips(ctx: Context) -> list[str]:
+    tips, h = ctx.policy.text.tips, ctx.answers.habits
+    out: list[str] = []
     if h.frowning:
         out.append(tips["frowning"])
     if h.screen_squinting:
@@ -497,9 +593,15 @@ def habit_tips(ctx: Context) -> list[str]:
         out.append(tips["sleeping_side"].format(side=h.sleeping_side))
     if h.stress >= ctx.policy.stress_threshold:
         out.append(tips["stress"])
-    if a.conditions.blood_thinners:
+    return out
+
+
+def _condition_tips(ctx: Context) -> list[str]:
+    tips, c = ctx.policy.text.tips, ctx.answers.conditions
+    out: list[str] = []
+    if c.blood_thinners:
         out.append(tips["blood_thinners"])
-    if a.conditions.tmj:
+    if c.tmj:
         out.append(tips["tmj"])
     return out
 
