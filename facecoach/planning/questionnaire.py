@@ -187,51 +187,70 @@ def _pick_many(
 
 
 def _ask_one(console: Console, q: Question) -> Any:
+    """The answer to one question, in the shape the answers file takes for its type."""
     if q.help:
         console.print(f"[dim]{q.help}[/dim]")
     if q.type == "bool":
         return Confirm.ask(q.prompt, console=console, default=bool(q.default))
     if q.type == "int":
-        lo, hi = q.min or 0, q.max or 0
-        while True:
-            default = int(q.default) if isinstance(q.default, int) and not isinstance(q.default, bool) else lo
-            n = IntPrompt.ask(f"{q.prompt} [{lo}-{hi}]", console=console, default=default)
-            if lo <= n <= hi:
-                return n
-            console.print(f"[red]Please enter a number from {lo} to {hi}.[/red]")
+        return _ask_int(console, q)
     if q.type == "choice":
-        values = [c.value for c in q.choices]
         for c in q.choices:
             console.print(f"  [bold]{c.value}[/bold]: {c.label}")
-        return Prompt.ask(q.prompt, console=console, choices=values, default=str(q.default))
+        return Prompt.ask(
+            q.prompt, console=console, choices=[c.value for c in q.choices], default=str(q.default)
+        )
     if q.type == "multi":
         return _pick_many(console, q.prompt, [(c.value, c.label) for c in q.choices])
-    regions: list[tuple[str, str]] = [(r, r) for r in REGIONS]
     if q.type == "region_weeks":
-        if not Confirm.ask(q.prompt, console=console, default=False):
-            return []
-        entries = []
-        for region in _pick_many(console, q.regions_prompt, regions, allow_none=False):
-            weeks = -1
-            while weeks < 0:
-                weeks = IntPrompt.ask(q.weeks_prompt.format(region=region), console=console)
-            entry: dict[str, Any] = {"region": region, "weeks_ago": weeks}
-            if q.cleared_prompt:
-                entry["cleared"] = Confirm.ask(
-                    q.cleared_prompt.format(region=region), console=console, default=False
-                )
-            entries.append(entry)
-        return entries
-    # skin
+        return _ask_region_weeks(console, q)
+    return _ask_skin(console, q)
+
+
+def _ask_int(console: Console, q: Question) -> int:
+    """A whole number within the question's range; asks again outside it."""
+    lo, hi = q.min or 0, q.max or 0
+    default = int(q.default) if isinstance(q.default, int) and not isinstance(q.default, bool) else lo
+    while True:
+        n = IntPrompt.ask(f"{q.prompt} [{lo}-{hi}]", console=console, default=default)
+        if lo <= n <= hi:
+            return n
+        console.print(f"[red]Please enter a number from {lo} to {hi}.[/red]")
+
+
+_REGIONS: list[tuple[str, str]] = [(r, r) for r in REGIONS]
+
+
+def _ask_region_weeks(console: Console, q: Question) -> list[dict[str, Any]]:
+    """Injectables or surgery: which regions, how many weeks ago, and (surgery) whether cleared."""
+    if not Confirm.ask(q.prompt, console=console, default=False):
+        return []
+    entries = []
+    for region in _pick_many(console, q.regions_prompt, _REGIONS, allow_none=False):
+        weeks = -1
+        while weeks < 0:
+            weeks = IntPrompt.ask(q.weeks_prompt.format(region=region), console=console)
+        entry: dict[str, Any] = {"region": region, "weeks_ago": weeks}
+        if q.cleared_prompt:
+            entry["cleared"] = Confirm.ask(
+                q.cleared_prompt.format(region=region), console=console, default=False
+            )
+        entries.append(entry)
+    return entries
+
+
+def _ask_skin(console: Console, q: Question) -> list[dict[str, str]]:
+    """Skin conditions, each with the regions it affects."""
     if not Confirm.ask(q.prompt, console=console, default=False):
         return []
     found = []
-    for cond in _pick_many(
+    conditions = _pick_many(
         console, q.conditions_prompt, [(c.value, c.label) for c in q.choices], allow_none=False
-    ):
+    )
+    for cond in conditions:
         label = next(c.label for c in q.choices if c.value == cond)
         for region in _pick_many(
-            console, q.regions_prompt.format(condition=label), regions, allow_none=False
+            console, q.regions_prompt.format(condition=label), _REGIONS, allow_none=False
         ):
             found.append({"condition": cond, "region": region})
     return found
