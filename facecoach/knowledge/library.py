@@ -26,6 +26,7 @@ from facecoach.knowledge.models import (
     Claim,
     Contraindication,
     Muscle,
+    Stroke,
     Technique,
     TechniqueKind,
     Tool,
@@ -463,22 +464,27 @@ def _check_massage(t: Technique, library: Library, bad: Any) -> None:
     if t.tool == "gua_sha" and not t.friction:
         raise bad("a gua sha glides over the skin: set friction: true", "friction")
     for i, stroke in enumerate(m.strokes):
-        for j, (x, y) in enumerate(stroke.path):
-            where = f"massage.strokes.{i}.path.{j}"
-            if not (STROKE_X[0] <= x <= STROKE_X[1] and STROKE_Y[0] <= y <= STROKE_Y[1]):
-                raise bad(f"point ({x}, {y}) is outside the face box x {STROKE_X}, y {STROKE_Y}", where)
-            if stroke.sides in ("both", "right") and x > 0.5 + _MIDLINE_TOLERANCE:
-                raise bad(
-                    f"a '{stroke.sides}' stroke is drawn on the person's right half (x ≤ 0.5), got x={x}",
-                    where,
-                )
-            if stroke.sides == "left" and x < 0.5 - _MIDLINE_TOLERANCE:
-                raise bad(f"a 'left' stroke is drawn on the person's left half (x ≥ 0.5), got x={x}", where)
-        if m.drains and not drains_towards_nodes(stroke.path[0], stroke.path[-1]):
+        _check_stroke(stroke, m.drains, f"massage.strokes.{i}", bad)
+
+
+def _check_stroke(stroke: Stroke, drains: bool, where: str, bad: Any) -> None:
+    """Every point inside the face box and on the stroke's own half of the face; a drainage stroke moves
+    lymph towards the nodes."""
+    for j, (x, y) in enumerate(stroke.path):
+        at = f"{where}.path.{j}"
+        if not (STROKE_X[0] <= x <= STROKE_X[1] and STROKE_Y[0] <= y <= STROKE_Y[1]):
+            raise bad(f"point ({x}, {y}) is outside the face box x {STROKE_X}, y {STROKE_Y}", at)
+        if stroke.sides in ("both", "right") and x > 0.5 + _MIDLINE_TOLERANCE:
             raise bad(
-                "a drainage stroke must end nearer the lymph nodes in front of the ear, or run down the neck",
-                f"massage.strokes.{i}.path",
+                f"a '{stroke.sides}' stroke is drawn on the person's right half (x ≤ 0.5), got x={x}", at
             )
+        if stroke.sides == "left" and x < 0.5 - _MIDLINE_TOLERANCE:
+            raise bad(f"a 'left' stroke is drawn on the person's left half (x ≥ 0.5), got x={x}", at)
+    if drains and not drains_towards_nodes(stroke.path[0], stroke.path[-1]):
+        raise bad(
+            "a drainage stroke must end nearer the lymph nodes in front of the ear, or run down the neck",
+            f"{where}.path",
+        )
 
 
 def drains_towards_nodes(start: tuple[float, float], end: tuple[float, float]) -> bool:
