@@ -42,7 +42,7 @@ PREFETCH_FRAMES = 4
 _DONE = object()
 
 
-def read_ahead(items: Iterator[T], size: int) -> Iterator[T]:
+def read_ahead(items: Iterator[T], size: int) -> Generator[T, None, None]:
     """Run an iterator in a background thread, ``size`` items ahead (OpenCV decodes without the GIL).
 
     An exception in the producer is re-raised in the consumer; closing the consumer stops the producer.
@@ -318,6 +318,55 @@ class _Annotator:
         self.writer.release()
 
 
+def _open_video(path: Path) -> VideoSource:
+    """The video at ``path``, or :class:`AuditError` saying why it cannot be audited."""
+    try:
+        if file_kind(path) != "video":
+            raise AuditError(f"{path.name} is a picture: the audit needs a video")
+        return VideoSource(path)
+    except SourceError as exc:
+        prefix = "cannot read the video: " if exc.code == "unreadable" else ""
+        raise AuditError(prefix + exc.message) from None
+
+
+def _sampled_frames(
+    source: VideoSource, step: int, progress: ProgressCallback | None, prefetch: bool
+) -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
+    """Every ``step``-th frame; with ``prefetch``, decoding runs in a thread while the landmarker works
+    on the previous frame."""
+
+    def decoded() -> Generator[tuple[float, NDArray[np.uint8], int], None, None]:
+        for t, rgb in source.frames(step):
+            yield t, rgb, source.frames_read
+
+    # Closing the frames stops the decoding thread before the video is closed.
+    with contextlib.closing(read_ahead(decoded(), PREFETCH_FRAMES) if prefetch else decoded()) as frames:
+        for t, rgb, read in frames:
+            yield t, rgb
+            if progress is not None:
+                progress(read, source.info.frame_count)
+
+
+def _annotated_frames(
+    source: VideoSource, step: int, progress: ProgressCallback | None, annotator: _Annotator
+) -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
+    """Every ``step``-th frame for analysis, while every frame is decoded and drawn with the state after
+    the last analysed one."""
+    for i, (t, rgb) in enumerate(source.frames(1)):
+        if i % step == 0:
+            yield t, rgb
+            if progress is not None:
+                progress(source.frames_read, source.info.frame_count)
+        annotator.write(np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8))
+
+
+def _second_landmarker(stack: contextlib.ExitStack[bool | None], parallel: bool) -> FaceLandmarker | None:
+    """Another landmarker for the other core (None on one core or when not asked for)."""
+    if not parallel or (os.cpu_count() or 1) <= 1:
+        return None
+    return stack.enter_context(FaceLandmarker(mode="video", max_faces=1))
+
+
 def audit_video(
     path: str | Path,
     technique_id: str,
@@ -335,49 +384,21 @@ def audit_video(
     """
     spec = resolve_spec(technique_id)
     path = Path(path)
-    try:
-        if file_kind(path) != "video":
-            raise AuditError(f"{path.name} is a picture: the audit needs a video")
-        source = VideoSource(path)
-    except SourceError as exc:
-        prefix = "cannot read the video: " if exc.code == "unreadable" else ""
-        raise AuditError(prefix + exc.message) from None
-    with source:
+    with _open_video(path) as source:
         info = source.info
         annotator = (
             _Annotator(Path(annotate), info.fps, (info.width, info.height), spec) if annotate else None
         )
         step = max(1, round(info.fps / analysis_fps)) if analysis_fps > 0 else 1
-
-        def decoded() -> Iterator[tuple[float, NDArray[np.uint8], int]]:
-            for t, rgb in source.frames(step):
-                yield t, rgb, source.frames_read
-
-        def frames() -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
-            if annotator is None:
-                # Decoding runs in a thread while the landmarker works on the previous frame.
-                for t, rgb, read in read_ahead(decoded(), PREFETCH_FRAMES) if prefetch else decoded():
-                    yield t, rgb
-                    if progress is not None:
-                        progress(read, info.frame_count)
-                return
-            # Annotating: every frame is decoded and drawn with the state after the last analysed one.
-            for i, (t, rgb) in enumerate(source.frames(1)):
-                if i % step == 0:
-                    yield t, rgb
-                    if progress is not None:
-                        progress(source.frames_read, info.frame_count)
-                annotator.write(np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8))
-
-        stream = frames()
+        stream = (
+            _sampled_frames(source, step, progress, prefetch)
+            if annotator is None
+            else _annotated_frames(source, step, progress, annotator)
+        )
         try:
             with contextlib.ExitStack() as stack:
                 landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1))
-                second = (
-                    stack.enter_context(FaceLandmarker(mode="video", max_faces=1))
-                    if parallel and (os.cpu_count() or 1) > 1
-                    else None
-                )
+                second = _second_landmarker(stack, parallel)
                 on_frame = annotator.update if annotator is not None else None
                 result = evaluate(analyse(stream, landmarker, second), spec, info.fps, None, on_frame)
         finally:
