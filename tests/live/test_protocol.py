@@ -55,6 +55,9 @@ def test_headers_with_any_values_decode_or_raise(version: int, kind: int, ts: fl
     # Whatever is accepted obeys the limits: a finite, non-negative time and a frame size in range.
     header = frame.header
     assert math.isfinite(header.timestamp_ms) and header.timestamp_ms >= 0
+    assert (
+        header.timestamp_ms == ts and ts >= 0
+    )  # sent as a double: exactly what was sent, and never negative
     assert 16 <= header.width <= LIMITS.max_frame_side and 16 <= header.height <= LIMITS.max_frame_side
     assert (header.width, header.height) == (min(w, 65535), min(h, 65535))
 

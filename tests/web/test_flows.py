@@ -3,6 +3,7 @@ checker, admin edits, another member's data, sessions from live coaching, deleti
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -273,7 +274,11 @@ def test_admin_members_shows_plans_not_face_data(site: Site) -> None:
 def test_sessions_recorded_feed_progress(site: Site) -> None:
     c = site.client("member")
     token = c.get("/api/me").json()["csrf_token"]
-    for day in ("2026-11-20", "2026-11-21"):
+    # Days relative to today (the progress chart shows the last 8 ISO weeks): 8 days apart, so they
+    # fall in two different weeks.
+    today = dt.datetime.now(dt.UTC).date()
+    days = [today - dt.timedelta(days=9), today - dt.timedelta(days=1)]
+    for day in (d.isoformat() for d in days):
         r = c.post(
             "/api/sessions",
             json={"technique_ids": ["x"], "reps": 8, "faults": {"frown": 1}, "date": day},
@@ -290,7 +295,12 @@ def test_sessions_recorded_feed_progress(site: Site) -> None:
         == 402
     )
     progress = c.get("/api/progress").json()
-    assert sum(w["sessions"] for w in progress["sessions_per_week"]) >= 0
+    weeks = progress["sessions_per_week"]
+    mondays = [(d - dt.timedelta(days=d.weekday())).isoformat() for d in days]
+    assert (
+        len(weeks) == 8 and weeks[-1]["week_of"] == (today - dt.timedelta(days=today.weekday())).isoformat()
+    )
+    assert {w["week_of"]: w["sessions"] for w in weeks if w["sessions"]} == {mondays[0]: 1, mondays[1]: 1}
     with site.db.session() as s:
         assert (
             s.scalar(
