@@ -31,10 +31,10 @@ sys.path.insert(0, str(REPO))  # for tests/coaching/synth.py (the warped-face vi
 
 from facecoach.coaching.audit import analyse, audit_video  # noqa: E402
 from facecoach.coaching.evaluator import Evaluator  # noqa: E402
-from facecoach.coaching.measures import FrameInput, mm_per_unit, raw_measures  # noqa: E402
+from facecoach.coaching.measures import mm_per_unit, raw_measures  # noqa: E402
 from facecoach.coaching.specs import spec_by_id  # noqa: E402
 from facecoach.coaching.wrinkle import forehead_crease_energy  # noqa: E402
-from facecoach.vision.landmarks import FaceLandmarker  # noqa: E402
+from facecoach.vision.landmarks import FaceLandmarker, FaceObservation  # noqa: E402
 from facecoach.vision.sources import VideoSource  # noqa: E402
 from tests.coaching.synth import FaceWarper, Script, Segment, render, rep_script  # noqa: E402
 
@@ -84,7 +84,7 @@ def bench_evaluator() -> None:
     rgb = _rgb(SHARED / "happy_f15.jpg")
     tex_t0 = time.perf_counter()
     for _ in range(200):
-        forehead_crease_energy(rgb, first.points)
+        forehead_crease_energy(rgb, first.points_px)
     tex_ms = (time.perf_counter() - tex_t0) * 1000 / 200
     print("## Evaluator cost per frame (goal < 0.2 ms)")
     print(f"frames pushed: {pushed} (real landmarks of the woman_expressions clip, smile-lift spec)")
@@ -156,9 +156,8 @@ def bench_sources() -> None:
         for photo_name, img in photos.items():
             face = lm.detect(img).faces[0]
 
-            def inputs(image: np.ndarray) -> FrameInput:
-                f = lm.detect(image).faces[0]
-                return FrameInput(0.0, f.points_px, f.blendshapes, f.image_size, None)
+            def inputs(image: np.ndarray) -> FaceObservation:
+                return lm.detect(image).faces[0]
 
             rng = np.random.default_rng(0)
             noisy = []
@@ -168,7 +167,7 @@ def bench_sources() -> None:
                     ".jpg", np.clip(im, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80]
                 )
                 noisy.append(raw_measures(inputs(np.ascontiguousarray(cv2.imdecode(enc, cv2.IMREAD_COLOR)))))
-            scale = mm_per_unit(FrameInput(0.0, face.points_px, face.blendshapes, face.image_size))
+            scale = mm_per_unit(face)
             base = {k: float(np.median([r[k] for r in noisy])) for k in noisy[0]}
             sd = {k: float(np.std([r[k] for r in noisy])) for k in noisy[0]}
             warper = FaceWarper(img, face.points_px)

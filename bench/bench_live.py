@@ -38,7 +38,6 @@ import cv2
 import numpy as np
 
 from facecoach.coaching.evaluator import evaluator_for
-from facecoach.coaching.measures import FrameInput
 from facecoach.coaching.specs import spec_by_id
 from facecoach.coaching.wrinkle import forehead_crease_energy
 from facecoach.vision.landmarks import FaceLandmarker
@@ -103,9 +102,7 @@ def in_process(frames: list[Any], fps: float, n: int = 3000) -> tuple[float, flo
         f = decode_frame(data, limits)
         assert isinstance(f, LandmarkFrame)
         ts = f.header.timestamp_ms / 1000.0
-        events = session.frame(
-            FrameInput(ts, f.points, f.blendshapes, (f.header.width, f.header.height), f.crease_energy), ts
-        )
+        events = session.frame(f.face, ts)
         cost = (time.perf_counter() - t0) * 1000.0
         if any(e["type"] == "calibrated" for e in events):
             calibrations.append(cost)

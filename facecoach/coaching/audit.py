@@ -18,7 +18,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -28,7 +28,6 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
 from facecoach.coaching.evaluator import Evaluator, Event, Fault
-from facecoach.coaching.measures import FrameInput
 from facecoach.coaching.specs import CoachingSpec, UnknownTechniqueError, spec_by_id
 from facecoach.coaching.wrinkle import forehead_crease_energy
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
@@ -128,7 +127,7 @@ class AnalysedFrame:
     """What the audit saw in one analysed frame (used for annotation and by tests)."""
 
     timestamp_s: float
-    frame: FrameInput | None
+    face: FaceObservation | None
     events: list[Event]
 
 
@@ -138,28 +137,27 @@ def _largest(faces: list[FaceObservation]) -> FaceObservation | None:
     return max(faces, key=lambda f: float(np.ptp(f.points_px[:, 0])))
 
 
-def frame_input(
-    face: FaceObservation | None, rgb: NDArray[np.uint8], timestamp_s: float
-) -> FrameInput | None:
-    """The evaluator's input for one frame (None when there is no face)."""
+def with_crease_energy(face: FaceObservation | None, rgb: NDArray[np.uint8]) -> FaceObservation | None:
+    """The face with the forehead crease energy of its frame (None when there is no face; the energy is
+    None when the eye corners are too close to place the forehead patch)."""
     if face is None:
         return None
     try:
-        texture: float | None = forehead_crease_energy(rgb, face.points_px)
+        crease: float | None = forehead_crease_energy(rgb, face.points_px)
     except ValueError:
-        texture = None
-    return FrameInput.from_observation(face, timestamp_s, texture)
+        crease = None
+    return replace(face, crease_energy=crease)
 
 
-def _analyse_one(landmarker: FaceLandmarker, t: float, rgb: NDArray[np.uint8]) -> FrameInput | None:
-    return frame_input(_largest(landmarker.detect(rgb, t).faces), rgb, t)
+def _analyse_one(landmarker: FaceLandmarker, t: float, rgb: NDArray[np.uint8]) -> FaceObservation | None:
+    return with_crease_energy(_largest(landmarker.detect(rgb, t).faces), rgb)
 
 
 def analyse(
     frames: Iterable[tuple[float, NDArray[np.uint8]]],
     landmarker: FaceLandmarker,
     second: FaceLandmarker | None = None,
-) -> Iterator[tuple[float, FrameInput | None]]:
+) -> Iterator[tuple[float, FaceObservation | None]]:
     """Landmarks + crease energy for (timestamp_s, RGB) frames: the slow, cacheable half of an audit.
 
     With a ``second`` landmarker, frames alternate between the two, each on its own thread (MediaPipe
@@ -177,7 +175,7 @@ def analyse(
         (landmarker, ThreadPoolExecutor(1, thread_name_prefix="audit-lm-a")),
         (second, ThreadPoolExecutor(1, thread_name_prefix="audit-lm-b")),
     ]
-    pending: deque[tuple[float, Future[FrameInput | None]]] = deque()
+    pending: deque[tuple[float, Future[FaceObservation | None]]] = deque()
     try:
         for i, (t, rgb) in enumerate(frames):
             lm, pool = lanes[i % 2]
@@ -194,7 +192,7 @@ def analyse(
 
 
 def evaluate(
-    inputs: Iterable[tuple[float, FrameInput | None]],
+    inputs: Iterable[tuple[float, FaceObservation | None]],
     spec: CoachingSpec,
     fps: float,
     duration_s: float | None = None,
@@ -274,7 +272,7 @@ class _Annotator:
         self.points: NDArray[np.float64] | None = None
 
     def update(self, frame: AnalysedFrame, ev: Evaluator) -> None:
-        self.points = None if frame.frame is None else np.asarray(frame.frame.points)
+        self.points = None if frame.face is None else np.asarray(frame.face.points_px)
         self.activation = ev.activation
         self.active = ev.active
         target = ev.target_reps
@@ -288,7 +286,7 @@ class _Annotator:
             fw = ev.measures.forehead_wrinkle
             if not math.isnan(fw):
                 self.lines.append(f"forehead_wrinkle x{fw:.2f}")
-        if frame.frame is None:
+        if frame.face is None:
             self.lines.append("no face")
         self.faults = [f"{kind} ({side})" if side else kind for kind, side in ev.active_faults]
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from facecoach.coaching.measures import SOURCES, FrameInput, mm_per_unit, raw_measures
+from facecoach.coaching.measures import SOURCES, mm_per_unit, raw_measures
+from facecoach.vision.landmarks import FaceObservation
 
 #: mm per canonical-face unit for a face exactly the size of MediaPipe's canonical face (it is in cm).
 CANONICAL_MM_PER_UNIT = 10.0
@@ -67,14 +68,14 @@ def _robust_sd(values: np.ndarray) -> float:
     return float(_MAD_TO_SD * np.median(np.abs(values - np.median(values))))
 
 
-def _scale_or_nan(frame: FrameInput) -> float:
+def _scale_or_nan(face: FaceObservation) -> float:
     try:
-        return mm_per_unit(frame)
+        return mm_per_unit(face)
     except ValueError:  # a degenerate iris contour in this frame (e.g. eyes shut)
         return math.nan
 
 
-def calibrate(frames: list[FrameInput]) -> Calibration:
+def calibrate(frames: list[FaceObservation]) -> Calibration:
     """Calibrate on frames of a neutral face (at least a few; the evaluator collects ~1.5 s of them)."""
     if not frames:
         raise CalibrationError("no usable frames to calibrate on")
@@ -101,9 +102,9 @@ def calibrate(frames: list[FrameInput]) -> Calibration:
     py = table[:, keys.index("pos:y")]
     unit_px = neutral["pos:unit_px"]
     noise["head_shift"] = math.hypot(_robust_sd(px), _robust_sd(py)) * scale / unit_px
-    tex = table[:, keys.index("tex:forehead")]
-    tex0 = neutral["tex:forehead"]
-    noise["forehead_wrinkle"] = _robust_sd(tex) / tex0 if tex0 > 0 else math.nan
+    crease = table[:, keys.index("crease_energy")]
+    crease0 = neutral["crease_energy"]
+    noise["forehead_wrinkle"] = _robust_sd(crease) / crease0 if crease0 > 0 else math.nan
     return Calibration(
         neutral=neutral,
         noise=noise,

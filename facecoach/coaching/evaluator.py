@@ -28,7 +28,6 @@ from facecoach.coaching.measures import (
     MEASURE_FIELDS,
     MM_MEASURES,
     NEUTRAL_VALUE,
-    FrameInput,
     Measures,
     measures_from_raw,
     raw_measures,
@@ -36,6 +35,7 @@ from facecoach.coaching.measures import (
 from facecoach.coaching.specs import CoachingSpec, WatchedFault
 from facecoach.vision import landmark_ids as ids
 from facecoach.vision.geometry import HeadPose
+from facecoach.vision.landmarks import FaceObservation
 from facecoach.vision.quality import check_pose
 
 Side = Literal["left", "right", "both"] | None
@@ -149,9 +149,9 @@ class Hold:
     completed: bool
 
 
-def _usable(frame: FrameInput) -> bool:
+def _usable(face: FaceObservation) -> bool:
     """A frame the measures can use: 478 finite landmarks, eye corners ≥ 4 px apart (else: no face)."""
-    pts = frame.points
+    pts = face.points_px
     if getattr(pts, "shape", None) != (478, 3) or not math.isfinite(float(pts.sum())):
         return False
     left, right = pts[ids.LEFT_EYE_OUTER], pts[ids.RIGHT_EYE_OUTER]
@@ -232,7 +232,7 @@ class _FaultTracker:
 class Evaluator:
     """Streaming evaluator of one exercise spec.
 
-    ``push(frame)`` with a :class:`FrameInput` (its own ``timestamp_s`` is used), or
+    ``push(face)`` with a :class:`FaceObservation` (its own ``timestamp_s`` is used), or
     ``push(None, timestamp_s)`` for a frame without a usable face;
     returns the events that frame caused. ``finish(t)`` closes what is open and emits ``finished``.
     ``stop_after_reps``: emit ``finished`` as soon as reps × sets are done (live coaching); the audit
@@ -254,7 +254,7 @@ class Evaluator:
         self.measures: Measures | None = None  # the latest smoothed measures
         self.activation = 0.0
         self.active = False
-        self._calib: list[FrameInput] = []
+        self._calib: list[FaceObservation] = []
         self._calib_time = 0.0
         self._present = False
         self._seen = False
@@ -297,7 +297,7 @@ class Evaluator:
     def target_reps(self) -> int | None:
         return None if self.spec.reps is None else self.spec.reps * self.spec.sets
 
-    def push(self, frame: FrameInput | None, timestamp_s: float | None = None) -> list[Event]:
+    def push(self, frame: FaceObservation | None, timestamp_s: float | None = None) -> list[Event]:
         if self.finished:
             return []
         if frame is None:
@@ -525,7 +525,7 @@ class MassageTimer:
         self.finished = False
         self._next = spec.settings.progress_every_s
 
-    def push(self, frame: FrameInput | None, timestamp_s: float | None = None) -> list[Event]:
+    def push(self, frame: FaceObservation | None, timestamp_s: float | None = None) -> list[Event]:
         if self.finished:
             return []
         now = frame.timestamp_s if frame is not None else timestamp_s

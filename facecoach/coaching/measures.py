@@ -1,8 +1,9 @@
 """Per-frame activation measures, relative to the person's own neutral face.
 
-What the evaluator gets per frame is exactly what the browser sends (:class:`FrameInput`): the 478
-landmarks in pixels, the 52 blendshape scores and the forehead crease energy computed from the picture
-(``facecoach.coaching.wrinkle``). Nothing else about the image is needed.
+What the evaluator gets per frame is exactly what the browser sends, as a
+:class:`facecoach.vision.landmarks.FaceObservation`: the 478 landmarks in pixels, the 52 blendshape
+scores and the forehead crease energy computed from the picture (``facecoach.coaching.wrinkle``).
+Nothing else about the image is needed.
 
 Two sources are computed for most measures ("raw" values, before the neutral face is subtracted):
 
@@ -25,7 +26,6 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
 from facecoach.vision import landmark_ids as ids
 from facecoach.vision.geometry import fit_pose, mm_per_px, pose_from_rotation
@@ -33,34 +33,6 @@ from facecoach.vision.landmarks import FaceObservation
 
 if TYPE_CHECKING:
     from facecoach.coaching.calibration import Calibration
-
-
-@dataclass(frozen=True, slots=True)
-class FrameInput:
-    """One frame as the evaluator sees it (and as the browser sends it).
-
-    ``points``: (478, 3) landmarks, x and y in pixels of the frame, z MediaPipe's depth × width;
-    ``blendshapes``: MediaPipe category name → score; ``image_size``: (width, height) px;
-    ``forehead_texture``: :func:`facecoach.coaching.wrinkle.forehead_crease_energy` of the frame, or
-    None when it was not computed (the forehead_wrinkle measure is then unknown).
-    """
-
-    timestamp_s: float
-    points: NDArray[np.float64]
-    blendshapes: dict[str, float]
-    image_size: tuple[int, int]
-    forehead_texture: float | None = None
-
-    @classmethod
-    def from_observation(
-        cls, face: FaceObservation, timestamp_s: float, forehead_texture: float | None = None
-    ) -> FrameInput:
-        return cls(timestamp_s, face.points_px, face.blendshapes, face.image_size, forehead_texture)
-
-    def observation(self) -> FaceObservation:
-        return FaceObservation(
-            np.asarray(self.points, dtype=np.float64), self.blendshapes, np.eye(4), self.image_size
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,20 +178,20 @@ BLENDSHAPES: dict[str, tuple[str, ...]] = {
 }
 
 
-def raw_measures(frame: FrameInput) -> dict[str, float]:
+def raw_measures(face: FaceObservation) -> dict[str, float]:
     """Raw values of both sources before the neutral face is subtracted.
 
     ``geo:*`` in canonical units (× ``Calibration.mm_per_unit`` → mm; definitions in :data:`GEOMETRY`);
     ``bs:*`` blendshape scores (:data:`BLENDSHAPES`); ``pose:*`` degrees; ``pos:*`` pixels
-    (``pos:unit_px`` = pixels per canonical unit); ``tex:forehead`` the crease energy.
+    (``pos:unit_px`` = pixels per canonical unit); ``crease_energy`` the forehead crease energy.
     """
-    pts = np.asarray(frame.points, dtype=np.float64)
-    fit = fit_pose(frame.observation())
+    pts = np.asarray(face.points_px, dtype=np.float64)
+    fit = fit_pose(face)
     used = pts[_USED_IDX]
     used = (used - used[_EYE_ROWS].mean(axis=0)) @ fit.rotation[:, :2]
     geo = _WEIGHTS @ used.reshape(-1) / fit.scale
     out = dict(zip(GEOMETRY_KEYS, geo.tolist(), strict=True))
-    b = frame.blendshapes
+    b = face.blendshapes
     nan = math.nan
     for key, names in BLENDSHAPES.items():
         if len(names) == 1:
@@ -233,14 +205,13 @@ def raw_measures(frame: FrameInput) -> dict[str, float]:
     out["pos:x"] = float(fit.translation[0])
     out["pos:y"] = float(fit.translation[1])
     out["pos:unit_px"] = float(fit.scale)
-    out["tex:forehead"] = nan if frame.forehead_texture is None else float(frame.forehead_texture)
+    out["crease_energy"] = nan if face.crease_energy is None else float(face.crease_energy)
     return out
 
 
-def mm_per_unit(frame: FrameInput) -> float:
+def mm_per_unit(face: FaceObservation) -> float:
     """Millimetres per canonical unit for this frame, from the iris (11.7 mm; see vision.geometry)."""
-    obs = frame.observation()
-    return mm_per_px(obs) * fit_pose(obs).scale
+    return mm_per_px(face) * fit_pose(face).scale
 
 
 def _angle_between(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
@@ -264,12 +235,12 @@ def measures_from_raw(raw: dict[str, float], calibration: Calibration) -> Measur
     values["head_shift"] = (
         math.hypot(raw["pos:x"] - neutral["pos:x"], raw["pos:y"] - neutral["pos:y"]) * mm_per_px_now
     )
-    tex0 = neutral["tex:forehead"]
-    tex = raw["tex:forehead"]
-    values["forehead_wrinkle"] = tex / tex0 if tex0 > 0 and math.isfinite(tex) else math.nan
+    crease0 = neutral["crease_energy"]
+    crease = raw["crease_energy"]
+    values["forehead_wrinkle"] = crease / crease0 if crease0 > 0 and math.isfinite(crease) else math.nan
     return Measures(**values)
 
 
-def measure(frame: FrameInput, calibration: Calibration) -> Measures:
+def measure(face: FaceObservation, calibration: Calibration) -> Measures:
     """The activation measures of one frame relative to the calibrated neutral face."""
-    return measures_from_raw(raw_measures(frame), calibration)
+    return measures_from_raw(raw_measures(face), calibration)

@@ -21,7 +21,7 @@ head from reading as asymmetry.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -169,7 +169,8 @@ def unmirror(face: FaceObservation) -> FaceObservation:
     pts[:, 0] = width - pts[:, 0]
     flip = np.diag([-1.0, 1.0, 1.0, 1.0])
     shapes = {_swap_side_name(k): v for k, v in face.blendshapes.items()}
-    return FaceObservation(pts, shapes, flip @ face.matrix @ flip, face.image_size)
+    matrix = None if face.matrix is None else flip @ face.matrix @ flip
+    return replace(face, points_px=pts, blendshapes=shapes, matrix=matrix)
 
 
 def symmetric_average(face: FaceObservation, flipped: FaceObservation) -> FaceObservation:
@@ -183,4 +184,4 @@ def symmetric_average(face: FaceObservation, flipped: FaceObservation) -> FaceOb
     back = unmirror(flipped)
     pts = (np.asarray(face.points_px, dtype=np.float64) + back.points_px) / 2.0
     shapes = {k: (v + back.blendshapes.get(k, v)) / 2.0 for k, v in face.blendshapes.items()}
-    return FaceObservation(pts, shapes, face.matrix, face.image_size)
+    return replace(face, points_px=pts, blendshapes=shapes)

@@ -69,18 +69,25 @@ N_LANDMARKS = 478
 
 @dataclass(frozen=True, slots=True)
 class FaceObservation:
-    """One detected face in one frame.
+    """One face seen in one frame: the one type from the landmarker (here or in the browser, whose
+    landmark frames ``web.live_protocol`` decodes into it) through the scan to the coaching engine.
 
     ``points_px``: (478, 3) float array; x, y in pixels of the frame, z in MediaPipe's relative depth
     scaled by the frame width (so roughly pixels, positive away from the camera).
     ``blendshapes``: the model's 52 scores in [0, 1], by MediaPipe category name.
-    ``matrix``: 4×4 facial transformation matrix (canonical face model → camera space, cm).
+    ``matrix``: 4×4 facial transformation matrix (canonical face model → camera space, cm), or None when
+    the landmarks came without one (the browser does not send it; nothing measures from it).
+    ``image_size``: (width, height) of the frame in pixels. ``timestamp_s``: when the frame was taken.
+    ``crease_energy``: :func:`facecoach.coaching.wrinkle.forehead_crease_energy` of the frame, or None
+    when it was not computed (the coaching measure ``forehead_wrinkle`` is then unknown).
     """
 
     points_px: NDArray[np.float64]
     blendshapes: dict[str, float]
-    matrix: NDArray[np.float64]
-    image_size: tuple[int, int]  # (width, height) in pixels
+    matrix: NDArray[np.float64] | None
+    image_size: tuple[int, int]
+    timestamp_s: float = 0.0
+    crease_energy: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +151,9 @@ class FaceLandmarker:
             matrix = (
                 np.asarray(result.facial_transformation_matrixes[i], dtype=np.float64)
                 if result.facial_transformation_matrixes
-                else np.eye(4)
+                else None
             )
-            faces.append(FaceObservation(pts, shapes, matrix, (width, height)))
+            faces.append(FaceObservation(pts, shapes, matrix, (width, height), timestamp_s))
         return FrameResult(timestamp_s=timestamp_s, faces=faces)
 
     def close(self) -> None:

@@ -25,9 +25,9 @@ from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from facecoach.coaching.measures import FrameInput
 from facecoach.coaching.specs import CoachingSpec, spec_for
 from facecoach.knowledge import Library
+from facecoach.vision.landmarks import FaceObservation
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer, get_ctx, get_viewer, render, upsell
 from facecoach.web.live_protocol import (
@@ -191,12 +191,12 @@ class _ServerLandmarker:
 
         self._lm = FaceLandmarker(mode="video", max_faces=1)
 
-    def process(self, frame: JpegFrame) -> FrameInput | None:
+    def process(self, frame: JpegFrame) -> FaceObservation | None:
         import cv2
         import numpy as np
         from PIL import Image, UnidentifiedImageError
 
-        from facecoach.coaching.wrinkle import forehead_crease_energy
+        from facecoach.coaching.audit import with_crease_energy
 
         # The JPEG's own size, from its header, before anything is decoded: a small file can declare a
         # huge picture (a decompression bomb); it must be the size the frame header says (already limited).
@@ -222,12 +222,7 @@ class _ServerLandmarker:
         found = self._lm.detect(rgb, ts)
         if not found.faces:
             return None
-        face = found.faces[0]
-        try:
-            crease: float | None = forehead_crease_energy(rgb, face.points_px)
-        except ValueError:
-            crease = None
-        return FrameInput.from_observation(face, ts, crease)
+        return with_crease_energy(found.faces[0], rgb)
 
     def close(self) -> None:
         self._lm.close()
@@ -356,13 +351,7 @@ class _Connection:
                 self.mode = "landmarks"
             if self.mode != "landmarks":
                 raise ProtocolError("a landmark frame in jpeg mode")
-            face = FrameInput(
-                ts,
-                frame.points,
-                frame.blendshapes,
-                (frame.header.width, frame.header.height),
-                frame.crease_energy,
-            )
+            face = frame.face
         else:
             assert isinstance(frame, NoFaceFrame)
             face = None
@@ -379,7 +368,7 @@ class _Connection:
         }
         if isinstance(frame, JpegFrame) and face is not None:
             # Server mode: the page has no landmarks of its own to outline the working region with.
-            reply["points"] = [round(float(v), 1) for v in face.points[:, :2].reshape(-1)]
+            reply["points"] = [round(float(v), 1) for v in face.points_px[:, :2].reshape(-1)]
         await self.ws.send_json(reply)
 
     async def _finish(self) -> None:

@@ -35,6 +35,8 @@ from numpy.typing import NDArray
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from facecoach.vision.landmarks import FaceObservation
+
 VERSION = 1
 HEADER = struct.Struct("<BBHIdHH")
 HEADER_BYTES = HEADER.size  # 20
@@ -169,9 +171,7 @@ class Header:
 @dataclass(frozen=True, slots=True)
 class LandmarkFrame:
     header: Header
-    points: NDArray[np.float64]  # (478, 3), pixels
-    blendshapes: dict[str, float]
-    crease_energy: float | None
+    face: FaceObservation  # the page's landmarks (478 × 3 px), blendshapes and crease energy
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +304,8 @@ def decode_frame(data: bytes, limits: LiveSettings) -> Frame:
         if not math.isfinite(crease) or crease < 0 or crease > 1e6:
             raise ProtocolError("crease energy must be a finite, non-negative number")
     blendshapes = {name: float(v) for name, v in zip(BLENDSHAPE_NAMES, shapes.tolist(), strict=True)}
-    return LandmarkFrame(header, points, blendshapes, crease)
+    face = FaceObservation(points, blendshapes, None, (width, height), ts_ms / 1000.0, crease)
+    return LandmarkFrame(header, face)
 
 
 def decode_control(text: str, limits: LiveSettings) -> Control:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from facecoach.coaching.measures import FrameInput
 from facecoach.coaching.specs import CoachingSpec
+from facecoach.vision.landmarks import FaceObservation
 from facecoach.web.live_protocol import Control, ProtocolError
 
 
@@ -25,7 +25,7 @@ class _Event(Protocol):
 class StepEvaluator(Protocol):
     """What a step needs from the coaching engine's evaluators (exercise or massage timer)."""
 
-    def push(self, frame: FrameInput | None, t: float | None = None) -> list[Any]: ...
+    def push(self, frame: FaceObservation | None, t: float | None = None) -> list[Any]: ...
 
 
 EvaluatorFactory = Callable[[CoachingSpec], StepEvaluator]
@@ -177,7 +177,7 @@ class LiveSession:
 
     # -- frames --------------------------------------------------------------------------------------------
 
-    def frame(self, frame: FrameInput | None, timestamp_s: float) -> list[dict[str, Any]]:
+    def frame(self, frame: FaceObservation | None, timestamp_s: float) -> list[dict[str, Any]]:
         """Feed one frame (None: no usable face); returns the evaluator's events as dicts."""
         if timestamp_s < self._last_ts:
             raise ProtocolError("frame timestamps went backwards")
@@ -188,7 +188,7 @@ class LiveSession:
             self._t0 = timestamp_s
         t = timestamp_s - self._t0
         if frame is not None:
-            frame = FrameInput(t, frame.points, frame.blendshapes, frame.image_size, frame.forehead_texture)
+            frame = replace(frame, timestamp_s=t)
         events = [e.to_dict() for e in self._evaluator.push(frame, t)]
         self._record(events)
         return events

@@ -15,18 +15,17 @@ import numpy as np
 import pytest
 
 from facecoach.coaching.audit import analyse
-from facecoach.coaching.measures import FrameInput
 from facecoach.coaching.specs import CoachingSpec, spec_for
 from facecoach.knowledge.library import load_library
 from facecoach.knowledge.models import FaultKind
-from facecoach.vision.landmarks import FaceLandmarker
+from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from tests.coaching.synth import FaceWarper, Script, Segment, render, rep_script
 
 FPS = 30.0
 HOLD_S = 2.0
 ALL_FAULTS: list[FaultKind] = ["forehead_wrinkle", "frown", "squint", "asymmetry", "head_motion", "scrunch"]
 
-Frames = list[tuple[float, FrameInput | None]]
+Frames = list[tuple[float, FaceObservation | None]]
 
 
 @dataclass(frozen=True)

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
 from facecoach.coaching.evaluator import Evaluator, Event
-from facecoach.coaching.measures import FrameInput
 from facecoach.coaching.specs import spec_by_id
-from facecoach.vision.landmarks import FaceLandmarker
+from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 
 
 def test_garbage_frames_count_as_no_face(image_landmarker: FaceLandmarker, astronaut: np.ndarray) -> None:
     face = image_landmarker.detect(astronaut).faces[0]
     rng = np.random.default_rng(0)
 
-    def good(t: float) -> FrameInput:
+    def good(t: float) -> FaceObservation:
         pts = face.points_px + rng.normal(0, 0.2, face.points_px.shape)
-        return FrameInput(t, pts, face.blendshapes, face.image_size, None)
+        return FaceObservation(pts, face.blendshapes, None, face.image_size, t)
 
-    nan = FrameInput(0.0, np.full((478, 3), np.nan), {}, (512, 512), None)
-    flat = FrameInput(0.0, np.zeros((478, 3)), {}, (512, 512), None)
-    short = FrameInput(0.0, np.zeros((10, 3)), {}, (512, 512), None)
+    nan = FaceObservation(np.full((478, 3), np.nan), {}, None, (512, 512))
+    flat = FaceObservation(np.zeros((478, 3)), {}, None, (512, 512))
+    short = FaceObservation(np.zeros((10, 3)), {}, None, (512, 512))
     ev = Evaluator(spec_by_id("smile-lift"))
     events: list[Event] = []
     for bad in (nan, flat, short):
@@ -38,7 +38,7 @@ def test_garbage_frames_count_as_no_face(image_landmarker: FaceLandmarker, astro
     assert noise["forehead_wrinkle"] is None  # no forehead texture was sent: unknown, not NaN
     json.dumps(events[0].to_dict(), allow_nan=False)
     assert ev.calibration is not None and ev.calibration.noise["mouth_corners_up_left"] < 0.5
-    events = ev.push(FrameInput(t, np.full((478, 3), np.nan), {}, (512, 512), 0.5))
+    events = ev.push(FaceObservation(np.full((478, 3), np.nan), {}, None, (512, 512), t, crease_energy=0.5))
     assert [e.type for e in events] == ["face_lost"]
     events = ev.push(good(t + 0.1))
     assert [e.type for e in events] == ["face_found"]
@@ -58,14 +58,10 @@ def test_a_head_tilted_too_far_pauses_with_the_reason(
     ev = Evaluator(spec_by_id("lip-pucker"))
     t = 0.0
     while ev.calibration is None:
-        ev.push(FrameInput(t, face.points_px, face.blendshapes, face.image_size, None))
+        ev.push(replace(face, timestamp_s=t))
         t += 0.1
-    events = ev.push(
-        FrameInput(t, tilted_face.points_px, tilted_face.blendshapes, tilted_face.image_size, None)
-    )
+    events = ev.push(replace(tilted_face, timestamp_s=t))
     assert [e.type for e in events] == ["face_lost"]
     reason = events[0].to_dict()["reason"]
     assert "tilted" in reason and "upright" in reason
-    assert [
-        e.type for e in ev.push(FrameInput(t + 0.1, face.points_px, face.blendshapes, face.image_size))
-    ] == ["face_found"]
+    assert [e.type for e in ev.push(replace(face, timestamp_s=t + 0.1))] == ["face_found"]

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from facecoach.coaching.calibration import calibrate
-from facecoach.coaching.measures import FrameInput, Measures, measure
-from facecoach.vision.landmarks import FaceLandmarker
+from facecoach.coaching.measures import Measures, measure
+from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from tests.coaching.synth import FaceWarper, Segment
 
 Transform = Callable[[np.ndarray], np.ndarray]
@@ -38,10 +38,10 @@ TRANSFORMS: dict[str, Transform] = {
 }
 
 
-def _input(lm: FaceLandmarker, image: np.ndarray) -> FrameInput:
+def _input(lm: FaceLandmarker, image: np.ndarray) -> FaceObservation:
     faces = lm.detect(np.ascontiguousarray(image)).faces
     assert len(faces) == 1
-    return FrameInput.from_observation(faces[0], 0.0, None)
+    return faces[0]
 
 
 def _measure(lm: FaceLandmarker, neutral: np.ndarray, moved: np.ndarray) -> Measures:

@@ -19,48 +19,48 @@ import pytest
 from facecoach.coaching.audit import analyse
 from facecoach.coaching.calibration import calibrate
 from facecoach.coaching.evaluator import Evaluator
-from facecoach.coaching.measures import FrameInput, Measures, measure
+from facecoach.coaching.measures import Measures, measure
 from facecoach.coaching.specs import load_movements, spec_by_id
-from facecoach.vision.landmarks import FaceLandmarker
+from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from facecoach.vision.sources import VideoSource
 
 CLIP = "woman_expressions_24fps.mp4"
 
 
 @pytest.fixture(scope="module")
-def clip_frames(shared_data: Path) -> list[FrameInput | None]:
+def clip_frames(shared_data: Path) -> list[FaceObservation | None]:
     with VideoSource(shared_data / CLIP) as src, FaceLandmarker(mode="video", max_faces=1) as lm:
         return [f for _t, f in analyse(src.frames(), lm)]
 
 
-def _window(frames: list[FrameInput | None], a: int, b: int) -> list[FrameInput]:
+def _window(frames: list[FaceObservation | None], a: int, b: int) -> list[FaceObservation]:
     got = [f for f in frames[a : b + 1] if f is not None]
     assert len(got) >= (b - a) // 2, "the face should be found in these frames"
     return got
 
 
 def _median(
-    frames: list[FrameInput | None], neutral: tuple[int, int], window: tuple[int, int], name: str
+    frames: list[FaceObservation | None], neutral: tuple[int, int], window: tuple[int, int], name: str
 ) -> float:
     cal = calibrate(_window(frames, *neutral))
     values = [getattr(measure(f, cal), name) for f in _window(frames, *window)]
     return float(np.median(values))
 
 
-def test_a_face_in_nearly_every_frame(clip_frames: list[FrameInput | None]) -> None:
+def test_a_face_in_nearly_every_frame(clip_frames: list[FaceObservation | None]) -> None:
     assert len(clip_frames) == 472
     assert sum(f is not None for f in clip_frames) >= 460
-    assert all(f.forehead_texture is not None and f.forehead_texture > 0 for f in clip_frames if f)
+    assert all(f.crease_energy is not None and f.crease_energy > 0 for f in clip_frames if f)
 
 
-def test_shut_eyes_are_an_eye_squeeze_on_both_sides(clip_frames: list[FrameInput | None]) -> None:
+def test_shut_eyes_are_an_eye_squeeze_on_both_sides(clip_frames: list[FaceObservation | None]) -> None:
     for side in ("left", "right"):
         name = f"eyes_squeeze_{side}"
         assert _median(clip_frames, (170, 200), (36, 60), name) > 4.0  # mm of lid closure
         assert abs(_median(clip_frames, (170, 200), (170, 200), name)) < 0.5
 
 
-def test_the_smile_lifts_both_mouth_corners(clip_frames: list[FrameInput | None]) -> None:
+def test_the_smile_lifts_both_mouth_corners(clip_frames: list[FaceObservation | None]) -> None:
     rules = load_movements()
     rep_starts_at = rules.movements["mouth_corners_up"].expected * rules.evaluation.start_fraction
     for side in ("left", "right"):
@@ -70,7 +70,9 @@ def test_the_smile_lifts_both_mouth_corners(clip_frames: list[FrameInput | None]
         assert abs(_median(clip_frames, (230, 242), (230, 242), name)) < 0.5
 
 
-def test_the_head_tilt_is_head_motion_and_not_a_face_movement(clip_frames: list[FrameInput | None]) -> None:
+def test_the_head_tilt_is_head_motion_and_not_a_face_movement(
+    clip_frames: list[FaceObservation | None],
+) -> None:
     assert _median(clip_frames, (300, 340), (405, 430), "head_motion") > 15.0  # degrees
     assert _median(clip_frames, (300, 340), (300, 340), "head_motion") < 4.0
     # the tilt itself does not read as one brow lifted: the measures are taken in the face frame
@@ -80,7 +82,7 @@ def test_the_head_tilt_is_head_motion_and_not_a_face_movement(clip_frames: list[
     assert abs(float(np.median(diffs))) < 1.5  # mm
 
 
-def test_the_real_smiles_are_found_as_reps(clip_frames: list[FrameInput | None]) -> None:
+def test_the_real_smiles_are_found_as_reps(clip_frames: list[FaceObservation | None]) -> None:
     """Frames 230–400 (looked at frame by frame): mouth at rest to 246; a smile 250–272; mouth open
     but the corners down ("oh") 274–292; a broad smile again from 296 to past 400."""
     fps = 23.976

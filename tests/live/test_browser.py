@@ -107,7 +107,7 @@ def _run_page(
                 if len(payload) == LANDMARK_MESSAGE_BYTES:
                     frame = decode_frame(payload, LiveSettings())
                     assert isinstance(frame, LandmarkFrame)
-                    creases.append((frame.header.timestamp_ms, frame.crease_energy))
+                    creases.append((frame.header.timestamp_ms, frame.face.crease_energy))
 
         def watch(ws: Any) -> None:
             ws.on("framesent", sent)

@@ -158,11 +158,11 @@ def test_js_encoder_matches_the_python_decoder(static_page: Any) -> None:
         640,
         480,
     )
-    np.testing.assert_allclose(frame.points, pts, rtol=1e-6)
-    assert frame.blendshapes == pytest.approx(scores, abs=1e-6)
-    assert frame.crease_energy == pytest.approx(2.5)
+    np.testing.assert_allclose(frame.face.points_px, pts, rtol=1e-6)
+    assert frame.face.blendshapes == pytest.approx(scores, abs=1e-6)
+    assert frame.face.crease_energy == pytest.approx(2.5)
     plain = decode_frame(base64.b64decode(got["noCrease"]), limits)
-    assert isinstance(plain, LandmarkFrame) and plain.crease_energy is None
+    assert isinstance(plain, LandmarkFrame) and plain.face.crease_energy is None
     no_face = decode_frame(base64.b64decode(got["noFace"]), limits)
     assert isinstance(no_face, NoFaceFrame) and no_face.header.seq == 43
     jpg = decode_frame(base64.b64decode(got["jpeg"]), limits)

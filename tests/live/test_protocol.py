@@ -98,11 +98,11 @@ def test_landmark_frames_round_trip() -> None:
     assert isinstance(frame, LandmarkFrame)
     assert frame.header.seq == 7 and frame.header.timestamp_ms == 1234.5
     assert (frame.header.width, frame.header.height) == (640, 480)
-    np.testing.assert_allclose(frame.points, pts, rtol=1e-6)  # float32 on the wire
-    assert frame.blendshapes == pytest.approx(shapes, abs=1e-6)
-    assert frame.crease_energy == pytest.approx(2.25)
+    np.testing.assert_allclose(frame.face.points_px, pts, rtol=1e-6)  # float32 on the wire
+    assert frame.face.blendshapes == pytest.approx(shapes, abs=1e-6)
+    assert frame.face.crease_energy == pytest.approx(2.25)
     without = decode_frame(encode_landmarks(8, 0.0, (640, 480), pts, shapes, None), LIMITS)
-    assert isinstance(without, LandmarkFrame) and without.crease_energy is None
+    assert isinstance(without, LandmarkFrame) and without.face.crease_energy is None
 
 
 def test_token_bucket_allows_the_rate_and_refuses_above_it() -> None:
