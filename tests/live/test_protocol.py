@@ -101,6 +101,8 @@ def test_landmark_frames_round_trip() -> None:
     np.testing.assert_allclose(frame.face.points_px, pts, rtol=1e-6)  # float32 on the wire
     assert frame.face.blendshapes == pytest.approx(shapes, abs=1e-6)
     assert frame.face.crease_energy == pytest.approx(2.25)
+    # The coaching engine's own observation type: the frame's size and time, no transformation matrix.
+    assert (frame.face.image_size, frame.face.timestamp_s, frame.face.matrix) == ((640, 480), 1.2345, None)
     without = decode_frame(encode_landmarks(8, 0.0, (640, 480), pts, shapes, None), LIMITS)
     assert isinstance(without, LandmarkFrame) and without.face.crease_energy is None
 
