@@ -172,30 +172,59 @@ def find_neutral_stretch(
     min_frames: int,
     max_gap_s: float,
     rules: NeutralRules | None = None,
+    max_spread: float = 0.3,
+    relative_margin: float | None = 0.3,
 ) -> NeutralStretch | None:
-    """The first ``seconds`` (and ``min_frames``) of consecutive neutral faces; else the most relaxed
-    window of that length (lowest mean :attr:`NeutralCheck.score`); None when no face is usable at all.
+    """The first ``seconds`` (and ``min_frames``) of consecutive, steady neutral faces; else the longest
+    such run of at least ``min_frames``; else the most relaxed window of ``seconds``, marked as not
+    neutral with the reasons; None when no face is usable at all.
 
-    A gap of more than ``max_gap_s`` between usable faces, or a face that is not neutral, starts the
-    run afresh. ``frames``: (timestamp_s, face or None) in time order.
+    * **Neutral**: :func:`check_neutral` passes, and — with ``relative_margin`` — no expression score is
+      more than that fraction of its limit above its own 5th percentile over the video. Some faces score
+      high at rest (MediaPipe reads a smile of 0.90 on the resting astronaut photo, 0.75 on a broad smile
+      of the woman_expressions clip), so a score is judged against this person's least expressive moments
+      as well as against the absolute limit.
+    * **Steady**: no score moves by more than ``max_spread`` of its limit within the stretch (a face on its
+      way into a smile is not at rest while still under every limit); the run is trimmed from its start.
+    * A gap of more than ``max_gap_s`` between usable faces, or a face that is not neutral, restarts it.
+
+    ``frames``: (timestamp_s, face or None) in time order.
     """
-    start_t = frames[0][0] if frames else 0.0
-    run: list[FaceObservation] = []
+    faces = [(t, f) for t, f in frames if f is not None]
+    if not faces:
+        return None
+    start_t = frames[0][0]
+    checks = [check_neutral(f, rules) for _t, f in faces]
+    floor = np.percentile(np.array([c.ratios for c in checks]), 5, axis=0)
+    run: list[tuple[FaceObservation, tuple[float, ...]]] = []
+    longest: list[FaceObservation] = []
     scored: list[tuple[float, FaceObservation, float, list[NeutralReason]]] = []
-    for t, face in frames:
-        if face is None:
-            continue
-        check = check_neutral(face, rules)
-        scored.append((t, face, check.score, check.reasons))
-        if run and t - run[-1].timestamp_s > max_gap_s:
+    for (t, face), check in zip(faces, checks, strict=True):
+        excess = float(np.max(np.array(check.ratios) - floor))
+        relative_ok = relative_margin is None or excess <= relative_margin
+        reasons = list(check.reasons) or ([] if relative_ok else ["expression"])
+        scored.append((t, face, excess + len(check.reasons), reasons))
+        if run and t - run[-1][0].timestamp_s > max_gap_s:
             run = []
-        if not check.neutral:
+        if reasons:
             run = []
             continue
-        run.append(face)
-        if len(run) >= min_frames and run[-1].timestamp_s - run[0].timestamp_s >= seconds:
-            return NeutralStretch(run, True, (), round(run[0].timestamp_s - start_t, 3))
+        run.append((face, check.ratios))
+        while len(run) > 1 and _spread([r for _f, r in run]) > max_spread:
+            run.pop(0)
+        if len(run) > len(longest):
+            longest = [f for f, _r in run]
+        if len(run) >= min_frames and run[-1][0].timestamp_s - run[0][0].timestamp_s >= seconds:
+            found = [f for f, _r in run]
+            return NeutralStretch(found, True, (), round(found[0].timestamp_s - start_t, 3))
+    if len(longest) >= min_frames:  # shorter than asked for, but neutral and steady: better than not
+        return NeutralStretch(longest, True, (), round(longest[0].timestamp_s - start_t, 3))
     return _most_relaxed(scored, seconds, min_frames, start_t)
+
+
+def _spread(ratios: list[tuple[float, ...]]) -> float:
+    table = np.array(ratios, dtype=np.float64)
+    return float(np.max(table.max(axis=0) - table.min(axis=0)))
 
 
 def _most_relaxed(
@@ -204,20 +233,20 @@ def _most_relaxed(
     min_frames: int,
     start_t: float,
 ) -> NeutralStretch | None:
+    """The ``min_frames`` consecutive faces (within ``seconds``) with the lowest mean distance from
+    neutral: a short, relaxed reference beats a long one that drifts into an expression."""
     if not scored:
         return None
-    best: tuple[float, int, int] | None = None  # (mean score, first, last index)
-    j = 0
-    for i in range(len(scored)):
-        while j < len(scored) and scored[j][0] - scored[i][0] < seconds:
-            j += 1
-        if j - i < min(min_frames, len(scored)):
+    n = min(min_frames, len(scored))
+    best: tuple[float, int] | None = None
+    for i in range(len(scored) - n + 1):
+        if scored[i + n - 1][0] - scored[i][0] > seconds:
             continue
-        mean = float(np.mean([s[2] for s in scored[i:j]]))
+        mean = float(np.mean([s[2] for s in scored[i : i + n]]))
         if best is None or mean < best[0]:
-            best = (mean, i, j)
-    first, last = (0, len(scored)) if best is None else (best[1], best[2])
-    window = scored[first:last]
+            best = (mean, i)
+    first = 0 if best is None else best[1]
+    window = scored[first : first + n]
     counts = Counter(r for s in window for r in s[3])
     reasons = tuple(r for r, _n in counts.most_common())
     return NeutralStretch([s[1] for s in window], not reasons, reasons, round(window[0][0] - start_t, 3))

@@ -193,7 +193,7 @@ def _merge(a: Side, b: Side) -> Side:
     return "both"
 
 
-class _FaultTracker:
+class FaultTracker:
     """Debounce of one fault kind by timestamps (see the module docstring)."""
 
     def __init__(self, kind: str, cue: str, min_s: float, clear_s: float, merge_sides: bool = True) -> None:
@@ -294,7 +294,7 @@ class Evaluator:
         self._start_thr = spec.settings.start_fraction
         self._release_thr = spec.settings.release_fraction
         self._trackers = [
-            _FaultTracker(
+            FaultTracker(
                 f.kind,
                 f.cue,
                 spec.settings.fault_min_s,

@@ -84,6 +84,8 @@ class NeutralCheck:
     expressions: dict[str, float] = field(default_factory=dict)
     eye_opening: tuple[float, float] = (math.nan, math.nan)
     score: float = 0.0
+    #: every expression score and the blink score ÷ its limit (how a stretch's steadiness is judged)
+    ratios: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -116,8 +118,10 @@ def check_neutral(face: FaceObservation, rules: NeutralRules | None = None) -> N
     reasons: list[NeutralReason] = []
     over: dict[str, float] = {}
     worst = 0.0
+    ratios: list[float] = []
     for name, limit in rules.expressions.items():
         value = max(face.blendshapes.get(c, 0.0) for c in limit.categories)
+        ratios.append(value / limit.max)
         worst = max(worst, value / limit.max)
         if value > limit.max:
             over[name] = value
@@ -126,8 +130,9 @@ def check_neutral(face: FaceObservation, rules: NeutralRules | None = None) -> N
     blink = max(face.blendshapes.get("eyeBlinkLeft", 0.0), face.blendshapes.get("eyeBlinkRight", 0.0))
     opening = eye_openings(face)
     eyes = rules.eyes
-    shut_ratio = max((eyes.opening_min / o if o > 0 else math.inf) for o in opening) if eyes.opening_min else 0
+    shut_ratio = max((eyes.opening_min / o if o > 0 else math.inf) for o in opening)
     worst = max(worst, blink / eyes.blink_max, min(shut_ratio, 10.0))
+    ratios.append(blink / eyes.blink_max)
     if blink > eyes.blink_max or not all(o >= eyes.opening_min for o in opening):
         reasons.append("eyes_closed")
     pose = pose_from_rotation(fit_pose(face).rotation)
@@ -140,4 +145,4 @@ def check_neutral(face: FaceObservation, rules: NeutralRules | None = None) -> N
     worst = max(worst, turn)
     if turn > 1.0:
         reasons.append("head_turned")
-    return NeutralCheck(not reasons, reasons, over, opening, worst)
+    return NeutralCheck(not reasons, reasons, over, opening, worst, tuple(ratios))
