@@ -471,7 +471,7 @@ def _with_people_count(
         if counter is not None and t >= next_t:
             next_t = t + every_s
             if len(counter.detect(rgb).faces) > 1:
-                crowded.append((t - every_s / 2, t + every_s / 2))
+                crowded.append((t - every_s, t + every_s))  # up to the checks either side
         yield t, rgb
 
 
@@ -569,16 +569,21 @@ def audit_any(
         parallel=parallel,
         count_people_every_s=count_people_every_s,
     )
+    return audit_frames(video.frames, video.fps, video.duration_s, video.crowded_s, hands or [])
+
+
+def audit_frames(
+    frames: list[tuple[float, FaceObservation | None]],
+    fps: float,
+    duration_s: float,
+    crowded_s: list[tuple[float, float]] | None = None,
+    hands: list[HandPresence] | None = None,
+) -> TutorialResult:
+    """:func:`audit_any` on frames already analysed (the fast, pure half; tests and caches use it)."""
     settings = spec_by_id(_ANY_EXERCISE).settings
-    cal, stretch = neutral_calibration(video.frames, settings)
+    cal, stretch = neutral_calibration(frames, settings)
     return review_video(
-        video.frames,
-        cal,
-        calibration_out(cal, stretch),
-        video.fps,
-        video.duration_s,
-        video.crowded_s,
-        hands or [],
+        frames, cal, calibration_out(cal, stretch), fps, duration_s, crowded_s or [], hands or []
     )
 
 

@@ -180,7 +180,7 @@ def find_neutral_stretch(
     neutral with the reasons; None when no face is usable at all.
 
     * **Neutral**: :func:`check_neutral` passes, and — with ``relative_margin`` — no expression score is
-      more than that fraction of its limit above its own 5th percentile over the video. Some faces score
+      more than that fraction of its limit above its own 5th percentile over the video's neutral faces. Some faces score
       high at rest (MediaPipe reads a smile of 0.90 on the resting astronaut photo, 0.75 on a broad smile
       of the woman_expressions clip), so a score is judged against this person's least expressive moments
       as well as against the absolute limit.
@@ -195,7 +195,10 @@ def find_neutral_stretch(
         return None
     start_t = frames[0][0]
     checks = [check_neutral(f, rules) for _t, f in faces]
-    floor = np.percentile(np.array([c.ratios for c in checks]), 5, axis=0)
+    # the person's least expressive moments, among faces that pass the absolute check (a pucker lowers
+    # the smile score below its resting value: that is the pucker's doing, not a calmer face)
+    calm = [c.ratios for c in checks if c.neutral] or [c.ratios for c in checks]
+    floor = np.percentile(np.array(calm), 5, axis=0)
     run: list[tuple[FaceObservation, tuple[float, ...]]] = []
     longest: list[FaceObservation] = []
     scored: list[tuple[float, FaceObservation, float, list[NeutralReason]]] = []

@@ -97,10 +97,10 @@ def activation(action: Action, m: Measures, expected: float) -> float:
 
 
 def _view(face: FaceObservation | None, crowded: bool) -> tuple[View, dict[str, float] | None]:
+    if crowded:  # another face in view: whose face the measures follow is not known
+        return "several_faces", None
     if face is None or not usable(face):
         return "no_face", None
-    if crowded:
-        return "several_faces", None
     raw = raw_measures(face)
     if not check_pose(HeadPose(raw["pose:yaw"], raw["pose:pitch"], raw["pose:roll"])).ok:
         return "turned_away", None
