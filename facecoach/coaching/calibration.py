@@ -180,10 +180,10 @@ def find_neutral_stretch(
     neutral with the reasons; None when no face is usable at all.
 
     * **Neutral**: :func:`check_neutral` passes, and — with ``relative_margin`` — no expression score is
-      more than that fraction of its limit above its own 5th percentile over the video's neutral faces. Some faces score
-      high at rest (MediaPipe reads a smile of 0.90 on the resting astronaut photo, 0.75 on a broad smile
-      of the woman_expressions clip), so a score is judged against this person's least expressive moments
-      as well as against the absolute limit.
+      more than that fraction of its limit above its own 5th percentile over the video's neutral faces.
+      Some faces score high at rest (MediaPipe reads a smile of 0.90 on the resting astronaut photo,
+      0.75 on a broad smile of the woman_expressions clip), so a score is judged against this person's
+      least expressive moments as well as against the absolute limit.
     * **Steady**: no score moves by more than ``max_spread`` of its limit within the stretch (a face on its
       way into a smile is not at rest while still under every limit); the run is trimmed from its start.
     * A gap of more than ``max_gap_s`` between usable faces, or a face that is not neutral, restarts it.
