@@ -344,6 +344,18 @@ class Evaluator:
         if not verdict.ok:  # turned too far for the measures to mean anything: pause, and say why
             return self._lost(t, verdict.message)
         events: list[Event] = []
+        dt = self._step(t, events)
+        if self.calibration is None:
+            self._collect(frame, dt, t, events)
+            return events
+        if self._reref is not None:
+            self._rereference(frame, events)
+        m = measures_from_raw(raw, self.calibration)
+        self._update(t, dt, m, events)
+        return events
+
+    def _step(self, t: float, events: list[Event]) -> float:
+        """Seconds since the last usable frame (0 on the first one back, or after a long gap)."""
         if not self._present:
             if self._seen:
                 events.append(FaceFound(t))
@@ -358,26 +370,23 @@ class Evaluator:
             if dt < 0 or dt > self.settings.max_gap_s:
                 dt = 0.0
         self._last_t = t
-        if self.calibration is None:
-            if not check_neutral(frame, self._neutral_rules).neutral:
-                self._calib = []  # mid-expression, eyes shut or turned: wait for a neutral face
-                self._calib_time = 0.0
-                return events
-            self._calib.append(frame)
-            self._calib_time += dt
-            if (
-                self._calib_time >= self.settings.calibration_s
-                and len(self._calib) >= self.settings.calibration_min_frames
-            ):
-                calibrated = self._calibrate(t)
-                if calibrated is not None:
-                    events.append(calibrated)
-            return events
-        if self._reref is not None:
-            self._rereference(frame, events)
-        m = measures_from_raw(raw, self.calibration)
-        self._update(t, dt, m, events)
-        return events
+        return dt
+
+    def _collect(self, frame: FaceObservation, dt: float, t: float, events: list[Event]) -> None:
+        """One more calibration frame, if the face is neutral (else the wait starts again)."""
+        if not check_neutral(frame, self._neutral_rules).neutral:
+            self._calib = []  # mid-expression, eyes shut or turned: wait for a neutral face
+            self._calib_time = 0.0
+            return
+        self._calib.append(frame)
+        self._calib_time += dt
+        if (
+            self._calib_time >= self.settings.calibration_s
+            and len(self._calib) >= self.settings.calibration_min_frames
+        ):
+            calibrated = self._calibrate(t)
+            if calibrated is not None:
+                events.append(calibrated)
 
     def finish(self, t: float) -> list[Event]:
         if self.finished:
