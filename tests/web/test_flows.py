@@ -3,6 +3,7 @@ checker, admin edits, another member's data, sessions from live coaching, deleti
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,7 @@ def test_csrf_refusals(site: Site) -> None:
     assert r.status_code == 403 and "CSRF" in r.text
     assert site.user("member") is not None
     # JSON writes need the header.
-    body = {"technique_ids": ["x"], "reps": 1}
+    body = {"technique_ids": ["smile-lift"], "reps": 1}  # a known technique (issue 11)
     assert member.post("/api/sessions", json=body).status_code == 403
     me = member.get("/api/me").json()
     r = member.post("/api/sessions", json=body, headers={"X-CSRF-Token": me["csrf_token"]})
@@ -273,10 +274,11 @@ def test_admin_members_shows_plans_not_face_data(site: Site) -> None:
 def test_sessions_recorded_feed_progress(site: Site) -> None:
     c = site.client("member")
     token = c.get("/api/me").json()["csrf_token"]
-    for day in ("2026-11-20", "2026-11-21"):
+    today = dt.datetime.now(dt.UTC).date()  # a logged date is within a day of today (issue 11)
+    for day in ((today - dt.timedelta(days=1)).isoformat(), today.isoformat()):
         r = c.post(
             "/api/sessions",
-            json={"technique_ids": ["x"], "reps": 8, "faults": {"frown": 1}, "date": day},
+            json={"technique_ids": ["smile-lift"], "reps": 8, "faults": {"frown": 1}, "date": day},
             headers={"X-CSRF-Token": token},
         )
         assert r.status_code == 201
