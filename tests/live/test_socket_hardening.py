@@ -71,7 +71,8 @@ def short_massage(live_app: LiveApp) -> Iterator[str]:
 def test_a_massage_is_not_done_because_the_page_says_so(live_app: LiveApp) -> None:
     """Before: ``done`` right after ``start`` marked the massage completed and the session was saved."""
     live_app.limits(**FAST)
-    with _client(live_app, live_app.member(fresh=False)) as client, client.websocket_connect("/live/ws") as ws:
+    cookie = live_app.member(fresh=False)
+    with _client(live_app, cookie) as client, client.websocket_connect("/live/ws") as ws:
         _hello(ws)
         _start(ws, "jaw-release")
         ws.send_text(json.dumps({"type": "done"}))
@@ -122,7 +123,8 @@ def test_client_timestamps_cannot_speed_a_massage_up(live_app: LiveApp, short_ma
     """Before: the massage timer ran on the client's timestamps, so 10 frames claiming 500 ms apart
     (sent in 0.3 s) finished a 2 s massage, and a ``done`` then completed it."""
     live_app.limits(**FAST)
-    with _client(live_app, live_app.member(fresh=False)) as client, client.websocket_connect("/live/ws") as ws:
+    cookie = live_app.member(fresh=False)
+    with _client(live_app, cookie) as client, client.websocket_connect("/live/ws") as ws:
         _hello(ws)
         _start(ws, short_massage)
         events = _stream_no_face(ws, 0.3, ts_step_ms=500.0, fps=30.0)
@@ -134,7 +136,8 @@ def test_client_timestamps_cannot_speed_a_massage_up(live_app: LiveApp, short_ma
 def test_a_gap_between_frames_counts_for_little(live_app: LiveApp, short_massage: str) -> None:
     """Two frames 2.5 s apart cover at most ``massage_max_gap_s`` (0.5 s here), not 2.5 s."""
     live_app.limits(massage_max_gap_s=0.5, massage_grace_s=0.0, **FAST)
-    with _client(live_app, live_app.member(fresh=False)) as client, client.websocket_connect("/live/ws") as ws:
+    cookie = live_app.member(fresh=False)
+    with _client(live_app, cookie) as client, client.websocket_connect("/live/ws") as ws:
         _hello(ws)
         _start(ws, short_massage)
         ws.send_bytes(encode_no_face(1, 0.0, (640, 480)))
@@ -187,7 +190,8 @@ def _jpeg_declaring(width: int, height: int) -> bytes:
 def test_a_decompression_bomb_jpeg_is_too_big_not_a_server_error(live_app: LiveApp) -> None:
     """Before: Pillow's DecompressionBombError (65500×65500 declared) escaped as 1011."""
     live_app.limits(**FAST)
-    with _client(live_app, live_app.member(fresh=False)) as client, client.websocket_connect("/live/ws") as ws:
+    cookie = live_app.member(fresh=False)
+    with _client(live_app, cookie) as client, client.websocket_connect("/live/ws") as ws:
         _hello(ws)
         _start(ws, "smile-lift", mode="jpeg")
         ws.send_bytes(encode_jpeg(1, 0.0, (640, 480), _jpeg_declaring(65500, 65500)))
@@ -208,7 +212,8 @@ HOSTILE_JPEGS = [
 @pytest.mark.parametrize("payload", [p for _, p in HOSTILE_JPEGS], ids=[n for n, _ in HOSTILE_JPEGS])
 def test_hostile_jpegs_close_with_a_protocol_code(live_app: LiveApp, payload: bytes) -> None:
     live_app.limits(**FAST)
-    with _client(live_app, live_app.member(fresh=False)) as client, client.websocket_connect("/live/ws") as ws:
+    cookie = live_app.member(fresh=False)
+    with _client(live_app, cookie) as client, client.websocket_connect("/live/ws") as ws:
         _hello(ws)
         _start(ws, "smile-lift", mode="jpeg")
         ws.send_bytes(encode_jpeg(1, 0.0, (640, 480), payload))
