@@ -145,7 +145,11 @@ class Scan(Base):
 
 
 class PracticeSession(Base):
-    """One coached practice session (recorded by live coaching through :func:`record_session`)."""
+    """One practice session (stored through :func:`facecoach.members.practice.record_session`).
+
+    ``source`` is ``live`` when the server built the record from its own evaluator during live coaching,
+    ``manual`` when the member logged it (the API): progress shows the two apart.
+    """
 
     __tablename__ = "practice_sessions"
 
@@ -156,7 +160,8 @@ class PracticeSession(Base):
     reps: Mapped[int] = mapped_column(Integer, default=0)
     faults: Mapped[dict[str, Any]] = mapped_column(JSON)  # fault kind → count
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
-    summary: Mapped[dict[str, Any]] = mapped_column(JSON)  # the full summary as the coach sent it
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)  # the validated summary (and live details)
+    source: Mapped[str] = mapped_column(String(10), default="manual", server_default="manual")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -122,7 +122,8 @@ def create_app(
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = []
         for err in exc.errors()[:5]:
-            loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+            # A location part may be a client's dict key (a 30 MB fault name): never echo it whole.
+            loc = ".".join(str(p)[:40] for p in err.get("loc", ()) if p not in ("body", "query", "path"))
             problems.append(f"{loc or 'input'}: {err.get('msg', 'invalid')}")
         detail = "; ".join(problems) or "invalid input"
         if request.url.path.startswith("/api/"):

@@ -99,8 +99,18 @@ def asymmetry_chart(
     return Markup("".join(out))
 
 
-def weekly_bars(weeks: Sequence[tuple[dt.date, int]], chart_id: str = "sessions-chart") -> Markup:
-    """Sessions per ISO week (Monday's date under each bar)."""
+def weekly_bars(
+    weeks: Sequence[tuple[dt.date, int]],
+    chart_id: str = "sessions-chart",
+    manual: Sequence[int] | None = None,
+) -> Markup:
+    """Sessions per ISO week (Monday's date under each bar).
+
+    ``manual``: per week, how many of those sessions were logged by hand rather than coached live; that
+    part of a bar is drawn hatched and pale on top (``rect.bar-manual``), so a chart never passes off a
+    claimed session as one the coach saw.
+    """
+    manual = list(manual) if manual is not None else [0] * len(weeks)
     top = max([c for _, c in weeks] + [7])
     iw, ih = W - PAD_L - PAD_R, H - PAD_T - PAD_B
     slot = iw / max(len(weeks), 1)
@@ -116,14 +126,28 @@ def weekly_bars(weeks: Sequence[tuple[dt.date, int]], chart_id: str = "sessions-
             f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" font-size="12.5" text-anchor="end" fill="#7a828c"'
             f' font-family="DejaVu Sans, sans-serif">{v}</text>'
         )
-    for i, (monday, count) in enumerate(weeks):
+    if any(manual):
+        out.append(
+            '<defs><pattern id="manual-hatch" width="6" height="6" patternUnits="userSpaceOnUse"'
+            ' patternTransform="rotate(45)"><rect width="6" height="6" fill="#f3dccf" />'
+            '<line x1="0" y1="0" x2="0" y2="6" stroke="#c9734f" stroke-width="2" /></pattern></defs>'
+        )
+    for i, ((monday, count), by_hand) in enumerate(zip(weeks, manual, strict=True)):
         bh = count / top * ih
         bx = PAD_L + i * slot + slot * 0.18
+        note = f" ({by_hand} logged by hand)" if by_hand else ""
         out.append(
             f'<rect x="{bx:.1f}" y="{PAD_T + ih - bh:.1f}" width="{slot * 0.64:.1f}" height="{bh:.1f}" rx="4"'
-            f' fill="#c9734f" class="bar" data-count="{count}"><title>week of {monday:%d %b}:'
-            f" {count}</title></rect>"
+            f' fill="#c9734f" class="bar" data-count="{count}" data-manual="{by_hand}"><title>week of'
+            f" {monday:%d %b}: {count}{note}</title></rect>"
         )
+        if by_hand:
+            mh = min(by_hand, count) / top * ih
+            out.append(
+                f'<rect x="{bx:.1f}" y="{PAD_T + ih - bh:.1f}" width="{slot * 0.64:.1f}" height="{mh:.1f}"'
+                f' rx="4" fill="url(#manual-hatch)" class="bar-manual" data-manual="{by_hand}"><title>week of'
+                f" {monday:%d %b}: {by_hand} logged by hand, not coached live</title></rect>"
+            )
         out.append(
             f'<text x="{bx + slot * 0.32:.1f}" y="{H - 12}" font-size="12" text-anchor="middle"'
             f' fill="#7a828c"'

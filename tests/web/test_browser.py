@@ -270,7 +270,9 @@ def test_progress_charts_render_with_data(browser: Any, server: str, shared_data
         """async () => {
           const token = document.querySelector('meta[name=csrf-token]').content;
           const out = [];
-          for (const date of ['2026-11-01', '2026-11-02', '2026-11-09']) {
+          // A logged date is within a day of today, UTC (issue 11): yesterday, today, tomorrow.
+          const days = [-1, 0, 1].map((d) => new Date(Date.now() + d * 86400000).toISOString().slice(0, 10));
+          for (const date of days) {
             const r = await fetch('/api/sessions', {method: 'POST',
               headers: {'Content-Type': 'application/json', 'X-CSRF-Token': token},
               body: JSON.stringify({technique_ids: ['smile-lift'], reps: 10, date})});

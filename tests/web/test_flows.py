@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from facecoach.knowledge import load_library
 from facecoach.members.models import LibraryEdit, OutboxMessage, PracticeSession, User
+from facecoach.members.practice import record_session
 from tests.web.fixtures import PASSWORD, Site, csrf_of
 
 LIB = load_library()
@@ -75,7 +76,7 @@ def test_csrf_refusals(site: Site) -> None:
     assert r.status_code == 403 and "CSRF" in r.text
     assert site.user("member") is not None
     # JSON writes need the header.
-    body = {"technique_ids": ["x"], "reps": 1}
+    body = {"technique_ids": ["smile-lift"], "reps": 1}  # a known technique (issue 11)
     assert member.post("/api/sessions", json=body).status_code == 403
     me = member.get("/api/me").json()
     r = member.post("/api/sessions", json=body, headers={"X-CSRF-Token": me["csrf_token"]})
@@ -274,14 +275,21 @@ def test_admin_members_shows_plans_not_face_data(site: Site) -> None:
 def test_sessions_recorded_feed_progress(site: Site) -> None:
     c = site.client("member")
     token = c.get("/api/me").json()["csrf_token"]
-    # Days relative to today (the progress chart shows the last 8 ISO weeks): 8 days apart, so they
-    # fall in two different weeks.
+    # The progress chart shows the last 8 ISO weeks. The API takes dates within a day of today
+    # (issue 11), so the older session (9 days ago: another ISO week) is recorded by the library.
     today = dt.datetime.now(dt.UTC).date()
-    days = [today - dt.timedelta(days=9), today - dt.timedelta(days=1)]
-    for day in (d.isoformat() for d in days):
+    days = [today - dt.timedelta(days=9), today]
+    with site.db.session() as s:
+        record_session(
+            s,
+            site.user_ids["member"],
+            {"technique_ids": ["smile-lift"], "reps": 8, "faults": {"frown": 1}, "date": days[0].isoformat()},
+        )
+        s.commit()
+    for day in (days[1].isoformat(),):
         r = c.post(
             "/api/sessions",
-            json={"technique_ids": ["x"], "reps": 8, "faults": {"frown": 1}, "date": day},
+            json={"technique_ids": ["smile-lift"], "reps": 8, "faults": {"frown": 1}, "date": day},
             headers={"X-CSRF-Token": token},
         )
         assert r.status_code == 201

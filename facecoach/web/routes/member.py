@@ -94,13 +94,16 @@ def progress_page(
     today = dt.datetime.now(dt.UTC).date()
     dates = session_dates(db, viewer.id)
     weeks = sessions_per_week(dates, today)
+    manual_dates = session_dates(db, viewer.id, "manual")
+    manual = [n for _, n in sessions_per_week(manual_dates, today)]
     return render(
         request,
         "progress.html",
         viewer,
         charts=charts,
         n_scans=len(scans),
-        sessions_chart=weekly_bars(weeks),
+        sessions_chart=weekly_bars(weeks, manual=manual),
+        manual_sessions=len(manual_dates),
         streak=streak(dates, today),
         total_sessions=len(dates),
         this_week=weeks[-1][1] if weeks else 0,
