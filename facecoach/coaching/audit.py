@@ -31,6 +31,7 @@ from facecoach.coaching.evaluator import Evaluator, Event, Fault
 from facecoach.coaching.measures import FrameInput
 from facecoach.coaching.specs import CoachingSpec, UnknownTechniqueError, spec_by_id
 from facecoach.coaching.wrinkle import forehead_crease_energy
+from facecoach.config import InputLimits
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from facecoach.vision.sources import SourceError, VideoSource, file_kind
 
@@ -322,6 +323,8 @@ def audit_video(
     path: str | Path,
     technique_id: str,
     *,
+    limits: InputLimits,
+    model: Path | None = None,
     progress: ProgressCallback | None = None,
     annotate: str | Path | None = None,
     analysis_fps: float = 10.0,
@@ -331,14 +334,15 @@ def audit_video(
     """Audit one video file for one exercise (see the module docstring).
 
     Raises :class:`AuditError` for an unknown technique, a massage, a missing, unreadable, oversized or
-    over-long file, a picture instead of a video, or a video without a usable face.
+    over-long file (``limits``), a picture instead of a video, or a video without a usable face.
+    ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
     """
     spec = resolve_spec(technique_id)
     path = Path(path)
     try:
         if file_kind(path) != "video":
             raise AuditError(f"{path.name} is a picture: the audit needs a video")
-        source = VideoSource(path)
+        source = VideoSource(path, limits)
     except SourceError as exc:
         prefix = "cannot read the video: " if exc.code == "unreadable" else ""
         raise AuditError(prefix + exc.message) from None
@@ -372,9 +376,9 @@ def audit_video(
         stream = frames()
         try:
             with contextlib.ExitStack() as stack:
-                landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1))
+                landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
                 second = (
-                    stack.enter_context(FaceLandmarker(mode="video", max_faces=1))
+                    stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
                     if parallel and (os.cpu_count() or 1) > 1
                     else None
                 )

@@ -58,7 +58,12 @@ def create_app(
         login_limiter=login_limiter or backends.login_limiter(settings),
         jobs=job_runner(db, settings),
         library=LibraryStore(),
-        scanner=Scanner(),
+        scanner=Scanner(
+            settings.input_limits,
+            settings.model_path,
+            settings.max_scans_in_flight,
+            settings.max_scans_per_member,
+        ),
     )
 
     @contextlib.asynccontextmanager
@@ -134,7 +139,7 @@ def create_app(
         from facecoach.vision.model import ModelAssetError, model_path
 
         try:
-            path = model_path()
+            path = model_path(settings.model_path)
         except ModelAssetError as exc:
             raise HTTPException(status_code=503, detail=str(exc)) from None
         return FileResponse(

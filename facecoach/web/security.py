@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -119,3 +120,14 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+# An absolute path in a message (POSIX or Windows): a separator not preceded by a word character or a
+# dot ("mm/px" and "1/2" stay), then at least one more path component.
+_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?(?:[/\\][^\s'\"/\\:]+)+[/\\]?")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with every absolute path cut to its last component: no user-visible error may show where
+    the server keeps its files ("cannot identify '/tmp/facecoach-scan-…/photo'" → "… 'photo'")."""
+    return _PATH.sub(lambda m: m.group(0).rstrip("/\\").rsplit("/", 1)[-1].rsplit("\\", 1)[-1], text)

@@ -268,9 +268,10 @@ def test_repeat_photo_spread_is_small(
 def test_a_turned_head_gets_a_caution_about_widths(
     shared_data: Path, scan_landmarker: FaceLandmarker
 ) -> None:
+    from facecoach.config import InputLimits
     from facecoach.vision.sources import VideoSource
 
-    with VideoSource(shared_data / "woman_expressions_24fps.mp4") as video:
+    with VideoSource(shared_data / "woman_expressions_24fps.mp4", InputLimits()) as video:
         frame = next(rgb for i, (_, rgb) in enumerate(video.frames()) if i == 168)  # she looks ~13° aside
     result = scan_image(frame, scan_landmarker)
     assert 10 < abs(result.head_pose.yaw_deg) < 20
