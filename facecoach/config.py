@@ -30,6 +30,9 @@ class InputLimits:
     max_image_bytes: int = 15 * 1024 * 1024
     #: Pixels a picture may declare (its header is read before anything is decoded).
     max_image_pixels: int = 17_000_000
+    #: Pixels a PNG or WebP may declare: they cannot be reduced while decoding, so they are decoded
+    #: whole (up to ~15 bytes a pixel at the peak, bench/bench_scan_memory.py); 8.4 Mpx is 4K UHD.
+    max_png_webp_pixels: int = 8_400_000
     #: Longest side (px) a picture is reduced to while it is decoded (at least 1000 px).
     decode_side_px: int = 2000
     max_video_bytes: int = 200 * 1024 * 1024
@@ -60,6 +63,7 @@ class Settings(BaseSettings):
     max_image_bytes: int = _LIMITS.max_image_bytes
     #: 17 Mpx: a 16 Mpx camera's photo (a 12 Mpx phone's is 12.2 Mpx); a face scan needs 2000 px.
     max_image_pixels: int = _LIMITS.max_image_pixels
+    max_png_webp_pixels: int = _LIMITS.max_png_webp_pixels
     decode_side_px: int = Field(default=_LIMITS.decode_side_px, ge=1000)
     max_video_bytes: int = _LIMITS.max_video_bytes
     max_video_seconds: float = _LIMITS.max_video_seconds
@@ -87,6 +91,7 @@ class Settings(BaseSettings):
         return InputLimits(
             max_image_bytes=self.max_image_bytes,
             max_image_pixels=self.max_image_pixels,
+            max_png_webp_pixels=self.max_png_webp_pixels,
             decode_side_px=self.decode_side_px,
             max_video_bytes=self.max_video_bytes,
             max_video_seconds=self.max_video_seconds,

@@ -114,16 +114,17 @@ def _to_rgb8(im: Image.Image) -> NDArray[np.uint8]:
 def _reduced(im: Image.Image, side: int) -> Image.Image:
     """The decoded picture shrunk to a longest side of ``side`` px (the same picture if it is not larger).
 
-    Done before any mode conversion, so a large picture is never copied at full size. Palette and
-    1-bit pictures cannot be resampled as they are, so they are converted first (1 or 4 bytes a pixel).
+    Done before any other conversion, so a large picture is copied at full size at most once: palette
+    and 1-bit pictures cannot be resampled as they are, and resampling with alpha would first make a
+    premultiplied copy, so those are converted to grey or RGB first (alpha is dropped, as before).
     """
     from PIL import Image
 
     k = side / max(im.size)
     if k >= 1:
         return im
-    if im.mode in ("1", "P", "PA", "LA"):
-        im = im.convert("RGBA" if "A" in im.mode or "transparency" in im.info else "RGB")
+    if im.mode in ("1", "P", "PA", "LA", "RGBA"):  # alpha dropped now, as the RGB conversion would
+        im = im.convert("L" if im.mode in ("1", "LA") else "RGB")
     size = (max(1, round(im.width * k)), max(1, round(im.height * k)))
     return im.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
 
@@ -161,10 +162,13 @@ def decode_image(path: Path, limits: InputLimits) -> Picture:
                     raise SourceError(
                         "unreadable", f"{path.name} is a {im.format} file, not JPEG, PNG or WebP"
                     )
+                jpeg = im.format in ("JPEG", "MPO")
                 _check_pixels(im.width, im.height, path.name, limits.max_image_pixels)
+                if not jpeg:
+                    _check_pixels(im.width, im.height, f"{path.name} (PNG/WebP)", limits.max_png_webp_pixels)
                 original = max(im.size)
                 side = limits.decode_side_px
-                if im.format in ("JPEG", "MPO") and original > side:
+                if jpeg and original > side:
                     k = side / original
                     im.draft(None, (math.ceil(im.width * k), math.ceil(im.height * k)))
                 im.load()

@@ -27,9 +27,11 @@ from facecoach.web.routes import account, admin, api, assessment, content, membe
 from facecoach.web.scanner import Scanner
 from facecoach.web.security import (
     ANON_COOKIE,
+    HSTS,
     SECURITY_HEADERS,
     BodyLimit,
     Signer,
+    is_https,
     new_anon_id,
     set_cookie,
 )
@@ -104,8 +106,10 @@ def create_app(
             set_cookie(request, response, ANON_COOKIE, app.state.signer.sign(new_anon), max_age=None)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
-        if request.url.path.startswith(("/api/", "/account", "/admin")):
+        if not request.url.path.startswith("/static/"):  # pages hold health data, names, CSRF tokens
             response.headers.setdefault("Cache-Control", "no-store")
+        if is_https(request):  # directly or behind a proxy uvicorn trusts (--forwarded-allow-ips)
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     @app.exception_handler(HTTPException)
@@ -124,6 +128,8 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if any(err.get("loc", ("",))[0] == "path" for err in exc.errors()):  # a URL that names nothing
+            return await _http_error(request, HTTPException(status_code=404, detail="Not found."))
         problems = []
         for err in exc.errors()[:5]:
             loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))

@@ -48,6 +48,8 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+#: Sent over https only (a browser ignores it over http): one year, subdomains included.
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 class Signer:

@@ -17,7 +17,7 @@ from facecoach.members.practice import session_dates, sessions_per_week, streak
 from facecoach.web.capacity import Busy, check_audit_capacity
 from facecoach.web.charts import asymmetry_chart, audit_timeline, weekly_bars
 from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render, upsell
+from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, redirect, render, upsell
 from facecoach.web.routes.content import TOOL_LABELS, library_of
 from facecoach.web.routine import TASTE_ITEMS, RoutineError, routine_for
 
@@ -224,7 +224,7 @@ def load_job(db: Session, viewer: Viewer, job_id: int) -> AuditJob:
 @router.get("/audit/{job_id}")
 def audit_job_page(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     viewer: Viewer | None = Depends(get_viewer),
     ctx: AppContext = Depends(get_ctx),
     db: Session = Depends(get_db),
