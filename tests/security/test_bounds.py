@@ -151,3 +151,21 @@ def astronaut_jpeg(astronaut: object) -> bytes:
     from tests.fuzz.hostile import jpeg_bytes
 
     return jpeg_bytes(astronaut)  # type: ignore[arg-type]
+
+
+def test_instructor_edits_are_bounded(sqlite_site: Site) -> None:
+    import yaml
+    from sqlalchemy import func, select
+
+    from facecoach.members.models import LibraryEdit
+
+    c = sqlite_site.client("instructor")
+    claim = next(iter(load_library().claims.values())).model_dump(mode="json")
+    token = csrf_of(c.get("/admin/claims/new").text)
+    for field, value in (("id", "a" * 5_000), ("claim", "x" * 90_000)):
+        text = yaml.safe_dump({**claim, field: value})
+        r = c.post("/admin/claims/save", data={"text": text, "csrf_token": token})
+        assert r.status_code == 400 and "Nothing was saved" in r.text, (field, r.status_code)
+        assert len(r.text) < len(text) + 20_000  # the error names the field, it does not repeat the value
+    with sqlite_site.db.session() as s:
+        assert s.scalar(select(func.count(LibraryEdit.id))) == 0

@@ -128,6 +128,25 @@ def test_huge_declared_dimensions_are_refused_before_decoding(tmp_path: Path) ->
     assert err.code == "too_large" and "pixels" in err.message
 
 
+def test_the_hostile_6300_px_png_is_refused_before_decoding(tmp_path: Path, astronaut: np.ndarray) -> None:
+    """Issue 11: a 131 kB PNG of 6300×6300 px cost ~500 MB to decode. Pictures declaring more than a
+    face scan needs are refused from their header; PNG and WebP (decoded whole) have a lower bound
+    than JPEG (reduced while decoding)."""
+    path = tmp_path / "huge.png"
+    path.write_bytes(png_bomb(6300, 6300))
+    err = _file_refused(path)
+    assert err.code == "too_large" and "6300×6300" in err.message
+    limits = InputLimits()
+    side = int(limits.max_png_webp_pixels**0.5) + 8  # over the PNG bound, under the JPEG one
+    assert side * side < limits.max_image_pixels
+    picture = np.asarray(Image.fromarray(astronaut).resize((side, side)))
+    Image.fromarray(picture).save(tmp_path / "big.png", compress_level=1)
+    Image.fromarray(picture).save(tmp_path / "big.jpg", quality=90)
+    err = _file_refused(tmp_path / "big.png")
+    assert err.code == "too_large" and "PNG/WebP" in err.message
+    assert scan_file(tmp_path / "big.jpg", limits).kind == "photo"
+
+
 def test_byte_and_duration_limits_come_from_the_arguments(shared_data: Path) -> None:
     small = InputLimits(max_image_bytes=20_000, max_video_seconds=2)
     err = _file_refused(shared_data / "smile_man.jpg", small)  # 81 kB > 20 kB
