@@ -128,7 +128,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        if any(err.get("loc", ("",))[0] == "path" for err in exc.errors()):  # a URL that names nothing
+        if any((err.get("loc") or ("",))[0] == "path" for err in exc.errors()):  # a URL naming nothing
             return await _http_error(request, HTTPException(status_code=404, detail="Not found."))
         problems = []
         for err in exc.errors()[:5]:

@@ -124,9 +124,9 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
-# An absolute path in a message (POSIX or Windows): a separator not preceded by a word character or a
-# dot ("mm/px" and "1/2" stay), then at least one more path component.
-_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?(?:[/\\][^\s'\"/\\:]+)+[/\\]?")
+# An absolute path in a message (POSIX or Windows): a separator not preceded by a word character, a
+# dot, a colon or another separator ("mm/px", "1/2" and URLs stay), then at least one path component.
+_PATH = re.compile(r"(?<![\w.:/\\])(?:[A-Za-z]:)?(?:[/\\][^\s'\"/\\:]+)+[/\\]?")
 
 
 def without_paths(text: str) -> str:

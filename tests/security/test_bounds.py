@@ -169,3 +169,14 @@ def test_instructor_edits_are_bounded(sqlite_site: Site) -> None:
         assert len(r.text) < len(text) + 20_000  # the error names the field, it does not repeat the value
     with sqlite_site.db.session() as s:
         assert s.scalar(select(func.count(LibraryEdit.id))) == 0
+
+
+def test_without_paths_cuts_paths_and_keeps_everything_else() -> None:
+    from facecoach.web.security import without_paths
+
+    assert without_paths("cannot identify image file '/tmp/facecoach-scan-x1/photo'") == (
+        "cannot identify image file 'photo'"
+    )
+    assert without_paths(r"C:\srv\uploads\audit-1 failed") == "audit-1 failed"
+    kept = "scale 0.2 mm/px, 1/2 of the frames, see https://example.org/a/b"
+    assert without_paths(kept) == kept
