@@ -69,7 +69,8 @@ class KnowledgeError(ValueError):
         self.file = file
         self.entry = entry
         self.field = field
-        where = [part for part in (file, f"entry '{entry}'" if entry else None) if part]
+        shown = entry if entry is None or len(entry) <= 80 else entry[:80] + "…"  # an oversized id
+        where = [part for part in (file, f"entry '{shown}'" if shown else None) if part]
         if field:
             where.append(f"field '{field}'")
         super().__init__(f"{', '.join(where)}: {problem}" if where else problem)

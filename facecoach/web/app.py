@@ -28,9 +28,11 @@ from facecoach.web.routes import account, admin, api, assessment, content, membe
 from facecoach.web.scanner import Scanner
 from facecoach.web.security import (
     ANON_COOKIE,
+    HSTS,
     SECURITY_HEADERS,
     BodyLimit,
     Signer,
+    is_https,
     new_anon_id,
     set_cookie,
 )
@@ -59,7 +61,12 @@ def create_app(
         login_limiter=login_limiter or backends.login_limiter(settings),
         jobs=job_runner(db, settings),
         library=LibraryStore(),
-        scanner=Scanner(),
+        scanner=Scanner(
+            settings.input_limits,
+            settings.model_path,
+            settings.max_scans_in_flight,
+            settings.max_scans_per_member,
+        ),
     )
 
     @contextlib.asynccontextmanager
@@ -100,8 +107,10 @@ def create_app(
             set_cookie(request, response, ANON_COOKIE, app.state.signer.sign(new_anon), max_age=None)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
-        if request.url.path.startswith(("/api/", "/account", "/admin")):
+        if not request.url.path.startswith("/static/"):  # pages hold health data, names, CSRF tokens
             response.headers.setdefault("Cache-Control", "no-store")
+        if is_https(request):  # directly or behind a proxy uvicorn trusts (--forwarded-allow-ips)
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     @app.exception_handler(HTTPException)
@@ -120,6 +129,8 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if any((err.get("loc") or ("",))[0] == "path" for err in exc.errors()):  # a URL naming nothing
+            return await _http_error(request, HTTPException(status_code=404, detail="Not found."))
         problems = []
         for err in exc.errors()[:5]:
             # A location part may be a client's dict key (a 30 MB fault name): never echo it whole.
@@ -136,7 +147,7 @@ def create_app(
         from facecoach.vision.model import ModelAssetError, model_path
 
         try:
-            path = model_path()
+            path = model_path(settings.model_path)
         except ModelAssetError as exc:
             raise HTTPException(status_code=503, detail=str(exc)) from None
         return FileResponse(

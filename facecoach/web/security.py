@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -47,6 +48,8 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+#: Sent over https only (a browser ignores it over http): one year, subdomains included.
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 class Signer:
@@ -119,3 +122,14 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+# An absolute path in a message (POSIX or Windows): a separator not preceded by a word character, a
+# dot, a colon or another separator ("mm/px", "1/2" and URLs stay), then at least one path component.
+_PATH = re.compile(r"(?<![\w.:/\\])(?:[A-Za-z]:)?(?:[/\\][^\s'\"/\\:]+)+[/\\]?")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with every absolute path cut to its last component: no user-visible error may show where
+    the server keeps its files ("cannot identify '/tmp/facecoach-scan-…/photo'" → "… 'photo'")."""
+    return _PATH.sub(lambda m: m.group(0).rstrip("/\\").rsplit("/", 1)[-1].rsplit("\\", 1)[-1], text)

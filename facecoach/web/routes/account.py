@@ -14,7 +14,7 @@ from facecoach.members.data_rights import delete_member, export_member
 from facecoach.members.models import Payment, Scan, User
 from facecoach.members.plans import all_plans
 from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render
+from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, redirect, render
 from facecoach.web.security import ANON_COOKIE, SESSION_COOKIE, new_anon_id, set_cookie
 
 router = APIRouter(include_in_schema=False)
@@ -160,7 +160,7 @@ def _own_scan(db: Session, viewer: Viewer, scan_id: int) -> Scan:
 
 @router.get("/account/scans/{scan_id}/picture")
 def scan_picture(
-    scan_id: int, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+    scan_id: RowId, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
 ) -> Response:
     """A picture the member chose to keep; only its owner sees it (not even the instructor)."""
     if viewer is None:
@@ -172,7 +172,10 @@ def scan_picture(
 
 @router.post("/account/scans/{scan_id}/picture/delete")
 def delete_scan_picture(
-    request: Request, scan_id: int, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+    request: Request,
+    scan_id: RowId,
+    viewer: Viewer | None = Depends(get_viewer),
+    db: Session = Depends(get_db),
 ) -> Response:
     """Forget the picture, keep the measurements."""
     if viewer is None:

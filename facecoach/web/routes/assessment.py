@@ -22,10 +22,12 @@ from facecoach.planning.questionnaire import default_questionnaire
 from facecoach.vision.scan import Scan as VisionScan
 from facecoach.vision.scan import ScanRefused, describe
 from facecoach.vision.sources import SourceError
+from facecoach.web.capacity import Busy
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render
 from facecoach.web.questionnaire_form import form_to_answers
 from facecoach.web.scanner import annotated_jpeg
+from facecoach.web.security import without_paths
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -118,8 +120,12 @@ async def scan_submit(
     photo = form.get("photo")
     keep = form.get("keep_picture") == "yes"
 
-    def refuse(message: str, status: int = 400) -> Response:
-        return render(request, "assessment_scan.html", viewer, status_code=status, error=message)
+    def refuse(message: str, status: int = 400, headers: dict[str, str] | None = None) -> Response:
+        response = render(
+            request, "assessment_scan.html", viewer, status_code=status, error=without_paths(message)
+        )
+        response.headers.update(headers or {})
+        return response
 
     if not isinstance(photo, UploadFile) or (not photo.filename and photo.size == 0):
         return refuse("Choose a photo of your face, or take a snapshot with the camera.")
@@ -136,7 +142,10 @@ async def scan_submit(
         if size == 0:
             return refuse("That file is empty.")
         try:
-            scan, picture = await run_in_threadpool(_scan_and_draw, ctx, path)
+            with ctx.scanner.slot(viewer.id):  # bounded: over capacity is refused at once, never queued
+                scan, picture = await run_in_threadpool(_scan_and_draw, ctx, path)
+        except Busy as exc:
+            return refuse(exc.message, exc.status, exc.headers)
         except SourceError as exc:
             return refuse(exc.message, 413 if exc.code == "too_large" else 400)
         except ScanRefused as exc:

@@ -14,9 +14,10 @@ from starlette.datastructures import UploadFile
 
 from facecoach.members.models import AuditJob, Scan, User
 from facecoach.members.practice import session_dates, sessions_per_week, streak
+from facecoach.web.capacity import Busy, check_audit_capacity
 from facecoach.web.charts import asymmetry_chart, audit_timeline, weekly_bars
 from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render, upsell
+from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, redirect, render, upsell
 from facecoach.web.routes.content import TOOL_LABELS, library_of
 from facecoach.web.routine import TASTE_ITEMS, RoutineError, routine_for
 
@@ -163,8 +164,8 @@ async def audit_submit(
     technique_id = str(form.get("technique", ""))
     techniques = _audit_techniques(ctx, db)
 
-    def refuse(message: str, status: int = 400) -> Response:
-        return render(
+    def refuse(message: str, status: int = 400, headers: dict[str, str] | None = None) -> Response:
+        response = render(
             request,
             "audit.html",
             viewer,
@@ -173,11 +174,24 @@ async def audit_submit(
             jobs=_jobs_for(db, viewer),
             error=message,
         )
+        response.headers.update(headers or {})
+        return response
 
     if technique_id not in {t.id for t in techniques}:
         return refuse("Choose the exercise the video shows.")
     if not isinstance(video, UploadFile):
         return refuse("Choose a video file.")
+    settings = ctx.settings
+    try:  # bounded: the longest an audit may take is the queue's time limit (twice the video, + 5 min)
+        check_audit_capacity(
+            db,
+            viewer.id,
+            settings.max_audits_per_member,
+            settings.max_audits_pending,
+            stale_after_s=settings.max_video_seconds * 2 + 300,
+        )
+    except Busy as exc:
+        return refuse(exc.message, exc.status, exc.headers)
     uploads = ctx.settings.data_dir / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)
     path = uploads / f"audit-{secrets.token_hex(8)}"
@@ -213,7 +227,7 @@ def load_job(db: Session, viewer: Viewer, job_id: int) -> AuditJob:
 @router.get("/audit/{job_id}")
 def audit_job_page(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     viewer: Viewer | None = Depends(get_viewer),
     ctx: AppContext = Depends(get_ctx),
     db: Session = Depends(get_db),
