@@ -124,6 +124,37 @@ class Stroke(_Entry):
     sides: Literal["both", "left", "right", "midline"] = "both"
 
 
+WorkingPoint = Literal["fingertips", "hand"]
+
+
+class CameraCues(_Entry):
+    """What the coach says when the camera sees a stroke fault, in plain words (one per fault kind)."""
+
+    stroke_direction: str = Field(min_length=3)  # "Sweep outwards, towards your ear."
+    stroke_region: str = Field(min_length=3)
+    stroke_pace: str = Field(min_length=3)
+    side_skipped: str = Field(min_length=3)
+
+
+class CameraCheck(_Entry):
+    """What the camera checks while this massage runs (facecoach.coaching.strokes); pressure it cannot see.
+
+    ``directed``: labels of the strokes whose direction is checked (their paths give it; circles and
+    kneading are not directed). ``regions``: where strokes belong (empty: the technique's ``regions``).
+    Pace in mm/s of the working point along a stroke; a movement faster than ``return_mm_s`` is the hand
+    travelling back between strokes (lifted), not a stroke. ``strokes_per_side``: the fewest directed
+    strokes each side must get (0 for a midline-only massage).
+    """
+
+    working_point: WorkingPoint = "fingertips"  # "hand": the hand's centre, for a tool held in it
+    directed: list[str] = Field(min_length=1)
+    regions: list[Region] = Field(default_factory=list)
+    pace_mm_s: tuple[float, float]
+    return_mm_s: float = Field(gt=0, le=2000)
+    strokes_per_side: int = Field(ge=0, le=50)
+    cues: CameraCues
+
+
 class MassageSpec(_Entry):
     direction: Sentence  # plain words: "from the chin outwards along the jaw to the ear"
     pressure: Pressure
@@ -131,6 +162,7 @@ class MassageSpec(_Entry):
     strokes: list[Stroke] = Field(default_factory=list, max_length=MAX_ITEMS)
     releases: list[Ref] = Field(default_factory=list, max_length=MAX_ITEMS)  # side-less muscle ids
     drains: bool = False  # a lymphatic-drainage technique (towards the ears and down the neck)
+    camera: CameraCheck | None = None  # what the camera checks (strokes, direction, region, pace, sides)
 
 
 class ExerciseSpec(_Entry):
