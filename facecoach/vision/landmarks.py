@@ -28,9 +28,10 @@ Mode = Literal["image", "video"]
 
 
 _STDERR_LOCK = threading.Lock()
-# What MediaPipe's graph set-up prints on a normal start (glog/absl and TFLite lines).
+# What MediaPipe's graph set-up prints on a normal start (glog/absl and TFLite lines; the Hand Landmarker's
+# LiteRT runtime also logs "INFO: [environment.cc:36] …" lines when it starts and stops).
 _START_UP_NOISE = re.compile(
-    r"^(?:[IW]\d{4} |INFO: Created TensorFlow Lite|WARNING: Logging before InitGoogle)"
+    r"^(?:[IW]\d{4} |INFO: Created TensorFlow Lite|WARNING: Logging before InitGoogle|INFO: \[\w+\.cc:\d+\] )"
 )
 
 
