@@ -53,6 +53,7 @@ Sample = tuple[float, float, float, float]  # t_s, x_mm, y_mm, speed_mm_s (smoot
 # Face landmarks that span the stroke coordinates: the outline at the ears, the top of the forehead, the chin.
 _RIGHT_EAR = 234
 _LEFT_EAR = 454
+_SHORTEST_S = 0.03  # a movement's 10–90 % rise time is never taken as shorter (one frame at 30 fps)
 _MIN_FACE_MM = 20.0  # a face box narrower or shorter than this is a broken fit, not a face
 
 
@@ -100,6 +101,27 @@ class Movement:
 
     track: int
     samples: tuple[Sample, ...]
+    raw: tuple[tuple[float, float, float], ...] = ()  # the median-filtered (t_s, x_mm, y_mm) it spans
+
+    @property
+    def speed_mm_s(self) -> float:
+        """Speed from the 10 %–90 % rise time along the chord of the unsmoothed track.
+
+        A constant-speed movement covers 80 % of its length in 80 % of its time, so this is its true speed
+        whatever the smoothing window or frame rate; rests at either end do not dilute it.
+        """
+        raw = np.array(self.raw) if len(self.raw) >= 2 else np.array([s[:3] for s in self.samples])
+        chord = np.array(self.samples[-1][1:3]) - np.array(self.samples[0][1:3])
+        length = float(np.hypot(*chord))
+        if length <= 0:
+            return 0.0
+        progress = (raw[:, 1:] - raw[0, 1:]) @ (chord / length)
+        progress = np.maximum.accumulate(progress)  # monotone, so the crossing times are well defined
+        span = float(progress[-1] - progress[0])
+        if span <= 0:
+            return 0.0
+        t10, t90 = np.interp([0.1 * span, 0.9 * span], progress - progress[0], raw[:, 0])
+        return 0.8 * span / max(float(t90 - t10), _SHORTEST_S)
 
     @property
     def start_s(self) -> float:
@@ -113,11 +135,6 @@ class Movement:
     def chord_mm(self) -> float:
         (_, x0, y0, _), (_, x1, y1, _) = self.samples[0], self.samples[-1]
         return math.hypot(x1 - x0, y1 - y0)
-
-    @property
-    def peak_speed_mm_s(self) -> float:
-        """The fastest windowed speed along it (a quick return peaks far above a stroke's pace)."""
-        return max(v for *_, v in self.samples)
 
     @property
     def path_mm(self) -> float:
@@ -144,7 +161,7 @@ class Stroke(StrokeEvent):
     """One stroke (``kind="stroke"``) or a quick return between strokes (``kind="return"``, not checked).
 
     ``start``/``end`` in stroke coordinates; ``length_mm`` is the straight-line length, ``speed_mm_s``
-    that over the duration. ``path`` is the label of the directed path it was checked against (None: it
+    its speed (see :attr:`Movement.speed_mm_s`). ``path`` is the label of the directed path it was checked against (None: it
     ran near none of them).
     """
 
@@ -185,6 +202,7 @@ class _Track:
         self._window: deque[tuple[float, float, float]] = deque()  # median-filtered (t_s, x_mm, y_mm)
         self._rest: Sample | None = None
         self._stroke: list[Sample] = []
+        self._history: deque[tuple[float, float, float]] = deque()  # median-filtered samples of late
         self._still_since: int | None = None  # index in _stroke where the speed fell under stop_mm_s
 
     def update(self, t_s: float, point: Point) -> list[Movement]:
@@ -193,7 +211,12 @@ class _Track:
         self._raw.append((t_s, *point))
         raw = np.array(self._raw)
         median = np.median(raw[:, 1:], axis=0)
-        self._window.append((float(raw[len(raw) // 2, 0]), float(median[0]), float(median[1])))
+        filtered = (float(raw[len(raw) // 2, 0]), float(median[0]), float(median[1]))
+        self._window.append(filtered)
+        self._history.append(filtered)
+        keep_from = (self._stroke[0][0] if self._stroke else filtered[0]) - 2 * self.s.smooth_s
+        while self._history[0][0] < keep_from:
+            self._history.popleft()
         while self._window[-1][0] - self._window[0][0] > self.s.smooth_s:
             self._window.popleft()
         if len(self._window) >= 3 and self._window[-1][0] - self._window[0][0] >= 0.6 * self.s.smooth_s:
@@ -250,12 +273,16 @@ class _Track:
         self._raw.clear()
         self._window.clear()
         self._rest, self._stroke, self._still_since = None, [], None
-        return self._accept(ended)
+        accepted = self._accept(ended)
+        self._history.clear()
+        return accepted
 
     def _accept(self, samples: Sequence[Sample]) -> list[Movement]:
         if len(samples) < 2:
             return []
-        movement = Movement(self.id, tuple(samples))
+        half = self.s.smooth_s / 2
+        raw = tuple(h for h in self._history if samples[0][0] - half <= h[0] <= samples[-1][0] + half)
+        movement = Movement(self.id, tuple(samples), raw)
         s = self.s
         long_enough = movement.chord_mm >= s.min_length_mm
         lasts = movement.end_s - movement.start_s >= s.min_duration_s
@@ -323,12 +350,13 @@ def _side(xs: NDArray[np.float64], band: float) -> StrokeSide:
     return "right" if mean < 0.5 else "left"
 
 
-def _direction_word(d_mm: NDArray[np.float64], start_x: float) -> Direction:
+def _direction_word(d_mm: NDArray[np.float64], side: StrokeSide, start_x: float) -> Direction:
+    """The main way a stroke goes: up, down, or outwards/inwards (away from/towards the midline)."""
     dx, dy = float(d_mm[0]), float(d_mm[1])
     if abs(dy) >= abs(dx):
         return "down" if dy > 0 else "up"
-    away = (dx < 0) if start_x < 0.5 else (dx > 0)
-    return "outwards" if away else "inwards"
+    on_right = side == "right" or (side == "midline" and start_x < 0.5)
+    return "outwards" if (dx < 0) == on_right else "inwards"
 
 
 def _path_fit(xy_mm: NDArray[np.float64], path_mm: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
@@ -350,8 +378,7 @@ def check_movement(movement: Movement, box: FaceBox, spec: StrokeSpec) -> Stroke
     s = spec.settings
     xy_mm = np.array([(x, y) for _, x, y, _ in movement.samples])
     norm = np.array([box.to_stroke(x, y) for x, y in xy_mm])
-    duration = max(movement.end_s - movement.start_s, 1e-6)
-    speed = movement.chord_mm / duration
+    speed = movement.speed_mm_s
     side = _side(norm[:, 0], s.midline_band)
     region = Counter(region_at(x, y, spec.region_boxes) for x, y in norm).most_common(1)[0][0]
     displacement = xy_mm[-1] - xy_mm[0]
@@ -360,13 +387,13 @@ def check_movement(movement: Movement, box: FaceBox, spec: StrokeSpec) -> Stroke
         end_s=movement.end_s,
         side=side,
         region=region,
-        direction=_direction_word(displacement, float(norm[0, 0])),
+        direction=_direction_word(displacement, side, float(norm[0, 0])),
         length_mm=movement.chord_mm,
         speed_mm_s=speed,
         start=(float(norm[0, 0]), float(norm[0, 1])),
         end=(float(norm[-1, 0]), float(norm[-1, 1])),
     )
-    if movement.peak_speed_mm_s > spec.return_mm_s:
+    if speed > spec.return_mm_s:
         return replace(stroke, kind="return")
     path, cos = _nearest_path(xy_mm, displacement, box, spec)
     faults: list[StrokeFaultKind] = []

@@ -141,3 +141,103 @@ def save_contact_sheet(frames: Sequence[NDArray[np.uint8]], path: Path, every: i
     width = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
     cv2.imwrite(str(path), cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR))
+
+
+def mirrored(cutout: HandCutout) -> HandCutout:
+    """The same hand flipped left↔right: a right hand becomes a left hand."""
+    width = cutout.rgba.shape[1]
+    return HandCutout(
+        np.ascontiguousarray(cutout.rgba[:, ::-1]),
+        (width - 1 - cutout.working_point[0], cutout.working_point[1]),
+    )
+
+
+@dataclass(frozen=True)
+class FacePixels:
+    """Where the stroke coordinates lie on a face photo, from its own landmarks (px)."""
+
+    right_x: float
+    left_x: float
+    top_y: float
+    chin_y: float
+
+    def px(self, x: float, y: float) -> tuple[float, float]:
+        return (self.right_x + x * (self.left_x - self.right_x), self.top_y + y * (self.chin_y - self.top_y))
+
+
+def face_pixels(points_px: NDArray[np.float64]) -> FacePixels:
+    return FacePixels(
+        float(points_px[234, 0]), float(points_px[454, 0]), float(points_px[10, 1]), float(points_px[152, 1])
+    )
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A pasted-hand sequence run through the real trackers: per frame (t_s, working points mm, face box)."""
+
+    frames: list[tuple[float, list[tuple[float, float]], object]]
+    hand_frames: int  # frames where a hand was pasted
+    found_frames: int  # … and the Hand Landmarker found one
+    images: list[NDArray[np.uint8]]
+
+
+def run_composite(
+    face: NDArray[np.uint8],
+    cutout: HandCutout,
+    start: tuple[float, float],
+    legs: Sequence[Leg],
+    fps: float = 24.0,
+    kind: str = "fingertips",
+    noise_sd: float = 3.0,
+    seed: int = 0,
+) -> Composite:
+    """Paste the hand along the journey and run the Face and Hand Landmarkers (VIDEO mode) on every frame.
+
+    Every frame gets its own Gaussian sensor noise (``noise_sd`` grey levels), as a camera does: without
+    it a resting hand would be the very same picture frame after frame, and its landmarks would not
+    jitter at all.
+    """
+    rng = np.random.default_rng(seed)
+    from facecoach.coaching.strokes import face_box
+    from facecoach.vision.geometry import face_aligned_mm
+    from facecoach.vision.hands import hand_in_face_mm, working_point
+    from facecoach.vision.landmarks import FaceLandmarker
+
+    frames: list[tuple[float, list[tuple[float, float]], object]] = []
+    images: list[NDArray[np.uint8]] = []
+    pasted = found = 0
+    with HandTracker(mode="video") as hands, FaceLandmarker(mode="video", max_faces=1) as faces:
+        for t, at in journey(start, legs, fps):
+            image = paste(face, cutout, at) if at is not None else face.copy()
+            if noise_sd > 0:
+                noisy = image.astype(np.float32) + rng.normal(0.0, noise_sd, image.shape).astype(np.float32)
+                image = np.ascontiguousarray(np.clip(noisy, 0, 255).astype(np.uint8))
+            images.append(image)
+            seen = hands.detect(image, t)
+            result = faces.detect(image, t)
+            pasted += at is not None
+            found += at is not None and bool(seen.hands)
+            if not result.faces:
+                frames.append((t, [], None))
+                continue
+            f = result.faces[0]
+            points = [working_point(hand_in_face_mm(h, f), kind) for h in seen.hands]  # type: ignore[arg-type]
+            frames.append((t, points, face_box(face_aligned_mm(f))))
+    return Composite(frames, pasted, found, images)
+
+
+def calibrated(face: NDArray[np.uint8], cutout: HandCutout, at: tuple[float, float]) -> HandCutout:
+    """The cutout with its working point where the Hand Landmarker finds the fingertips once pasted.
+
+    The model places the fingertips of a pasted hand a little differently from where it placed them in the
+    source frame (measured: ≈ 30 px on a 170 px hand); the path a test asks for is the path of the
+    detected working point, so the offset is measured once, on ``face`` at ``at``, and taken off.
+    """
+    image = paste(face, cutout, at)
+    with HandTracker(mode="video", max_hands=1) as tracker:
+        seen = [tracker.detect(image, i / 24.0) for i in range(6)][-1]
+    if not seen.hands:
+        raise ValueError(f"the pasted hand is not found at {at}")
+    tip = seen.hands[0].points_px[list(FINGERTIPS), :2].mean(axis=0)
+    wx, wy = cutout.working_point
+    return HandCutout(cutout.rgba, (wx + float(tip[0] - at[0]), wy + float(tip[1] - at[1])))
