@@ -161,8 +161,8 @@ class Stroke(StrokeEvent):
     """One stroke (``kind="stroke"``) or a quick return between strokes (``kind="return"``, not checked).
 
     ``start``/``end`` in stroke coordinates; ``length_mm`` is the straight-line length, ``speed_mm_s``
-    its speed (see :attr:`Movement.speed_mm_s`). ``path`` is the label of the directed path it was checked against (None: it
-    ran near none of them).
+    its speed (see :attr:`Movement.speed_mm_s`). ``path`` is the label of the directed path it was
+    checked against (None: it ran near none of them).
     """
 
     type: ClassVar[str] = "stroke"
