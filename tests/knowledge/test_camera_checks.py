@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+
+import pytest
 
 from facecoach.coaching.stroke_specs import stroke_spec
 from facecoach.knowledge import load_library
-from tests.knowledge.test_loader import Entries, _edit, _entry, _fails, data_dir  # noqa: F401 (fixture)
+from facecoach.knowledge.library import DATA_DIR
+from tests.knowledge.test_loader import Entries, _edit, _entry, _fails
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target)
+    return target
 
 
 def test_every_massage_says_what_the_camera_checks() -> None:
