@@ -490,8 +490,8 @@ class StrokeAnalyser:
         return events
 
     def _judge(self, movements: list[Movement]) -> list[StrokeEvent]:
-        box = self.box
         events: list[StrokeEvent] = []
+        box = self.box if movements else None
         if box is None:
             return events
         for movement in sorted(movements, key=lambda m: m.start_s):
