@@ -10,7 +10,6 @@ can send it to the browser as JSON.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -18,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from facecoach.knowledge.models import REGIONS, Region, WorkingPoint
+from facecoach.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from facecoach.knowledge.models import Technique
@@ -103,6 +103,9 @@ class StrokeSpec(_Model):
     region_boxes: dict[Region, list[Box]]
 
 
+DATA_FILE = Path(__file__).resolve().parent / "data" / "strokes.yaml"
+
+
 class StrokeSpecError(ValueError):
     """A technique has no camera check, or the stroke rules file is invalid."""
 
@@ -110,8 +113,7 @@ class StrokeSpecError(ValueError):
 def load_stroke_rules(path: Path | None = None) -> StrokeRules:
     """The rules in ``coaching/data/strokes.yaml`` (or ``path``), validated."""
     if path is None:
-        text = resources.files("facecoach.coaching").joinpath("data/strokes.yaml").read_text("utf-8")
-        return _default_rules(text)
+        return _default_rules(DATA_FILE.read_text("utf-8"))
     return _parse_rules(path.read_text("utf-8"), str(path))
 
 
@@ -122,7 +124,7 @@ def _default_rules(text: str) -> StrokeRules:
 
 def _parse_rules(text: str, where: str) -> StrokeRules:
     try:
-        return StrokeRules.model_validate(yaml.safe_load(text))
+        return StrokeRules.model_validate(load_yaml(text))
     except (ValidationError, yaml.YAMLError) as exc:
         raise StrokeSpecError(f"{where}: {exc}") from None
 

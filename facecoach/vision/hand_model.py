@@ -155,13 +155,23 @@ def verify_bundle(data: bytes, where: str = BUNDLE_NAME) -> None:
         )
 
 
-@lru_cache(maxsize=4)
-def hand_model_bytes(path: Path = DEFAULT_BUNDLE_PATH) -> bytes:
+def hand_model_bytes(path: Path | None = None) -> bytes:
     """The verified bundle's bytes (MediaPipe loads them from a buffer; the web app can serve them).
 
-    Raises :class:`HandModelError` if the file is absent or is not the pinned bundle.
+    ``path``: the bundle to read, else :data:`DEFAULT_BUNDLE_PATH`. Raises :class:`HandModelError` if the
+    file is absent or is not the pinned bundle. Verified once per path and file state (size, mtime).
     """
-    if not path.is_file():
+    path = path or DEFAULT_BUNDLE_PATH
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    return _verified_bytes(path, (stat.st_size, stat.st_mtime_ns) if stat else None)
+
+
+@lru_cache(maxsize=4)
+def _verified_bytes(path: Path, state: tuple[int, int] | None) -> bytes:
+    if state is None or not path.is_file():
         raise HandModelError(
             f"the Hand Landmarker bundle is not at {path}: run `make install` "
             f"(scripts/build_hand_model.py builds it from the {WHEEL_REQUIREMENT} wheel)"

@@ -33,8 +33,8 @@ from numpy.typing import NDArray
 
 from facecoach.vision import landmark_ids as ids
 from facecoach.vision.geometry import fit_pose, mm_per_px
-from facecoach.vision.hand_model import DEFAULT_BUNDLE_PATH, hand_model_bytes
-from facecoach.vision.landmarks import FaceObservation, Mode, _native_stderr_captured
+from facecoach.vision.hand_model import hand_model_bytes
+from facecoach.vision.landmarks import FaceObservation, Mode, native_stderr_captured
 
 HandSide = Literal["left", "right"]
 WorkingPointKind = Literal["fingertips", "hand"]
@@ -93,7 +93,11 @@ def own_side(label: str, mirrored: bool) -> HandSide:
 
 
 class HandTracker:
-    """Reusable Hand Landmarker over the verified bundle; ``max_hands`` 2 (a massage uses both)."""
+    """Reusable Hand Landmarker over the verified bundle; ``max_hands`` 2 (a massage uses both).
+
+    ``model``: where the bundle is read from (given by the caller), else ``var/models`` as built by
+    ``make install``; it is checked either way.
+    """
 
     def __init__(
         self,
@@ -101,7 +105,8 @@ class HandTracker:
         max_hands: int = 2,
         min_confidence: float = 0.5,
         mirrored: bool = False,
-        model_path: Path = DEFAULT_BUNDLE_PATH,
+        *,
+        model: Path | None = None,
     ) -> None:
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -109,14 +114,14 @@ class HandTracker:
         self.mirrored = mirrored
         running_mode = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
         options = vision.HandLandmarkerOptions(
-            base_options=BaseOptions(model_asset_buffer=hand_model_bytes(model_path)),
+            base_options=BaseOptions(model_asset_buffer=hand_model_bytes(model)),
             running_mode=running_mode,
             num_hands=max_hands,
             min_hand_detection_confidence=min_confidence,
             min_hand_presence_confidence=min_confidence,
             min_tracking_confidence=min_confidence,
         )
-        with _native_stderr_captured():
+        with native_stderr_captured():
             self._landmarker = vision.HandLandmarker.create_from_options(options)
         self._last_ts_ms = -1
         self._first = True
@@ -132,7 +137,7 @@ class HandTracker:
             raise ValueError(f"expected an RGB uint8 frame (H, W, 3), got {rgb.dtype} {rgb.shape}")
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         if self._first:  # LiteRT logs a buffer re-allocation at the first inference
-            with _native_stderr_captured():
+            with native_stderr_captured():
                 result = self._run(image, timestamp_s)
             self._first = False
         else:
@@ -158,7 +163,7 @@ class HandTracker:
 
     def close(self) -> None:
         if self._landmarker is not None:
-            with _native_stderr_captured():  # LiteRT logs its accelerators' teardown on fd 2
+            with native_stderr_captured():  # LiteRT logs its accelerators' teardown on fd 2
                 self._landmarker.close()
             self._landmarker = None
 

@@ -309,3 +309,17 @@ def test_stroke_rules_file_is_valid_and_boxes_cover_the_face() -> None:
     rules = load_stroke_rules()
     assert rules.segmenting.stop_mm_s < rules.segmenting.start_mm_s
     assert next(iter(rules.regions)) == "neck"  # first match wins: the neck before the jaw
+
+
+def test_a_rules_file_with_a_key_given_twice_or_a_bad_box_is_refused(tmp_path: Path) -> None:
+    from facecoach.coaching.stroke_specs import DATA_FILE, StrokeSpecError
+
+    text = DATA_FILE.read_text(encoding="utf-8")
+    twice = tmp_path / "twice.yaml"
+    twice.write_text(text.replace("  stop_s: 0.12", "  stop_s: 0.12\n  stop_s: 0.5"), encoding="utf-8")
+    with pytest.raises(StrokeSpecError, match="given twice"):
+        load_stroke_rules(twice)
+    left_half = tmp_path / "box.yaml"
+    left_half.write_text(text.replace("nose: [[0.42, 0.5,", "nose: [[0.42, 0.6,"), encoding="utf-8")
+    with pytest.raises(StrokeSpecError, match="right half"):
+        load_stroke_rules(left_half)

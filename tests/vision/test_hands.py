@@ -135,13 +135,13 @@ def test_a_bundle_with_other_members_or_not_a_zip_is_refused() -> None:
 
 def test_the_tracker_refuses_a_missing_or_altered_bundle(tmp_path: Path) -> None:
     with pytest.raises(HandModelError, match="make install"):
-        HandTracker(model_path=tmp_path / "absent.task")
+        HandTracker(model=tmp_path / "absent.task")
     bad = tmp_path / "hand_landmarker.task"
     data = bytearray(hand_model_bytes())
     data[len(data) // 2] ^= 0x01  # one bit, inside the landmark model
     bad.write_bytes(bytes(data))
     with pytest.raises(HandModelError, match="hand_landmarks_detector"):  # its CRC-32 catches it first
-        HandTracker(model_path=bad)
+        HandTracker(model=bad)
 
 
 def test_a_wheel_whose_model_differs_is_refused(tmp_path: Path) -> None:
