@@ -91,12 +91,15 @@ def main() -> None:
         timed("face + hands (+ hand in face mm)", frames, fps, both_step)
 
     analyser = StrokeAnalyser(stroke_spec(load_library().technique("lymph-drainage")))
-    start = time.perf_counter()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
     for t, wps, box in points:
         analyser.update(t, wps, box)  # type: ignore[arg-type]
     analyser.finish()
-    per_frame_us = (time.perf_counter() - start) / len(points) * 1e6
-    print(f"{'stroke analyser':<34} {per_frame_us:6.1f} µs/frame ({len(analyser.summary.strokes)} movements)")
+    wall_us = (time.perf_counter() - wall0) / len(points) * 1e6
+    cpu_us = (time.process_time() - cpu0) / len(points) * 1e6
+    moves = len(analyser.summary.strokes)
+    label = "stroke analyser (µs, not ms)"
+    print(f"{label:<34} {wall_us:6.0f} µs/frame wall  {cpu_us:6.0f} µs/frame CPU  ({moves} movements)")
 
 
 if __name__ == "__main__":
