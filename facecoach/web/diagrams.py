@@ -155,8 +155,10 @@ def regions_diagram(region_use: dict[str, str], counts: dict[str, int]) -> Marku
     """Each region a link to the library filtered on it, tinted by how a typical face uses its muscles
     (``region_use``: region → overused | underused | balanced), labelled with its number of muscles."""
     parts = [
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="regions-t" class="regions-diagram"'
-        ' xmlns="http://www.w3.org/2000/svg"><title id="regions-t">Regions of the face</title>',
+        # A group, not an image: it holds links (an image with links inside is nested interaction).
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="group" aria-labelledby="regions-t"'
+        ' class="regions-diagram" xmlns="http://www.w3.org/2000/svg">'
+        '<title id="regions-t">Regions of the face</title>',
         _face_outline(),
         _side_labels(),
     ]
