@@ -50,7 +50,8 @@ def _seed(db: Database, shared_data: Path) -> None:
     from facecoach.web.scanner import Scanner
 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    scanner = Scanner()
+    settings = Settings()
+    scanner = Scanner(settings.input_limits, settings.model_path)
     try:
         scans = [scanner.scan_path(shared_data / p).result for p in ("happy_f15.jpg", "smile_man.jpg")]
     finally:
