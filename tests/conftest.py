@@ -13,7 +13,12 @@ from tests.support.browser import require_chromium
 
 #: Fixture modules shared across test directories: databases (SQLite and PostgreSQL), the web site with
 #: its accounts, and a real Redis.
-pytest_plugins = ["tests.members.dbs", "tests.web.fixtures", "tests.reliability.support"]
+pytest_plugins = [
+    "tests.members.dbs",
+    "tests.web.fixtures",
+    "tests.web.ux_site",
+    "tests.reliability.support",
+]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

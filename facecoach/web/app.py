@@ -13,13 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facecoach.config import REPO_DIR, Settings, get_settings
 from facecoach.members.auth import RateLimiter
 from facecoach.members.db import Database
 from facecoach.members.library_store import LibraryStore
 from facecoach.members.payments import PaymentProvider, TestPaymentProvider
-from facecoach.members.plans import plan_names
+from facecoach.members.plans import all_plans, plan_names
 from facecoach.web import backends, live
 from facecoach.web.context import AppContext
 from facecoach.web.deps import csrf_protect, get_viewer, render
@@ -88,6 +89,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.signer = Signer(settings.secret_key)
     templates.env.globals["plan_names"] = plan_names()
+    templates.env.globals["plan_info"] = {p.id: p for p in all_plans()}  # e.g. the plan /signup?plan= names
 
     max_body = max(settings.max_video_bytes, settings.max_image_bytes) + 1024 * 1024
     app.add_middleware(BodyLimit, max_bytes=max_body)
@@ -113,12 +115,13 @@ def create_app(
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
+    # Starlette's own HTTPException too: an unknown URL (the router's 404) gets the styled page in a browser.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         viewer = get_viewer(request, ctx)
-        return render(
+        page = render(
             request,
             "error.html",
             viewer,
@@ -126,6 +129,8 @@ def create_app(
             status=exc.status_code,
             detail=exc.detail,
         )
+        page.headers.update(exc.headers or {})
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -122,6 +122,7 @@ def login(
     session = auth.start_session(db, user, request.headers.get("user-agent", ""))
     db.commit()
     ctx.login_limiter.reset(key)
+    next = next or ("/admin" if user.plan == "instructor" else "")  # the instructor's home is the admin
     return _login_response(
         request, session.id, _safe_next(next), f"Welcome back{', ' + user.name if user.name else ''}."
     )
@@ -324,7 +325,7 @@ def membership_join(
             status_code=402,
         )
     return redirect(
-        "/assessment", request, f"You are a member now ({result.message}). Start with the assessment."
+        "/assessment", request, f"You are a member now — {result.message}. Start with the assessment."
     )
 
 

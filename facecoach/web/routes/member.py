@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -14,6 +16,7 @@ from starlette.datastructures import UploadFile
 
 from facecoach.members.models import AuditJob, Scan, User
 from facecoach.members.practice import session_dates, sessions_per_week, streak
+from facecoach.planning.plan import PlanItem
 from facecoach.web.capacity import Busy, check_audit_capacity
 from facecoach.web.charts import asymmetry_chart, audit_timeline, weekly_bars
 from facecoach.web.context import AppContext
@@ -24,6 +27,40 @@ from facecoach.web.routine import TASTE_ITEMS, RoutineError, routine_for
 router = APIRouter(include_in_schema=False)
 
 DAY_NAMES = ("Day 1", "Day 2", "Day 3", "Day 4", "Day 5", "Day 6", "Day 7")
+#: The planner's phases as the page names them, matching the order it states: release, exercise, release,
+#: drain (the warm-up is the first release).
+PHASE_LABELS = {
+    "warmup": "release · warm-up",
+    "exercise": "exercise",
+    "release": "release",
+    "drainage": "drain",
+}
+
+
+@dataclass(frozen=True)
+class RoutineStep:
+    """One technique as the page shows it: consecutive plan items of the same technique and phase (an
+    exercise plus its extra set on the weaker side) are one step with several sets."""
+
+    technique: str
+    kind: str
+    phase: str
+    sets: list[PlanItem]
+
+    @property
+    def duration_s(self) -> float:
+        return sum(i.duration_s for i in self.sets)
+
+
+def routine_steps(items: Sequence[PlanItem]) -> list[RoutineStep]:
+    steps: list[RoutineStep] = []
+    for item in items:
+        last = steps[-1] if steps else None
+        if last is not None and (last.technique, last.phase) == (item.technique, item.phase):
+            last.sets.append(item)
+        else:
+            steps.append(RoutineStep(item.technique, item.kind, item.phase, [item]))
+    return steps
 
 
 @router.get("/routine")
@@ -52,6 +89,9 @@ def routine_page(
         taste=not viewer.is_member,
         taste_items=TASTE_ITEMS,
         day_names=DAY_NAMES,
+        phase_labels=PHASE_LABELS,
+        steps=routine_steps(routine.today.plan.items),
+        week_steps={d.day: routine_steps(d.plan.items) for d in routine.days},
     )
 
 
@@ -118,6 +158,10 @@ def _audit_techniques(ctx: AppContext, db: Session) -> list[Any]:
     return [t for t in library_of(ctx, db).techniques.values() if t.kind == "exercise"]
 
 
+def _technique_names(ctx: AppContext, db: Session) -> dict[str, str]:
+    return {t.id: t.name for t in library_of(ctx, db).techniques.values()}
+
+
 def _can_audit(viewer: Viewer | None) -> bool:
     return viewer is not None and viewer.is_member
 
@@ -144,6 +188,7 @@ def audit_page(
         "audit.html",
         viewer,
         techniques=_audit_techniques(ctx, db),
+        technique_names=_technique_names(ctx, db),
         jobs=_jobs_for(db, viewer),
         error=None,
     )
@@ -171,6 +216,7 @@ async def audit_submit(
             viewer,
             status_code=status,
             techniques=techniques,
+            technique_names=_technique_names(ctx, db),
             jobs=_jobs_for(db, viewer),
             error=message,
         )
