@@ -13,13 +13,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from facecoach.config import REPO_DIR, Settings, get_settings
 from facecoach.members.auth import RateLimiter
 from facecoach.members.db import Database
 from facecoach.members.library_store import LibraryStore
+from facecoach.members.mail import Mailer, mailer_for
 from facecoach.members.payments import PaymentProvider, TestPaymentProvider
 from facecoach.web import backends, live
+from facecoach.web.account_mail import MailJobs
 from facecoach.web.context import AppContext
 from facecoach.web.deps import csrf_protect, get_viewer, render
 from facecoach.web.queue import job_runner
@@ -29,14 +32,29 @@ from facecoach.web.security import (
     ANON_COOKIE,
     SECURITY_HEADERS,
     BodyLimit,
+    ForwardedHeaders,
     Signer,
+    allowed_hosts,
     new_anon_id,
     set_cookie,
+    trusted_networks,
 )
 
 WEB_DIR = Path(__file__).resolve().parent
 TASKS_VISION_DIR = REPO_DIR / "node_modules" / "@mediapipe" / "tasks-vision"
 SWAGGER_UI_DIR = REPO_DIR / "node_modules" / "swagger-ui-dist"
+
+
+def _mailer(settings: Settings) -> Mailer:
+    return mailer_for(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.mail_from,
+        settings.data_dir,
+        starttls=settings.smtp_starttls,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+    )
 
 
 def create_app(
@@ -45,6 +63,8 @@ def create_app(
     database: Database | None = None,
     payments: PaymentProvider | None = None,
     login_limiter: RateLimiter | None = None,
+    account_limiter: RateLimiter | None = None,
+    mailer: Mailer | None = None,
 ) -> FastAPI:
     """Build an app. The database must already be migrated (``facecoach db upgrade`` or ``serve``)."""
     settings = settings or get_settings()
@@ -59,6 +79,8 @@ def create_app(
         jobs=job_runner(db, settings),
         library=LibraryStore(),
         scanner=Scanner(),
+        account_limiter=account_limiter or backends.account_limiter(settings),
+        mail_jobs=MailJobs(db, mailer or _mailer(settings), settings.base_url),
     )
 
     @contextlib.asynccontextmanager
@@ -66,6 +88,7 @@ def create_app(
         yield
         ctx.jobs.shutdown()
         ctx.scanner.close()
+        ctx.mail_jobs.shutdown()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -83,6 +106,13 @@ def create_app(
 
     max_body = max(settings.max_video_bytes, settings.max_image_bytes) + 1024 * 1024
     app.add_middleware(BodyLimit, max_bytes=max_body)
+    # Links in mail come from FACECOACH_BASE_URL; a request for any other host is refused outright.
+    app.add_middleware(
+        TrustedHostMiddleware,
+        allowed_hosts=allowed_hosts(settings.base_url, settings.allowed_hosts),
+        www_redirect=False,
+    )
+    app.add_middleware(ForwardedHeaders, networks=trusted_networks(settings.trusted_proxies))
 
     @app.middleware("http")
     async def _guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
