@@ -85,19 +85,24 @@ class Site:
             self.mail.stop()
 
 
-def _make_site(db: Database, tmp: Path) -> Iterator[Site]:
+def build_site(db: Database, tmp: Path, **settings: Any) -> Site:
+    """A site whose settings are the tests' defaults plus ``settings``; call ``close()`` after it."""
     from facecoach.web.app import create_app
 
     mail = MailSink().start()
-    settings = Settings(
-        database_url=db.url,
-        data_dir=tmp,
-        secret_key="test-secret-" + tmp.name,
-        smtp_host="127.0.0.1",
-        smtp_port=mail.port,
-    )
-    app = create_app(settings, database=db)
-    site = Site(app=app, db=db, tmp=tmp, mail=mail)
+    defaults: dict[str, Any] = {
+        "database_url": db.url,
+        "data_dir": tmp,
+        "secret_key": "test-secret-" + tmp.name,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": mail.port,
+    }
+    app = create_app(Settings(**{**defaults, **settings}), database=db)
+    return Site(app=app, db=db, tmp=tmp, mail=mail)
+
+
+def _make_site(db: Database, tmp: Path) -> Iterator[Site]:
+    site = build_site(db, tmp)
     yield site
     site.close()
 
