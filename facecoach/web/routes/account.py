@@ -12,6 +12,7 @@ import json
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from facecoach.members import auth, signup
 from facecoach.members.billing import JoinError, join_plan, leave_plan
@@ -79,8 +80,10 @@ def signup_request(
         auth.check_password_rules(password)
     except auth.AccountError as exc:
         return render(request, "signup.html", viewer, status_code=400, error=str(exc), email=email, name=name)
-    ctx.mail_jobs.signup(address, name, auth.hash_password(password))  # the hash on both paths: timing
-    return render(request, "signup_sent.html", viewer, email=address)
+    password_hash = auth.hash_password(password)  # on both paths: the answer takes as long either way
+    response = render(request, "signup_sent.html", viewer, email=address)
+    response.background = BackgroundTask(ctx.mail_jobs.signup, address, name, password_hash)
+    return response
 
 
 @router.get("/signup/confirm/{token}")
@@ -293,8 +296,9 @@ def reset_request(
     ):
         error = "Too many reset requests. Wait a few minutes and try again."
         return render(request, "reset_request.html", viewer, sent=False, error=error, status_code=429)
-    ctx.mail_jobs.reset(email)
-    return render(request, "reset_request.html", viewer, sent=True, error=None)
+    response = render(request, "reset_request.html", viewer, sent=True, error=None)
+    response.background = BackgroundTask(ctx.mail_jobs.reset, email)
+    return response
 
 
 @router.get("/reset/{token}")
