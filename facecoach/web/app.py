@@ -112,7 +112,6 @@ def create_app(
         allowed_hosts=allowed_hosts(settings.base_url, settings.allowed_hosts),
         www_redirect=False,
     )
-    app.add_middleware(ForwardedHeaders, networks=trusted_networks(settings.trusted_proxies))
 
     @app.middleware("http")
     async def _guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -132,6 +131,9 @@ def create_app(
         if request.url.path.startswith(("/api/", "/account", "/admin")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    # Outermost: every layer inside, cookies' Secure flag included, sees the client's address and scheme.
+    app.add_middleware(ForwardedHeaders, networks=trusted_networks(settings.trusted_proxies))
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:

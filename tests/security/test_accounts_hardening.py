@@ -441,6 +441,11 @@ def test_forwarded_for_is_believed_only_from_a_trusted_proxy(sqlite_site: Site, 
     try:
         assert wrong_logins(behind, "203.0.113.5") == [400] * 5 + [429] * 2  # not the proxy
         assert wrong_logins(behind, "10.0.0.2") == [400] * 7  # the proxy: each client its own limit
+        # X-Forwarded-Proto likewise: https from the proxy makes every cookie Secure, from others not.
+        for peer, secure in (("10.0.0.2", True), ("203.0.113.5", False)):
+            r = TestClient(behind.app, client=(peer, 1)).get("/login", headers={"x-forwarded-proto": "https"})
+            cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("fc_anon="))
+            assert ("secure" in cookie.lower()) is secure, (peer, cookie)
     finally:
         behind.close()
 

@@ -72,7 +72,7 @@ def signup_request(
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """ "Check your mail" for a new address and for one with an account alike (see ``members.signup``)."""
-    if not ctx.account_limiter.hit(f"signup:{client_ip(request)}"):
+    if not ctx.account_limiter.hit(f"signup-ip:{client_ip(request)}"):
         error = "Too many sign-ups from your address. Try again in an hour."
         return render(request, "signup.html", viewer, status_code=429, error=error, email=email, name=name)
     try:
@@ -292,7 +292,7 @@ def reset_request(
     ip = client_ip(request)
     if not (
         ctx.login_limiter.hit(f"reset:{email.strip().lower()}|{ip}")
-        and ctx.account_limiter.hit(f"reset:{ip}")
+        and ctx.account_limiter.hit(f"reset-ip:{ip}")
     ):
         error = "Too many reset requests. Wait a few minutes and try again."
         return render(request, "reset_request.html", viewer, sent=False, error=error, status_code=429)
