@@ -97,6 +97,24 @@ class Settings(BaseSettings):
             max_video_seconds=self.max_video_seconds,
         )
 
+    # Accounts (docs/security.md, "Account takeover and sign-up").
+    #: The site's public address: every link in a mail starts with it (never with the request's Host).
+    base_url: str = "http://127.0.0.1:8000"
+    #: Host names the site answers to, comma-separated; empty: the base URL's host plus the loopback names.
+    allowed_hosts: str = ""
+    #: Proxies (IP addresses or networks, comma-separated) whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: str = ""
+    #: Sign-ups and reset requests per client address (count, seconds of sliding window).
+    signup_attempts: int = 10
+    signup_window_s: float = 3600.0
+    #: Outgoing mail: an SMTP server; when empty, mail is written to ``data_dir/mail`` (one file a mail).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "facecoach <no-reply@facecoach.invalid>"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -14,14 +14,17 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from facecoach.config import REPO_DIR, Settings, get_settings
 from facecoach.members.auth import RateLimiter
 from facecoach.members.db import Database
 from facecoach.members.library_store import LibraryStore
+from facecoach.members.mail import Mailer, mailer_for
 from facecoach.members.payments import PaymentProvider, TestPaymentProvider
 from facecoach.members.plans import all_plans, plan_names
 from facecoach.web import backends, live
+from facecoach.web.account_mail import MailJobs
 from facecoach.web.context import AppContext
 from facecoach.web.deps import csrf_protect, get_viewer, render
 from facecoach.web.queue import job_runner
@@ -32,15 +35,30 @@ from facecoach.web.security import (
     HSTS,
     SECURITY_HEADERS,
     BodyLimit,
+    ForwardedHeaders,
     Signer,
+    allowed_hosts,
     is_https,
     new_anon_id,
     set_cookie,
+    trusted_networks,
 )
 
 WEB_DIR = Path(__file__).resolve().parent
 TASKS_VISION_DIR = REPO_DIR / "node_modules" / "@mediapipe" / "tasks-vision"
 SWAGGER_UI_DIR = REPO_DIR / "node_modules" / "swagger-ui-dist"
+
+
+def _mailer(settings: Settings) -> Mailer:
+    return mailer_for(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.mail_from,
+        settings.data_dir,
+        starttls=settings.smtp_starttls,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+    )
 
 
 def create_app(
@@ -49,6 +67,8 @@ def create_app(
     database: Database | None = None,
     payments: PaymentProvider | None = None,
     login_limiter: RateLimiter | None = None,
+    account_limiter: RateLimiter | None = None,
+    mailer: Mailer | None = None,
 ) -> FastAPI:
     """Build an app. The database must already be migrated (``facecoach db upgrade`` or ``serve``)."""
     settings = settings or get_settings()
@@ -68,6 +88,8 @@ def create_app(
             settings.max_scans_in_flight,
             settings.max_scans_per_member,
         ),
+        account_limiter=account_limiter or backends.account_limiter(settings),
+        mail_jobs=MailJobs(db, mailer or _mailer(settings), settings.base_url),
     )
 
     @contextlib.asynccontextmanager
@@ -75,6 +97,7 @@ def create_app(
         yield
         ctx.jobs.shutdown()
         ctx.scanner.close()
+        ctx.mail_jobs.shutdown()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -93,6 +116,12 @@ def create_app(
 
     max_body = max(settings.max_video_bytes, settings.max_image_bytes) + 1024 * 1024
     app.add_middleware(BodyLimit, max_bytes=max_body)
+    # Links in mail come from FACECOACH_BASE_URL; a request for any other host is refused outright.
+    app.add_middleware(
+        TrustedHostMiddleware,
+        allowed_hosts=allowed_hosts(settings.base_url, settings.allowed_hosts),
+        www_redirect=False,
+    )
 
     @app.middleware("http")
     async def _guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -114,6 +143,9 @@ def create_app(
         if is_https(request):  # directly or behind a proxy uvicorn trusts (--forwarded-allow-ips)
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
+
+    # Outermost: every layer inside, cookies' Secure flag included, sees the client's address and scheme.
+    app.add_middleware(ForwardedHeaders, networks=trusted_networks(settings.trusted_proxies))
 
     # Starlette's own HTTPException too: an unknown URL (the router's 404) gets the styled page in a browser.
     @app.exception_handler(StarletteHTTPException)
