@@ -27,11 +27,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests/coaching (the warped-face videos)
 
 from facecoach.coaching.audit import analyse, audit_any, audit_frames, audit_video  # noqa: E402
+from facecoach.config import InputLimits  # noqa: E402
 from facecoach.vision.landmarks import FaceLandmarker  # noqa: E402
 from tests.coaching.synth import FaceWarper, Script, Segment, render  # noqa: E402
 from tests.coaching.test_tutorial import FPS, TECHNIQUE_OF, TUTORIALS, moving, tutorial  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
+LIMITS = InputLimits()
 
 
 def _load() -> str:
@@ -65,8 +67,8 @@ def bench_speed(seconds: float) -> None:
         for _t, rgb in render(warper, Script(script.segments), 30.0):
             writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         writer.release()
-        found, wall, cpu = _timed(audit_any, path)
-        one, wall_one, _cpu_one = _timed(audit_video, path, "smile-lift")
+        found, wall, cpu = _timed(audit_any, path, limits=LIMITS)
+        one, wall_one, _cpu_one = _timed(audit_video, path, "smile-lift", limits=LIMITS)
     duration = found.duration_s  # type: ignore[attr-defined]
     techniques = [s.technique for s in moving(found)]  # type: ignore[arg-type]
     print("## Speed without --technique (goal ≥ 10× real time, one process)")
@@ -76,7 +78,7 @@ def bench_speed(seconds: float) -> None:
         f"{cpu:.2f} s CPU ({duration / cpu:.1f}× real time on one busy core)"
     )
     print(f"audit_video (--technique smile-lift), same file: {duration / wall_one:.1f}× real time")
-    _r, wall_clip, _c = _timed(audit_any, SHARED / "woman_expressions_24fps.mp4")
+    _r, wall_clip, _c = _timed(audit_any, SHARED / "woman_expressions_24fps.mp4", limits=LIMITS)
     print(f"woman_expressions_24fps.mp4 (640×360, 19.7 s): {19.69 / wall_clip:.1f}× real time")
     del one
     print(_load())

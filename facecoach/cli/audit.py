@@ -27,7 +27,9 @@ def audit(
     """Audit a video: reps, holds and form faults on a timeline; without --technique, any tutorial:
     its segments, the techniques recognised, what it gets wrong, and whether it is safe to follow."""
     from facecoach.coaching.audit import AuditError, audit_any, audit_video
+    from facecoach.config import get_settings
 
+    settings = get_settings()
     if technique is None:
         if annotate is not None:
             fail("--annotate needs --technique (the annotated video draws one exercise's measures)")
@@ -35,7 +37,10 @@ def audit(
             with frames_bar("auditing") as bar:
                 task = bar.add_task("audit", total=None)
                 found = audit_any(
-                    video, progress=lambda done, total: bar.update(task, completed=done, total=total or None)
+                    video,
+                    limits=settings.input_limits,
+                    model=settings.model_path,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total or None),
                 )
         except AuditError as exc:
             fail(str(exc))
@@ -50,6 +55,8 @@ def audit(
             result = audit_video(
                 video,
                 technique,
+                limits=settings.input_limits,
+                model=settings.model_path,
                 annotate=annotate,
                 progress=lambda done, total: bar.update(task, completed=done, total=total or None),
             )

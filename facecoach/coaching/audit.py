@@ -46,6 +46,7 @@ from facecoach.coaching.segments import HandPresence
 from facecoach.coaching.specs import CoachingSpec, EvaluationSettings, UnknownTechniqueError, spec_by_id
 from facecoach.coaching.tutorial import CalibrationOut, TutorialResult, review_video
 from facecoach.coaching.wrinkle import forehead_crease_energy
+from facecoach.config import InputLimits
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from facecoach.vision.sources import SourceError, VideoSource, file_kind
 
@@ -366,12 +367,12 @@ class _Annotator:
         self.writer.release()
 
 
-def _open_video(path: Path) -> VideoSource:
+def _open_video(path: Path, limits: InputLimits) -> VideoSource:
     """The video at ``path``, or :class:`AuditError` saying why it cannot be audited."""
     try:
         if file_kind(path) != "video":
             raise AuditError(f"{path.name} is a picture: the audit needs a video")
-        return VideoSource(path)
+        return VideoSource(path, limits)
     except SourceError as exc:
         prefix = "cannot read the video: " if exc.code == "unreadable" else ""
         raise AuditError(prefix + exc.message) from None
@@ -425,10 +426,10 @@ def _snapshots(annotator: _Annotator, into: list[_Drawn]) -> Callable[[AnalysedF
     return on_frame
 
 
-def _write_annotated(path: Path, annotator: _Annotator, drawn: list[_Drawn]) -> None:
+def _write_annotated(path: Path, limits: InputLimits, annotator: _Annotator, drawn: list[_Drawn]) -> None:
     """Decode every frame again and draw on it the state after the last analysed frame before it."""
     j = -1
-    with _open_video(path) as source:
+    with _open_video(path, limits) as source:
         for t, rgb in source.frames(1):
             while j + 1 < len(drawn) and drawn[j + 1].t <= t + 1e-6:
                 j += 1
@@ -439,11 +440,13 @@ def _write_annotated(path: Path, annotator: _Annotator, drawn: list[_Drawn]) -> 
             annotator.write(np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8))
 
 
-def _second_landmarker(stack: contextlib.ExitStack[bool | None], parallel: bool) -> FaceLandmarker | None:
+def _second_landmarker(
+    stack: contextlib.ExitStack[bool | None], parallel: bool, model: Path | None
+) -> FaceLandmarker | None:
     """Another landmarker for the other core (None on one core or when not asked for)."""
     if not parallel or (os.cpu_count() or 1) <= 1:
         return None
-    return stack.enter_context(FaceLandmarker(mode="video", max_faces=1))
+    return stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
 
 
 @dataclass(frozen=True)
@@ -478,6 +481,8 @@ def _with_people_count(
 def analyse_video(
     path: str | Path,
     *,
+    limits: InputLimits,
+    model: Path | None = None,
     progress: ProgressCallback | None = None,
     analysis_fps: float = 10.0,
     prefetch: bool = True,
@@ -486,20 +491,21 @@ def analyse_video(
 ) -> AnalysedVideo:
     """Landmarks and crease energy of every analysed frame (at most ``analysis_fps`` per second).
 
-    Raises :class:`AuditError` for a missing, unreadable, oversized or over-long file, or a picture.
+    Raises :class:`AuditError` for a missing, unreadable, oversized or over-long file (``limits``), or a
+    picture. ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
     """
     path = Path(path)
     crowded: list[tuple[float, float]] = []
-    with _open_video(path) as source:
+    with _open_video(path, limits) as source:
         info = source.info
         step = max(1, round(info.fps / analysis_fps)) if analysis_fps > 0 else 1
         stream = _sampled_frames(source, step, progress, prefetch)
         try:
             with contextlib.ExitStack() as stack:
-                landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1))
-                second = _second_landmarker(stack, parallel)
+                landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
+                second = _second_landmarker(stack, parallel, model)
                 counter = (
-                    stack.enter_context(FaceLandmarker(mode="image", max_faces=3))
+                    stack.enter_context(FaceLandmarker(mode="image", max_faces=3, model=model))
                     if count_people_every_s
                     else None
                 )
@@ -517,6 +523,8 @@ def audit_video(
     path: str | Path,
     technique_id: str,
     *,
+    limits: InputLimits,
+    model: Path | None = None,
     progress: ProgressCallback | None = None,
     annotate: str | Path | None = None,
     analysis_fps: float = 10.0,
@@ -526,12 +534,19 @@ def audit_video(
     """Audit one video file for one exercise (see the module docstring).
 
     Raises :class:`AuditError` for an unknown technique, a massage, a missing, unreadable, oversized or
-    over-long file, a picture instead of a video, or a video without a usable face.
+    over-long file (``limits``), a picture instead of a video, or a video without a usable face.
+    ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
     """
     spec = resolve_spec(technique_id)
     path = Path(path)
     video = analyse_video(
-        path, progress=progress, analysis_fps=analysis_fps, prefetch=prefetch, parallel=parallel
+        path,
+        limits=limits,
+        model=model,
+        progress=progress,
+        analysis_fps=analysis_fps,
+        prefetch=prefetch,
+        parallel=parallel,
     )
     if annotate is None:
         result = evaluate(video.frames, spec, video.fps)
@@ -540,7 +555,7 @@ def audit_video(
         drawn: list[_Drawn] = []
         try:
             result = evaluate(video.frames, spec, video.fps, None, _snapshots(annotator, drawn))
-            _write_annotated(path, annotator, drawn)
+            _write_annotated(path, limits, annotator, drawn)
         finally:
             annotator.close()
     return result.model_copy(update={"duration_s": _r(video.duration_s)})
@@ -549,6 +564,8 @@ def audit_video(
 def audit_any(
     path: str | Path,
     *,
+    limits: InputLimits,
+    model: Path | None = None,
     progress: ProgressCallback | None = None,
     analysis_fps: float = 10.0,
     prefetch: bool = True,
@@ -559,10 +576,13 @@ def audit_any(
     """Audit any video without being told its technique (see :mod:`facecoach.coaching.tutorial`).
 
     ``hands``: hands on the face over time, from hand tracking (the seam for it; empty until then).
-    Raises :class:`AuditError` for a file that cannot be audited or a video without a usable face.
+    Raises :class:`AuditError` for a file that cannot be audited (``limits``) or a video without a
+    usable face. ``model``: as for :func:`audit_video`.
     """
     video = analyse_video(
         path,
+        limits=limits,
+        model=model,
         progress=progress,
         analysis_fps=analysis_fps,
         prefetch=prefetch,

@@ -145,6 +145,12 @@ def load_movements() -> MovementsFile:
     return MovementsFile.model_validate(load_yaml(text))
 
 
+def fault_kinds() -> frozenset[str]:
+    """Every fault kind the coaching engine knows (the ``faults`` of ``movements.yaml``, complete by its
+    own validation): what a stored practice session may name."""
+    return frozenset(load_movements().faults)
+
+
 def spec_for(technique: Technique, rules: MovementsFile | None = None) -> CoachingSpec:
     """The coaching spec of one knowledge-base technique (massages get a timer-only spec)."""
     rules = rules or load_movements()

@@ -89,8 +89,24 @@ class PasswordReset(Base):
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class SignupRequest(Base):
+    """A sign-up waiting for its address to be confirmed: the account exists only once the link in the
+    mail is opened (so a sign-up answers the same whether the address has an account or not). Only the
+    token's SHA-256 is stored; the password is already an argon2 hash."""
+
+    __tablename__ = "signup_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class OutboxMessage(Base):
-    """Mail that would be sent if a mail server ran; the instructor reads it in the admin."""
+    """A record of mail sent to a member (subject, time); never the link a mail carries."""
 
     __tablename__ = "outbox"
 
@@ -145,7 +161,11 @@ class Scan(Base):
 
 
 class PracticeSession(Base):
-    """One coached practice session (recorded by live coaching through :func:`record_session`)."""
+    """One practice session (stored through :func:`facecoach.members.practice.record_session`).
+
+    ``source`` is ``live`` when the server built the record from its own evaluator during live coaching,
+    ``manual`` when the member logged it (the API): progress shows the two apart.
+    """
 
     __tablename__ = "practice_sessions"
 
@@ -156,7 +176,8 @@ class PracticeSession(Base):
     reps: Mapped[int] = mapped_column(Integer, default=0)
     faults: Mapped[dict[str, Any]] = mapped_column(JSON)  # fault kind → count
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
-    summary: Mapped[dict[str, Any]] = mapped_column(JSON)  # the full summary as the coach sent it
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)  # the validated summary (and live details)
+    source: Mapped[str] = mapped_column(String(10), default="manual", server_default="manual")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -1,4 +1,5 @@
-"""Practice sessions (from live coaching) and what progress reads from them: sessions per week, streak."""
+"""Practice sessions (live coaching, or logged by hand) and what progress reads from them: sessions per
+week, streak."""
 
 from __future__ import annotations
 
@@ -11,51 +12,55 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facecoach.members.models import PracticeSession, User
+from facecoach.members.session_summary import SessionSummary, SessionSummaryError, Source, parse_summary
+
+__all__ = [
+    "SessionSummary",
+    "SessionSummaryError",
+    "record_session",
+    "session_dates",
+    "sessions_per_week",
+    "streak",
+]
 
 
-class SessionSummaryError(ValueError):
-    """The summary sent by live coaching is malformed (the field is named)."""
+def record_session(
+    db: Session,
+    member_id: int,
+    summary: SessionSummary | Mapping[str, Any],
+    source: Source = "manual",
+    details: Mapping[str, Any] | None = None,
+) -> PracticeSession:
+    """Store one practice session of ``member_id``.
 
-
-def record_session(db: Session, member_id: int, summary: Mapping[str, Any]) -> PracticeSession:
-    """Store one coached session. ``summary`` keys: ``technique_ids`` (list of str), ``reps`` (int),
-    ``faults`` (fault kind → count, or a list of fault kinds), ``duration_s`` (seconds), optional
-    ``date`` (ISO date, default today UTC). Everything else is kept as is in ``summary``.
+    ``summary`` is a :class:`SessionSummary` (the API and live coaching validate and check it first), or
+    for trusted callers (seeding, benchmarks) a mapping with its fields, validated by the same model;
+    the mapping's other keys are kept in the stored ``summary`` as they are. ``source`` says where it
+    came from: ``"live"`` only for a record the server built from its own evaluator, ``"manual"``
+    otherwise. ``details`` (live coaching: the steps and the mode) are kept beside it.
     """
     if db.get(User, member_id) is None:
         raise SessionSummaryError("member_id: no such member")
-    ids = summary.get("technique_ids", [])
-    if not isinstance(ids, list) or not all(isinstance(i, str) and 0 < len(i) <= 100 for i in ids):
-        raise SessionSummaryError("technique_ids: a list of technique ids is needed")
-    reps = summary.get("reps", 0)
-    if not isinstance(reps, int) or isinstance(reps, bool) or not 0 <= reps <= 100_000:
-        raise SessionSummaryError("reps: a whole number ≥ 0 is needed")
-    faults_in = summary.get("faults", {})
-    faults: dict[str, int]
-    if isinstance(faults_in, list):
-        faults = dict(Counter(str(f) for f in faults_in))
-    elif isinstance(faults_in, dict) and all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in faults_in.values()
-    ):
-        faults = {str(k): int(v) for k, v in faults_in.items()}
-    else:
-        raise SessionSummaryError("faults: a mapping of fault kind to count (or a list of kinds) is needed")
-    duration = summary.get("duration_s", 0.0)
-    if not isinstance(duration, int | float) or isinstance(duration, bool) or not 0 <= duration <= 86_400:
-        raise SessionSummaryError("duration_s: seconds between 0 and 86400 are needed")
-    raw_date = summary.get("date")
-    try:
-        day = dt.date.fromisoformat(raw_date) if raw_date else dt.datetime.now(dt.UTC).date()
-    except (TypeError, ValueError) as exc:
-        raise SessionSummaryError("date: an ISO date (YYYY-MM-DD) is needed") from exc
+    extra: dict[str, Any] = {}
+    if not isinstance(summary, SessionSummary):
+        fields = set(SessionSummary.model_fields)
+        extra = {k: v for k, v in summary.items() if k not in fields and k != "source"}
+        summary = parse_summary({k: v for k, v in summary.items() if k in fields})
+    stored = {
+        **_jsonable(extra),
+        **_jsonable(dict(details or {})),
+        **summary.model_dump(mode="json", exclude_none=True),
+        "source": source,
+    }
     row = PracticeSession(
         user_id=member_id,
-        date=day,
-        technique_ids=list(ids),
-        reps=reps,
-        faults=faults,
-        duration_s=float(duration),
-        summary=_jsonable(dict(summary)),
+        date=summary.date or dt.datetime.now(dt.UTC).date(),
+        technique_ids=list(summary.technique_ids),
+        reps=summary.reps,
+        faults=dict(summary.faults),
+        duration_s=float(summary.duration_s),
+        summary=stored,
+        source=source,
     )
     db.add(row)
     db.flush()
@@ -72,14 +77,12 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def session_dates(db: Session, member_id: int) -> list[dt.date]:
-    return list(
-        db.scalars(
-            select(PracticeSession.date)
-            .where(PracticeSession.user_id == member_id)
-            .order_by(PracticeSession.date)
-        )
-    )
+def session_dates(db: Session, member_id: int, source: Source | None = None) -> list[dt.date]:
+    """The days of the member's sessions, oldest first (``source``: only the live or the manual ones)."""
+    query = select(PracticeSession.date).where(PracticeSession.user_id == member_id)
+    if source is not None:
+        query = query.where(PracticeSession.source == source)
+    return list(db.scalars(query.order_by(PracticeSession.date)))
 
 
 def streak(dates: Sequence[dt.date], today: dt.date) -> int:

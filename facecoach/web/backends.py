@@ -2,12 +2,12 @@
 
 * **Sessions** already live in the database (``auth_sessions``; the cookie only carries a signed id), so
   every worker behind one address sees every login and logout with no extra store.
-* **Rate limits** (login, password reset): in-process by default; a Redis sliding window when
+* **Rate limits** (login, sign-up, password reset): in-process by default; a Redis sliding window when
   ``REDIS_URL`` is set, so five wrong passwords are five whichever worker answers them.
 * **Live coaching**: a WebSocket is one TCP connection held by one worker, so a session's evaluator state
   stays in that worker. What workers must share is capacity: the JPEG-mode slots (each runs the Python
   landmarker on this machine's CPU) are counted per machine in Redis when it is configured, instead of
-  per process.
+  per process, and so are each member's caps (sockets, JPEG-mode sessions), per site.
 
 Every Redis operation is one atomic Lua script; keys start with ``FACECOACH_QUEUE_NAMESPACE`` so several
 sites can share one Redis server.
@@ -16,6 +16,7 @@ sites can share one Redis server.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import socket
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from facecoach.config import Settings
 from facecoach.members.auth import MemoryRateLimiter, RateLimiter
 from facecoach.web.live import JpegSlots
+from facecoach.web.live_slots import MemberSlots
 
 if TYPE_CHECKING:
     import redis
@@ -113,13 +115,82 @@ class RedisRateLimiter:
             log.warning("Redis rate limiter unavailable: %s", exc)
 
 
+class RedisLeases:
+    """Slots held by this process in Redis sorted sets (one per key), each a holder token scored by its
+    lease expiry (seconds) and renewed every third of ``lease_s`` by one thread, so the slots of a killed
+    worker come back within ``lease_s`` while live sessions keep theirs for hours."""
+
+    def __init__(self, client: redis.Redis, lease_s: float) -> None:
+        self._client = client
+        self._lease_s = lease_s
+        self._acquire: Any = client.register_script(_ACQUIRE_SCRIPT)
+        self._held: dict[str, list[str]] = {}  # key → this process's tokens under it
+        self._lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def acquire(self, key: str, limit: int) -> bool:
+        """Take one slot of ``key`` if fewer than ``limit`` are held; ``RedisError`` when unreachable."""
+        token = f"{os.getpid()}:{secrets.token_hex(8)}"
+        now = time.time()
+        if not int(self._acquire(keys=[key], args=[now, now + self._lease_s, limit, token])):
+            return False
+        with self._lock:
+            self._held.setdefault(key, []).append(token)
+            if self._renewer is None and not self._stop.is_set():
+                self._renewer = threading.Thread(
+                    target=self._renew_forever, name="facecoach-live-slots", daemon=True
+                )
+                self._renewer.start()
+        return True
+
+    def release(self, key: str) -> bool:
+        """Give one of this process's slots of ``key`` back; False when it held none there."""
+        import redis as redis_lib
+
+        with self._lock:
+            tokens = self._held.get(key)
+            if not tokens:
+                return False
+            token = tokens.pop()
+            if not tokens:
+                del self._held[key]
+        try:
+            self._client.zrem(key, token)
+        except redis_lib.RedisError as exc:  # the lease returns the slot when it runs out
+            log.warning("Redis live slots unavailable: %s", exc)
+        return True
+
+    def held(self, key: str) -> int:
+        with self._lock:
+            return len(self._held.get(key, ()))
+
+    def stop_renewing(self) -> None:
+        self._stop.set()
+
+    def _renew_forever(self) -> None:
+        import redis as redis_lib
+
+        while not self._stop.wait(self._lease_s / 3):
+            with self._lock:
+                held = {k: list(v) for k, v in self._held.items()}
+            expires = time.time() + self._lease_s
+            for key, tokens in held.items():
+                try:  # the key's own expiry too: the acquire script set it to one lease (+60 s) only
+                    pipe = self._client.pipeline()
+                    pipe.zadd(key, dict.fromkeys(tokens, expires), xx=True)
+                    pipe.expire(key, math.ceil(self._lease_s) + 60)
+                    pipe.execute()
+                except redis_lib.RedisError as exc:
+                    log.warning("cannot renew live slots in Redis: %s", exc)
+
+
 class RedisJpegSlots(JpegSlots):
     """JPEG-mode live sessions counted per machine across worker processes.
 
     ``limit`` (``FACECOACH_LIVE_MAX_JPEG_SESSIONS``) then means "on this machine" rather than "in this
     process": the landmarker's cost is this machine's CPU whichever worker holds the socket. Each slot is
-    a lease of ``lease_s`` seconds that a thread of the holding process renews every third of it, so the
-    slots of a killed worker come back within ``lease_s`` while live sessions keep theirs for hours.
+    a lease of ``lease_s`` seconds (:class:`RedisLeases`).
     """
 
     def __init__(
@@ -131,82 +202,91 @@ class RedisJpegSlots(JpegSlots):
     ) -> None:
         super().__init__()
         self._client = client
-        self._lease_s = lease_s
         self._key = f"{prefix}live:jpeg:{host or socket.gethostname()}"
-        self._acquire: Any = client.register_script(_ACQUIRE_SCRIPT)
-        self._tokens: list[str] = []
-        self._tokens_lock = threading.Lock()
-        self._renewer: threading.Thread | None = None
-        self._stop = threading.Event()
-
-    def _renew_forever(self) -> None:
-        import redis as redis_lib
-
-        while not self._stop.wait(self._lease_s / 3):
-            with self._tokens_lock:
-                tokens = list(self._tokens)
-            if not tokens:
-                continue
-            expires = time.time() + self._lease_s
-            try:
-                self._client.zadd(self._key, dict.fromkeys(tokens, expires), xx=True)
-            except redis_lib.RedisError as exc:
-                log.warning("cannot renew live slots in Redis: %s", exc)
+        self._leases = RedisLeases(client, lease_s)
 
     def stop_renewing(self) -> None:
         """Stop the renewal thread (app shutdown; tests use it to play a killed worker)."""
-        self._stop.set()
+        self._leases.stop_renewing()
 
     def acquire(self, limit: int) -> bool:
         """Without Redis the slot is refused (the page then asks to try later), never over-committed."""
         import redis as redis_lib
 
-        token = f"{os.getpid()}:{secrets.token_hex(8)}"
-        now = time.time()
         try:
-            ok = bool(int(self._acquire(keys=[self._key], args=[now, now + self._lease_s, limit, token])))
+            ok = self._leases.acquire(self._key, limit)
         except redis_lib.RedisError as exc:
             log.warning("Redis live slots unavailable: %s", exc)
             return False
-        if ok:
-            with self._tokens_lock:
-                self._tokens.append(token)
-                self.in_use = len(self._tokens)
-                if self._renewer is None and not self._stop.is_set():
-                    self._renewer = threading.Thread(
-                        target=self._renew_forever, name="facecoach-live-slots", daemon=True
-                    )
-                    self._renewer.start()
+        self.in_use = self._leases.held(self._key)
         return ok
 
     def release(self) -> None:
-        with self._tokens_lock:
-            if not self._tokens:
-                return
-            token = self._tokens.pop()
-            self.in_use = len(self._tokens)
-        import redis as redis_lib
-
-        try:
-            self._client.zrem(self._key, token)
-        except redis_lib.RedisError as exc:  # the lease returns the slot when it runs out
-            log.warning("Redis live slots unavailable: %s", exc)
+        self._leases.release(self._key)
+        self.in_use = self._leases.held(self._key)
 
     def machine_in_use(self) -> int:
         """Slots held on this machine by every worker (expired leases not counted)."""
         return int(self._client.zcount(self._key, time.time(), "+inf"))
 
 
-def login_limiter(settings: Settings) -> RateLimiter:
-    """The login/reset limiter the settings ask for: Redis when ``REDIS_URL`` is set."""
+class RedisMemberSlots(MemberSlots):
+    """Per-member live caps (sockets, JPEG-mode sessions) counted across every worker and machine that
+    shares the Redis server, as leases (:class:`RedisLeases`).
+
+    If Redis cannot be reached the caps still hold, per process (the in-process count takes over and a
+    warning is logged): live coaching keeps working and one member stays bounded.
+    """
+
+    def __init__(self, client: redis.Redis, lease_s: float, prefix: str = KEY_PREFIX) -> None:
+        super().__init__()
+        self._prefix = prefix + "live:member:"
+        self._leases = RedisLeases(client, lease_s)
+
+    def _key(self, kind: str, member_id: int) -> str:
+        return f"{self._prefix}{kind}:{member_id}"
+
+    def acquire(self, kind: str, member_id: int, limit: int) -> bool:
+        import redis as redis_lib
+
+        try:
+            return self._leases.acquire(self._key(kind, member_id), limit)
+        except redis_lib.RedisError as exc:
+            log.warning("Redis member slots unavailable, counting in this process: %s", exc)
+            return super().acquire(kind, member_id, limit)
+
+    def release(self, kind: str, member_id: int) -> None:
+        if not self._leases.release(self._key(kind, member_id)):
+            super().release(kind, member_id)
+
+    def held(self, kind: str, member_id: int) -> int:
+        """This process's slots of the member (in Redis or, when it was down, in memory)."""
+        return self._leases.held(self._key(kind, member_id)) + super().held(kind, member_id)
+
+    def stop_renewing(self) -> None:
+        self._leases.stop_renewing()
+
+
+def rate_limiter(settings: Settings, limit: int, window_s: float) -> RateLimiter:
+    """``limit`` attempts per ``window_s`` seconds per key: in Redis when ``REDIS_URL`` is set."""
     if settings.redis_url:
         return RedisRateLimiter(
             redis_client(settings.redis_url),
-            limit=settings.login_attempts,
-            window_s=settings.login_window_s,
+            limit=limit,
+            window_s=window_s,
             prefix=settings.queue_namespace + ":",
         )
-    return MemoryRateLimiter(limit=settings.login_attempts, window_s=settings.login_window_s)
+    return MemoryRateLimiter(limit=limit, window_s=window_s)
+
+
+def login_limiter(settings: Settings) -> RateLimiter:
+    """The login/reset limiter (per email and address) the settings ask for."""
+    return rate_limiter(settings, settings.login_attempts, settings.login_window_s)
+
+
+def account_limiter(settings: Settings) -> RateLimiter:
+    """Sign-ups and reset requests per client address, whatever the email (floods of new addresses)."""
+    return rate_limiter(settings, settings.signup_attempts, settings.signup_window_s)
 
 
 def install_shared_state(settings: Settings, extra: dict[str, object]) -> None:
@@ -217,5 +297,8 @@ def install_shared_state(settings: Settings, extra: dict[str, object]) -> None:
 
     lease = min(60.0, LiveSettings().max_session_s + 120.0)  # seconds; renewed while held
     extra["live_jpeg_slots"] = RedisJpegSlots(
+        redis_client(settings.redis_url), lease_s=lease, prefix=settings.queue_namespace + ":"
+    )
+    extra["live_member_slots"] = RedisMemberSlots(
         redis_client(settings.redis_url), lease_s=lease, prefix=settings.queue_namespace + ":"
     )

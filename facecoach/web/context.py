@@ -15,6 +15,7 @@ from facecoach.members.library_store import LibraryStore
 from facecoach.members.payments import PaymentProvider
 
 if TYPE_CHECKING:
+    from facecoach.web.account_mail import MailJobs
     from facecoach.web.jobs import JobRunner
     from facecoach.web.scanner import Scanner
 
@@ -29,4 +30,6 @@ class AppContext:
     jobs: JobRunner
     library: LibraryStore
     scanner: Scanner
+    account_limiter: RateLimiter
+    mail_jobs: MailJobs
     extra: dict[str, object] = field(default_factory=dict)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
-import json
 import logging
 import threading
 import time
@@ -27,14 +26,17 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from facecoach.coaching.specs import CoachingSpec, spec_for
 from facecoach.knowledge import Library
+from facecoach.members.session_summary import SessionSummaryError, SummaryRules
 from facecoach.vision.landmarks import FaceObservation
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer, get_ctx, get_viewer, render, upsell
+from facecoach.web.live_access import SIGNED_OUT, still_allowed
 from facecoach.web.live_protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_NORMAL,
     CLOSE_POLICY,
     CLOSE_SERVER_ERROR,
+    CLOSE_TOO_BIG,
     CLOSE_TRY_LATER,
     CLOSE_UNAUTHENTICATED,
     JpegFrame,
@@ -46,7 +48,8 @@ from facecoach.web.live_protocol import (
     decode_control,
     decode_frame,
 )
-from facecoach.web.live_session import LiveSession, StepEvaluator
+from facecoach.web.live_session import LiveSession, StepEvaluator, saved_record
+from facecoach.web.live_slots import JPEG, SOCKET, MemberSlots
 from facecoach.web.live_steps import routine_steps, single_step
 from facecoach.web.routes.content import library_of
 
@@ -87,6 +90,15 @@ def _jpeg_slots(ctx: AppContext) -> JpegSlots:
     if not isinstance(slots, JpegSlots):
         slots = JpegSlots()
         ctx.extra["live_jpeg_slots"] = slots
+    return slots
+
+
+def _member_slots(ctx: AppContext) -> MemberSlots:
+    """Per-member socket and JPEG-mode counts (Redis-backed when the app installed them)."""
+    slots = ctx.extra.get("live_member_slots")
+    if not isinstance(slots, MemberSlots):
+        slots = MemberSlots()
+        ctx.extra["live_member_slots"] = slots
     return slots
 
 
@@ -144,7 +156,7 @@ def live_page(
         viewer,
         title=title,
         steps=steps,
-        live_config=json.dumps(config).replace("</", "<\\/"),
+        live_config=config,  # the template serialises it with |tojson: <, >, & and ' escaped
     )
 
 
@@ -203,7 +215,9 @@ class _ServerLandmarker:
         try:
             with Image.open(io.BytesIO(frame.jpeg)) as probe:
                 fmt, size = probe.format, probe.size
-        except (UnidentifiedImageError, OSError, ValueError):
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ProtocolError("the JPEG declares a picture too big to decode", CLOSE_TOO_BIG) from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
             raise ProtocolError("the JPEG could not be read") from None
         if fmt != "JPEG" or size != (frame.header.width, frame.header.height):
             raise ProtocolError(
@@ -252,9 +266,15 @@ async def live_socket(ws: WebSocket) -> None:
     if not viewer.is_member:
         await _close(ws, CLOSE_FORBIDDEN, "live coaching needs the Member plan")
         return
-    library = await anyio.to_thread.run_sync(_current_library, ctx)
-    handler = _Connection(ws, ctx, viewer, limits, library)
+    members = _member_slots(ctx)
+    cap = limits.max_sockets_per_member
+    if not await anyio.to_thread.run_sync(members.acquire, SOCKET, viewer.id, cap):
+        await _close(ws, CLOSE_TRY_LATER, f"your account has {cap} live sessions open: close one first")
+        return
+    handler: _Connection | None = None
     try:
+        library = await anyio.to_thread.run_sync(_current_library, ctx)
+        handler = _Connection(ws, ctx, viewer, limits, library)
         await handler.run()
     except ProtocolError as exc:
         await _close(ws, exc.code, exc.reason)
@@ -264,7 +284,9 @@ async def live_socket(ws: WebSocket) -> None:
         log.exception("live socket failed")
         await _close(ws, CLOSE_SERVER_ERROR, "server error")
     finally:
-        handler.cleanup()
+        if handler is not None:
+            handler.cleanup()
+        members.release(SOCKET, viewer.id)
 
 
 router.add_websocket_route("/live/ws", live_socket, name="live_socket")
@@ -278,22 +300,38 @@ class _Connection:
         self.ctx = ctx
         self.viewer = viewer
         self.limits = limits
-        self.session = LiveSession(_spec_lookup(library), _evaluator_for, limits.max_steps)
+        self.session = LiveSession(
+            _spec_lookup(library),
+            _evaluator_for,
+            limits.max_steps,
+            massage_max_gap_s=limits.massage_max_gap_s,
+            massage_grace_s=limits.massage_grace_s,
+        )
         self.rate = RateLimiter(limits.max_fps, limits.burst_frames)
         self.mode: str | None = None
         self.last_seq: int | None = None
         self.server_lm: _ServerLandmarker | None = None
         self.jpeg_slot = False
+        self.member_jpeg = False
         self.started = time.monotonic()
+        self.next_check = self.started + limits.session_recheck_s
 
     async def run(self) -> None:
         await self.ws.send_json({"type": "hello", "protocol": 1, "max_fps": self.limits.max_fps})
+        last_message = time.monotonic()
         while True:
+            now = time.monotonic()
+            if now >= self.next_check:  # also while frames stream in: a busy socket never waits
+                await self._recheck()
+            idle_left = self.limits.idle_timeout_s - (now - last_message)
+            if idle_left <= 0:
+                raise ProtocolError("idle for too long")
             try:
-                with anyio.fail_after(self.limits.idle_timeout_s):
+                with anyio.fail_after(min(idle_left, max(0.0, self.next_check - now))):
                     message = await self.ws.receive()
             except TimeoutError:
-                raise ProtocolError("idle for too long") from None
+                continue  # the re-check is due, or the idle limit is reached: both are handled above
+            last_message = time.monotonic()
             if message["type"] == "websocket.disconnect":
                 return
             if time.monotonic() - self.started > self.limits.max_session_s:
@@ -317,9 +355,24 @@ class _Connection:
             return True
         return False
 
+    async def _recheck(self) -> None:
+        """Close (4401/4403) once the login session is gone or the plan no longer includes live coaching."""
+        refusal = await anyio.to_thread.run_sync(still_allowed, self.ctx, self.viewer)
+        self.next_check = time.monotonic() + self.limits.session_recheck_s
+        if refusal is not None:
+            raise ProtocolError(refusal.reason, refusal.code)
+
     async def _set_mode(self, mode: str) -> None:
         if self.mode is not None and self.mode != mode:
             raise ProtocolError("the mode cannot change during a session")
+        if mode == "jpeg" and not self.member_jpeg:
+            members = _member_slots(self.ctx)
+            cap = self.limits.max_jpeg_sessions_per_member
+            if not await anyio.to_thread.run_sync(members.acquire, JPEG, self.viewer.id, cap):
+                raise ProtocolError(
+                    f"your account has {cap} server-mode session(s) open: close one first", CLOSE_TRY_LATER
+                )
+            self.member_jpeg = True
         if mode == "jpeg" and not self.jpeg_slot:
             # The slot store may be shared across workers (Redis): ask it off the event loop.
             slots = _jpeg_slots(self.ctx)
@@ -372,6 +425,7 @@ class _Connection:
         await self.ws.send_json(reply)
 
     async def _finish(self) -> None:
+        await self._recheck()  # signed out or deleted meanwhile: 4401, and nothing is saved
         summary = self.session.summary(self.mode or "landmarks")
         saved_id: int | None = None
         if any(s["reps"] > 0 or s["completed"] for s in summary["steps"]):
@@ -381,12 +435,25 @@ class _Connection:
         )
         await _close(self.ws, CLOSE_NORMAL, "session finished")
 
-    def _save(self, summary: dict[str, Any]) -> int:
+    def _save(self, summary: dict[str, Any]) -> int | None:
+        """Store the record the server built (source ``live``), checked like a posted one."""
+        from sqlalchemy.exc import IntegrityError
+
         from facecoach.members.practice import record_session
 
-        with self.ctx.db.session() as db:
-            row = record_session(db, self.viewer.id, summary)
-            return int(row.id)
+        record, details = saved_record(summary)
+        try:
+            with self.ctx.db.session() as db:
+                record.check(SummaryRules.of(library_of(self.ctx, db)))
+                row = record_session(db, self.viewer.id, record, source="live", details=details)
+                return int(row.id)
+        except SessionSummaryError as exc:
+            if str(exc).startswith("member_id"):  # the account was deleted after the re-check
+                raise ProtocolError(SIGNED_OUT.reason, SIGNED_OUT.code) from None
+            log.warning("live session of member %s not saved: %s", self.viewer.id, exc)
+            return None
+        except IntegrityError:  # deleted between the member check and the commit
+            raise ProtocolError(SIGNED_OUT.reason, SIGNED_OUT.code) from None
 
     def cleanup(self) -> None:
         if self.server_lm is not None:
@@ -395,3 +462,6 @@ class _Connection:
         if self.jpeg_slot:
             _jpeg_slots(self.ctx).release()
             self.jpeg_slot = False
+        if self.member_jpeg:
+            _member_slots(self.ctx).release(JPEG, self.viewer.id)
+            self.member_jpeg = False

@@ -140,6 +140,18 @@ class LiveSettings(BaseSettings):
     #: Longest session (seconds) and most routine steps one connection may run.
     max_session_s: float = Field(default=3 * 3600.0, gt=0)
     max_steps: int = Field(default=60, ge=1)
+    #: How often an open socket re-checks its login session and plan (seconds); also on ``finish``.
+    #: Logged out, password changed elsewhere, account deleted: closed 4401; plan cancelled: 4403.
+    session_recheck_s: float = Field(default=30.0, gt=0, le=30.0)
+    #: Live sockets, and JPEG-mode sessions, one member may hold at once (per process; per site, shared
+    #: through Redis, when ``REDIS_URL`` is set). Above it the new connection is closed 1013.
+    max_sockets_per_member: int = Field(default=3, ge=1)
+    max_jpeg_sessions_per_member: int = Field(default=1, ge=0)
+    #: A massage step completes when frames kept arriving for its duration by the server's clock: a gap
+    #: between two frames counts for at most this many seconds, and the step may end this much early
+    #: (the page's own timer and the network), seconds.
+    massage_max_gap_s: float = Field(default=1.0, gt=0, le=30.0)
+    massage_grace_s: float = Field(default=1.0, ge=0, le=10.0)
 
 
 def max_message_bytes(limits: LiveSettings) -> int:

@@ -1,8 +1,10 @@
 """One live-coaching connection's state: the current step's evaluator and what every step achieved.
 
 No I/O here: the socket handler (``facecoach.web.live``) decodes messages, feeds them in and sends what
-comes out. The summary it builds is what the *server* saw (reps and faults from its own evaluator), so
-the saved session cannot be inflated by a client that claims more than it did.
+comes out. The summary it builds is what the *server* saw (reps and faults from its own evaluator, and
+whether each step completed from its step check, :mod:`facecoach.web.live_checks`), so the saved
+session cannot be inflated by a client that claims more than it did: a ``done`` or ``skip`` only ends
+a step, it never completes one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from facecoach.coaching.specs import CoachingSpec
+from facecoach.members.session_summary import SessionSummary, parse_summary
 from facecoach.vision.landmarks import FaceObservation
+from facecoach.web.live_checks import ExerciseCheck, MassageCheck, StepCheck
 from facecoach.web.live_protocol import Control, ProtocolError
 
 
@@ -67,8 +71,10 @@ class LiveSession:
     """The coaching state of one socket.
 
     ``specs`` finds a technique's spec (raises ``LookupError`` when unknown); ``make_evaluator`` builds
-    the coaching engine's evaluator for it. Time for frames is the client's capture time (seconds,
-    re-based per step so every evaluator starts near zero); durations use the server clock.
+    the coaching engine's evaluator for it. Time for an exercise's frames is the client's capture time
+    (seconds, re-based per step so every evaluator starts near zero); a massage's timer runs on the
+    server's clock of the frames it received (:class:`MassageCheck`, gaps capped at
+    ``massage_max_gap_s``, ``massage_grace_s`` of slack); durations use the server clock.
     """
 
     def __init__(
@@ -77,11 +83,16 @@ class LiveSession:
         make_evaluator: EvaluatorFactory,
         max_steps: int,
         clock: Callable[[], float] = time.monotonic,
+        massage_max_gap_s: float = 1.0,
+        massage_grace_s: float = 1.0,
     ) -> None:
         self._specs = specs
         self._make = make_evaluator
         self._max_steps = max_steps
         self._clock = clock
+        self._massage_gap_s = massage_max_gap_s
+        self._massage_grace_s = massage_grace_s
+        self._check: StepCheck | None = None
         self.started_s = clock()
         self.steps: list[StepRecord] = []
         self._current: StepRecord | None = None
@@ -111,6 +122,8 @@ class LiveSession:
             return self._start(self._spec.technique_id, self._reps_override)
         if msg.type == "pause":
             self.paused = True
+            if self._check is not None:
+                self._check.pause()
             return [{"type": "state", "paused": True}]
         if msg.type == "resume":
             self.paused = False
@@ -135,6 +148,11 @@ class LiveSession:
             spec = spec.model_copy(update={"reps": max(1, min(reps, spec.reps))})
         self._spec = spec
         self._evaluator = self._make(spec)
+        self._check = (
+            ExerciseCheck()
+            if spec.kind == "exercise"
+            else MassageCheck(spec.duration_s, self._massage_gap_s, self._massage_grace_s)
+        )
         self._t0 = None
         self.paused = False
         record = StepRecord(spec.technique_id, spec.kind, spec.reps, self._clock())
@@ -156,6 +174,7 @@ class LiveSession:
             self.steps.pop()
         self._current = None
         self._evaluator = None
+        self._check = None
 
     def _end_step(self, skipped: bool) -> list[dict[str, Any]]:
         record = self._current
@@ -164,15 +183,16 @@ class LiveSession:
         # Close what the evaluator still has open (a fault in progress, a hold) before recording.
         # Its own "finished" does not count here: ending early is not completing the exercise.
         finish = getattr(self._evaluator, "finish", None)
-        if finish is not None and self._t0 is not None and not record.finished:
+        if record.kind == "exercise" and finish is not None and self._t0 is not None and not record.finished:
             closing = [e.to_dict() for e in finish(max(0.0, self._last_ts - self._t0))]
             self._record([e for e in closing if e.get("type") != "finished"])
         record.ended_s = self._clock()
+        # Completed or not is the server's decision (the step check), whatever the client said.
+        record.finished = self._check.finish() if self._check is not None else False
         record.skipped = skipped and not record.finished
-        if record.kind == "massage" and not skipped:
-            record.finished = True
         self._current = None
         self._evaluator = None
+        self._check = None
         return [{"type": "step_end", **record.to_dict(record.ended_s)}]
 
     # -- frames --------------------------------------------------------------------------------------------
@@ -182,14 +202,21 @@ class LiveSession:
         if timestamp_s < self._last_ts:
             raise ProtocolError("frame timestamps went backwards")
         self._last_ts = timestamp_s
-        if self._evaluator is None or self.paused or self._current is None:
+        if self._evaluator is None or self.paused or self._current is None or self._check is None:
             return []
         if self._t0 is None:
             self._t0 = timestamp_s
-        t = timestamp_s - self._t0
+        now = self._clock()
+        if isinstance(self._check, MassageCheck):
+            self._check.frame(now, [])
+            t = self._check.covered_s  # the massage timer runs on the server's clock, not the client's
+        else:
+            t = timestamp_s - self._t0
         if frame is not None:
             frame = replace(frame, timestamp_s=t)
         events = [e.to_dict() for e in self._evaluator.push(frame, t)]
+        if not isinstance(self._check, MassageCheck):
+            self._check.frame(now, events)
         self._record(events)
         return events
 
@@ -219,7 +246,7 @@ class LiveSession:
     # -- summary -------------------------------------------------------------------------------------------
 
     def summary(self, mode: str) -> dict[str, Any]:
-        """The session as ``facecoach.members.practice.record_session`` stores it."""
+        """The session as the page shows it (and, through :meth:`record`, as it is saved)."""
         now = self._clock()
         steps = [s.to_dict(now) for s in self.steps]
         faults = Counter(str(f["kind"]) for s in self.steps for f in s.faults)
@@ -232,3 +259,10 @@ class LiveSession:
             "mode": mode,
             "source": "live",
         }
+
+
+def saved_record(summary: dict[str, Any]) -> tuple[SessionSummary, dict[str, Any]]:
+    """What is saved of a :meth:`LiveSession.summary`: the summary model (validated like a posted one)
+    and the details kept beside it (steps, mode). All of it is the server's own step records."""
+    fields = {k: summary[k] for k in ("technique_ids", "reps", "faults", "duration_s")}
+    return parse_summary(fields), {"steps": summary["steps"], "mode": summary["mode"]}

@@ -15,6 +15,7 @@ import pytest
 
 from facecoach.coaching.audit import analyse, audit_frames
 from facecoach.coaching.tutorial import SegmentOut, TutorialResult
+from facecoach.config import InputLimits
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from facecoach.vision.sources import VideoSource
 from tests.coaching.synth import FaceWarper, Script, Segment, render, rep_script
@@ -171,7 +172,8 @@ def test_the_series_for_the_report(audited: Callable[[str], Audited]) -> None:
 
 @pytest.fixture(scope="module")
 def clip(shared_data: Path) -> tuple[list[tuple[float, FaceObservation | None]], float, float]:
-    with VideoSource(shared_data / "woman_expressions_24fps.mp4") as src, FaceLandmarker(mode="video") as lm:
+    clip_path = shared_data / "woman_expressions_24fps.mp4"
+    with VideoSource(clip_path, InputLimits()) as src, FaceLandmarker(mode="video") as lm:
         frames = list(analyse(src.frames(2), lm))  # ~12 fps, as an audit at its default rate
         return frames, src.info.fps, src.info.duration_s
 

@@ -173,10 +173,12 @@ def test_massage_step_is_timed_and_skip_is_recorded(live_app: LiveApp) -> None:
         assert ws.receive_json()["kind"] == "massage"
         ws.send_text(json.dumps({"type": "done"}))
         done = ws.receive_json()
-        assert done["type"] == "step_end" and done["completed"] is True
+        # Issue 11: the page's "done" ends the step; only the server's clock of frames completes it
+        # (tests/live/test_socket_hardening.py), so this one is not completed and nothing is saved.
+        assert done["type"] == "step_end" and done["completed"] is False
         ws.send_text(json.dumps({"type": "finish"}))
         end = ws.receive_json()
-    assert end["type"] == "summary" and end["saved"] is True
+    assert end["type"] == "summary" and end["saved"] is False
     assert [s["technique_id"] for s in end["summary"]["steps"]] == ["smile-lift", massage.id]
     assert end["summary"]["reps"] == 0
 

@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from facecoach.coaching.calibration import find_neutral_stretch
+from facecoach.config import InputLimits
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from facecoach.vision.neutral import NeutralRules, check_neutral, load_neutral_rules
 from facecoach.vision.sources import VideoSource
@@ -28,7 +29,8 @@ def faces(shared_data: Path, astronaut: np.ndarray) -> dict[str, FaceObservation
 
 @pytest.fixture(scope="module")
 def clip(shared_data: Path) -> list[FaceObservation | None]:
-    with VideoSource(shared_data / "woman_expressions_24fps.mp4") as src, FaceLandmarker(mode="video") as lm:
+    clip_path = shared_data / "woman_expressions_24fps.mp4"
+    with VideoSource(clip_path, InputLimits()) as src, FaceLandmarker(mode="video") as lm:
         return [r.faces[0] if r.faces else None for r in (lm.detect(rgb, t) for t, rgb in src.frames(2))]
 
 

@@ -17,15 +17,18 @@ from facecoach.members.data_rights import export_member
 from facecoach.members.models import Scan, User
 from facecoach.members.plans import all_plans
 from facecoach.members.practice import (
+    SessionSummary,
     SessionSummaryError,
     record_session,
     session_dates,
     sessions_per_week,
     streak,
 )
+from facecoach.members.session_summary import SummaryRules
 from facecoach.planning.plan import Day
 from facecoach.web.context import AppContext
 from facecoach.web.deps import (
+    RowId,
     Viewer,
     csrf_token,
     get_ctx,
@@ -50,14 +53,6 @@ class Me(BaseModel):
 
 class CheckIn(BaseModel):
     text: str = Field(min_length=1, max_length=300)
-
-
-class SessionIn(BaseModel):
-    technique_ids: list[str] = Field(default_factory=list, max_length=100)
-    reps: int = Field(default=0, ge=0, le=100_000)
-    faults: dict[str, int] = Field(default_factory=dict)
-    duration_s: float = Field(default=0.0, ge=0, le=86_400)
-    date: dt.date | None = None
 
 
 class RoutineOut(BaseModel):
@@ -159,11 +154,13 @@ def progress(viewer: Viewer = Depends(require_viewer_api), db: Session = Depends
     require_plan_api(viewer, "member")
     today = dt.datetime.now(dt.UTC).date()
     dates = session_dates(db, viewer.id)
+    manual = sessions_per_week(session_dates(db, viewer.id, "manual"), today)
     scans = db.scalars(select(Scan).where(Scan.user_id == viewer.id).order_by(Scan.created_at, Scan.id))
     return {
         "streak_days": streak(dates, today),
         "sessions_per_week": [
-            {"week_of": w.isoformat(), "sessions": n} for w, n in sessions_per_week(dates, today)
+            {"week_of": w.isoformat(), "sessions": n, "manual": m}
+            for (w, n), (_, m) in zip(sessions_per_week(dates, today), manual, strict=True)
         ],
         "scans": [
             {
@@ -178,17 +175,22 @@ def progress(viewer: Viewer = Depends(require_viewer_api), db: Session = Depends
 
 @router.post("/sessions", status_code=201)
 def post_session(
-    body: SessionIn, viewer: Viewer = Depends(require_viewer_api), db: Session = Depends(get_db)
+    body: SessionSummary,
+    viewer: Viewer = Depends(require_viewer_api),
+    ctx: AppContext = Depends(get_ctx),
+    db: Session = Depends(get_db),
 ) -> dict[str, Any]:
-    """Record a practice session for the signed-in member (live coaching saves through the same function)."""
+    """Log a practice session by hand for the signed-in member: known technique and fault ids, bounded
+    counts, a date within a day of today. It is stored, and shown on progress, as *manual* (live coaching
+    saves its own record, built on the server)."""
     require_plan_api(viewer, "member")
-    summary = body.model_dump(mode="json", exclude_none=True)
     try:
-        row = record_session(db, viewer.id, summary)
+        body.check(SummaryRules.of(library_of(ctx, db)))
+        row = record_session(db, viewer.id, body, source="manual")
         db.commit()
     except SessionSummaryError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    return {"id": row.id, "date": row.date.isoformat()}
+    return {"id": row.id, "date": row.date.isoformat(), "source": row.source}
 
 
 @router.get("/export")
@@ -200,7 +202,7 @@ def export(viewer: Viewer = Depends(require_viewer_api), db: Session = Depends(g
 
 @router.get("/audits/{job_id}", response_model=AuditOut)
 def audit_status(
-    job_id: int, viewer: Viewer = Depends(require_viewer_api), db: Session = Depends(get_db)
+    job_id: RowId, viewer: Viewer = Depends(require_viewer_api), db: Session = Depends(get_db)
 ) -> AuditOut:
     require_plan_api(viewer, "member")
     job = load_job(db, viewer, job_id)

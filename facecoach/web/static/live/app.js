@@ -259,7 +259,9 @@ function loop() {
   if (video.readyState < 2 || !video.videoWidth) return;
   draw(video); // the mirror view at the display's rate; frames go out at TARGET_FPS at most
   if (now - state.lastSent < 1000 / TARGET_FPS) return;
-  if (!state.step || state.step.kind !== "exercise" || state.paused) return;
+  // Massages stream frames too: the server times a massage by the frames it receives (its own clock),
+  // not by this page's timer.
+  if (!state.step || state.paused) return;
   if (state.inFlight >= MAX_IN_FLIGHT || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
   state.lastSent = now;
   const ts = Math.max(now, state.lastTs + 1);

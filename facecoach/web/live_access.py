@@ -1,0 +1,41 @@
+"""Whether an open live socket may stay open (issue 11).
+
+A socket used to be checked once, when it opened, and then lived up to 3 h through a logout, a password
+change (which ends the account's other sessions), an account deletion or a plan cancellation. The
+socket handler now calls :func:`still_allowed` at least every ``session_recheck_s`` seconds and on
+``finish``, and closes with the code it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from facecoach.members.auth import session_user
+from facecoach.members.plans import allows
+from facecoach.web.context import AppContext
+from facecoach.web.deps import Viewer
+from facecoach.web.live_protocol import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why the socket closes: a WebSocket close code and its reason."""
+
+    code: int
+    reason: str
+
+
+SIGNED_OUT = Refusal(CLOSE_UNAUTHENTICATED, "you are no longer signed in: log in again")
+NOT_A_MEMBER = Refusal(CLOSE_FORBIDDEN, "live coaching needs the Member plan")
+
+
+def still_allowed(ctx: AppContext, viewer: Viewer) -> Refusal | None:
+    """None while the login session that opened the socket is alive and its account is a member's.
+    Blocking (a database read): call it from a worker thread."""
+    with ctx.db.session() as db:
+        found = session_user(db, viewer.session_id)
+        if found is None or found[1].id != viewer.id:
+            return SIGNED_OUT
+        if not allows(found[1].plan, "member"):
+            return NOT_A_MEMBER
+    return None
