@@ -4,7 +4,7 @@ Run: ``.venv/bin/python bench/bench_live.py [--seconds 6] [--levels 25,50,100,15
 
 Frames are real: the Face Landmarker's output (points, blendshapes) and the forehead crease energy of
 every frame of ``../shared/data/woman_expressions_24fps.mp4``, encoded exactly as the page sends them
-(``facecoach.web.live_protocol``). It prints:
+(``facecoach.live.protocol``). It prints:
 
 * in process: decode + coaching evaluator per landmark frame (ms, p50/p99) — no network;
 * one session on a real uvicorn server (one worker, loopback): the round trip of a frame to its reply,
@@ -40,9 +40,9 @@ import numpy as np
 from facecoach.coaching.evaluator import evaluator_for
 from facecoach.coaching.specs import spec_by_id
 from facecoach.coaching.wrinkle import forehead_crease_energy
+from facecoach.live.protocol import Control, LandmarkFrame, LiveSettings, decode_frame, encode_landmarks
+from facecoach.live.session import LiveSession
 from facecoach.vision.landmarks import FaceLandmarker
-from facecoach.web.live_protocol import Control, LandmarkFrame, LiveSettings, decode_frame, encode_landmarks
-from facecoach.web.live_session import LiveSession
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 TECHNIQUE = "smile-lift"

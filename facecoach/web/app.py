@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from facecoach.config import REPO_DIR, Settings, get_settings
+from facecoach.jobs.queue import job_runner
 from facecoach.members.auth import RateLimiter
 from facecoach.members.db import Database
 from facecoach.members.library_store import LibraryStore
@@ -23,7 +24,6 @@ from facecoach.members.plans import plan_names
 from facecoach.web import backends, live
 from facecoach.web.context import AppContext
 from facecoach.web.deps import csrf_protect, get_viewer, render
-from facecoach.web.queue import job_runner
 from facecoach.web.routes import account, admin, api, assessment, content, member
 from facecoach.web.scanner import Scanner
 from facecoach.web.security import (

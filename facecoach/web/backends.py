@@ -25,9 +25,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from facecoach.config import Settings
+from facecoach.live.slots import MemberSlots
 from facecoach.members.auth import MemoryRateLimiter, RateLimiter
 from facecoach.web.live import JpegSlots
-from facecoach.web.live_slots import MemberSlots
 
 if TYPE_CHECKING:
     import redis
@@ -283,7 +283,7 @@ def install_shared_state(settings: Settings, extra: dict[str, object]) -> None:
     """Put the shared live-coaching stores into an app context's ``extra`` when Redis is configured."""
     if not settings.redis_url:
         return
-    from facecoach.web.live_protocol import LiveSettings
+    from facecoach.live.protocol import LiveSettings
 
     lease = min(60.0, LiveSettings().max_session_s + 120.0)  # seconds; renewed while held
     extra["live_jpeg_slots"] = RedisJpegSlots(

@@ -15,7 +15,7 @@ from facecoach.members.library_store import LibraryStore
 from facecoach.members.payments import PaymentProvider
 
 if TYPE_CHECKING:
-    from facecoach.web.jobs import JobRunner
+    from facecoach.jobs.runner import JobRunner
     from facecoach.web.scanner import Scanner
 
 

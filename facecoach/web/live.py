@@ -4,7 +4,7 @@ Mode ``landmarks`` (default, private): the page runs the Face Landmarker itself 
 binary landmark frames; the video never leaves the device. Mode ``jpeg``: the page sends JPEG frames and
 the server runs the same landmarker and the forehead crease energy. Either way the coaching engine's
 evaluator runs here and its events go back as JSON. The wire format, limits and close codes are in
-``docs/live-protocol.md`` (codec: :mod:`facecoach.web.live_protocol`).
+``docs/live-protocol.md`` (codec: :mod:`facecoach.live.protocol`).
 """
 
 from __future__ import annotations
@@ -26,12 +26,8 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from facecoach.coaching.specs import CoachingSpec, spec_for
 from facecoach.knowledge import Library
-from facecoach.members.session_summary import SessionSummaryError, SummaryRules
-from facecoach.vision.landmarks import FaceObservation
-from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_viewer, render, upsell
-from facecoach.web.live_access import SIGNED_OUT, still_allowed
-from facecoach.web.live_protocol import (
+from facecoach.live.access import SIGNED_OUT, still_allowed
+from facecoach.live.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_NORMAL,
     CLOSE_POLICY,
@@ -48,9 +44,13 @@ from facecoach.web.live_protocol import (
     decode_control,
     decode_frame,
 )
-from facecoach.web.live_session import LiveSession, StepEvaluator, saved_record
-from facecoach.web.live_slots import JPEG, SOCKET, MemberSlots
-from facecoach.web.live_steps import routine_steps, single_step
+from facecoach.live.session import LiveSession, StepEvaluator, saved_record
+from facecoach.live.slots import JPEG, SOCKET, MemberSlots
+from facecoach.live.steps import routine_steps, single_step
+from facecoach.members.session_summary import SessionSummaryError, SummaryRules
+from facecoach.vision.landmarks import FaceObservation
+from facecoach.web.context import AppContext
+from facecoach.web.deps import Viewer, get_ctx, get_viewer, render, upsell
 from facecoach.web.routes.content import library_of
 
 log = logging.getLogger(__name__)

@@ -123,7 +123,7 @@ class LiveApp:
             return found[1].id
 
     def limits(self, **overrides: Any) -> None:
-        from facecoach.web.live_protocol import LiveSettings
+        from facecoach.live.protocol import LiveSettings
 
         self.app.state.ctx.extra["live_settings"] = LiveSettings(**overrides)
 

@@ -21,8 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from facecoach.members.models import PracticeSession
-from facecoach.web.live_protocol import (
+from facecoach.live.protocol import (
     HEADER,
     LANDMARK_MESSAGE_BYTES,
     LandmarkFrame,
@@ -30,6 +29,7 @@ from facecoach.web.live_protocol import (
     decode_frame,
     max_message_bytes,
 )
+from facecoach.members.models import PracticeSession
 from facecoach.web.security import SESSION_COOKIE
 from tests.live.clips import Clip, write_y4m
 from tests.live.conftest import LiveApp

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from facecoach.web.live_protocol import (
+from facecoach.live.protocol import (
     BLENDSHAPE_NAMES,
     HEADER,
     LANDMARK_MESSAGE_BYTES,

@@ -17,8 +17,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from facecoach.members.models import PracticeSession
-from facecoach.web.live_protocol import (
+from facecoach.live.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_NORMAL,
     CLOSE_POLICY,
@@ -31,6 +30,7 @@ from facecoach.web.live_protocol import (
     encode_landmarks,
     encode_no_face,
 )
+from facecoach.members.models import PracticeSession
 from facecoach.web.security import SESSION_COOKIE
 from tests.live.conftest import LandmarkedClip, LiveApp
 

@@ -18,8 +18,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from facecoach.members.models import PracticeSession, User
-from facecoach.web.live_protocol import (
+from facecoach.live.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_NORMAL,
     CLOSE_POLICY,
@@ -30,6 +29,7 @@ from facecoach.web.live_protocol import (
     encode_jpeg,
     encode_no_face,
 )
+from facecoach.members.models import PracticeSession, User
 from tests.live.conftest import LandmarkedClip, LiveApp
 from tests.live.test_socket import FAST, _client, _closed, _hello, _landmark_messages, _run
 from tests.reliability.support import redis_url  # noqa: F401  (fixture)
@@ -153,7 +153,7 @@ def test_a_gap_between_frames_counts_for_little(live_app: LiveApp, short_massage
 
 def test_massage_check_counts_server_time_and_skips_pauses() -> None:
     """The step check on its own (a fake server clock): what the socket relies on."""
-    from facecoach.web.live_checks import ExerciseCheck, MassageCheck
+    from facecoach.live.checks import ExerciseCheck, MassageCheck
 
     check = MassageCheck(duration_s=10.0, max_gap_s=1.0, grace_s=0.5)
     for t in np.arange(0.0, 6.01, 0.1):  # 6 s of frames
@@ -325,7 +325,7 @@ def test_an_open_socket_closes_once_its_login_is_gone(
 def test_the_recheck_interval_is_at_most_30_seconds() -> None:
     from pydantic import ValidationError
 
-    from facecoach.web.live_protocol import LiveSettings
+    from facecoach.live.protocol import LiveSettings
 
     assert LiveSettings().session_recheck_s == 30.0
     with pytest.raises(ValidationError):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from facecoach.web.queue import register_work
+from facecoach.jobs.queue import register_work
 
 
 def slow(video: Path, technique_id: str, progress: Callable[[float], None]) -> dict[str, Any]:

@@ -197,7 +197,7 @@ async def audit_submit(
     job = AuditJob(user_id=viewer.id, technique_id=technique_id, filename=(video.filename or "video")[:255])
     db.add(job)
     db.commit()
-    from facecoach.web.audit_work import run_audit
+    from facecoach.jobs.audit_work import run_audit
 
     ctx.jobs.submit(job.id, path, technique_id, run_audit)
     return redirect(f"/audit/{job.id}", request, "Video received — the audit is running.")

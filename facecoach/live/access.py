@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from facecoach.live.protocol import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from facecoach.members.auth import session_user
 from facecoach.members.plans import allows
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer
-from facecoach.web.live_protocol import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 The web worker only records the ``audit_jobs`` row and sends a message naming the job; ``facecoach
 worker`` processes (any number, on any machine that reaches Redis, the database and the uploads) run it
 and write status and progress to the row, which every page polls. The in-process
-:class:`facecoach.web.jobs.JobRunner` stays the default for one box.
+:class:`facecoach.jobs.runner.JobRunner` stays the default for one box.
 
 Nothing is lost when a worker dies: Dramatiq acknowledges a message only after the actor returns, and a
 worker that stops heart-beating for ``queue_heartbeat_timeout_ms`` has its unacknowledged messages put
@@ -25,15 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from facecoach.config import Settings
+from facecoach.jobs.runner import AuditWork, failure_message, progress_writer, set_job
 from facecoach.members.db import Database
 from facecoach.members.models import AuditJob, utcnow
-from facecoach.web.jobs import AuditWork, failure_message, progress_writer, set_job
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "audits"
 #: Work a message may name → "module:function" (imported in the worker on first use).
-WORK: dict[str, str] = {"audit": "facecoach.web.audit_work:run_audit"}
+WORK: dict[str, str] = {"audit": "facecoach.jobs.audit_work:run_audit"}
 #: Fraction (per million fetches) of queue polls that look for dead workers' jobs (~every 10 polls).
 MAINTENANCE_PER_MILLION = 100_000
 
@@ -62,7 +62,7 @@ def work_name(work: AuditWork) -> str:
     for name, registered in WORK.items():
         if registered == target:
             return name
-    raise QueueError(f"{target} is not registered work (see facecoach.web.queue.WORK)")
+    raise QueueError(f"{target} is not registered work (see facecoach.jobs.queue.WORK)")
 
 
 def make_broker(settings: Settings) -> Any:
@@ -155,7 +155,7 @@ class AuditQueue:
 
 
 class QueueJobRunner:
-    """The web side of the queue with :class:`facecoach.web.jobs.JobRunner`'s contract."""
+    """The web side of the queue with :class:`facecoach.jobs.runner.JobRunner`'s contract."""
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
@@ -194,7 +194,7 @@ class QueueJobRunner:
 
 def job_runner(db: Database, settings: Settings) -> Any:
     """The runner the settings ask for: the in-process thread by default, the Redis queue when asked."""
-    from facecoach.web.jobs import JobRunner
+    from facecoach.jobs.runner import JobRunner
 
     if settings.job_queue == "redis":
         return QueueJobRunner(db, settings)

@@ -2,7 +2,7 @@
 
 No I/O here: the socket handler (``facecoach.web.live``) decodes messages, feeds them in and sends what
 comes out. The summary it builds is what the *server* saw (reps and faults from its own evaluator, and
-whether each step completed from its step check, :mod:`facecoach.web.live_checks`), so the saved
+whether each step completed from its step check, :mod:`facecoach.live.checks`), so the saved
 session cannot be inflated by a client that claims more than it did: a ``done`` or ``skip`` only ends
 a step, it never completes one.
 """
@@ -16,10 +16,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from facecoach.coaching.specs import CoachingSpec
+from facecoach.live.checks import ExerciseCheck, MassageCheck, StepCheck
+from facecoach.live.protocol import Control, ProtocolError
 from facecoach.members.session_summary import SessionSummary, parse_summary
 from facecoach.vision.landmarks import FaceObservation
-from facecoach.web.live_checks import ExerciseCheck, MassageCheck, StepCheck
-from facecoach.web.live_protocol import Control, ProtocolError
 
 
 class _Event(Protocol):
