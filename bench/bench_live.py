@@ -40,7 +40,8 @@ import numpy as np
 from facecoach.coaching.evaluator import evaluator_for
 from facecoach.coaching.specs import spec_by_id
 from facecoach.coaching.wrinkle import forehead_crease_energy
-from facecoach.live.protocol import Control, LandmarkFrame, LiveSettings, decode_frame, encode_landmarks
+from facecoach.config import LiveSettings
+from facecoach.live.protocol import Control, LandmarkFrame, decode_frame, encode_landmarks
 from facecoach.live.session import LiveSession
 from facecoach.vision.landmarks import FaceLandmarker
 

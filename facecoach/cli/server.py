@@ -103,7 +103,7 @@ def serve(
         for role, email, password in accounts:
             console.print(f"  {role:<10} {email}  password: {password}", soft_wrap=True)
     from facecoach.jobs.queue import QueueError
-    from facecoach.live.protocol import LiveSettings, max_message_bytes  # live coaching's read limit
+    from facecoach.live.protocol import max_message_bytes  # live coaching's read limit
 
     try:
         app_ = create_app(database=db)
@@ -116,7 +116,7 @@ def serve(
         port=port,
         log_level="info",
         proxy_headers=True,
-        ws_max_size=max_message_bytes(LiveSettings()),
+        ws_max_size=max_message_bytes(app_.state.ctx.settings.live),
     )
 
 

@@ -51,6 +51,7 @@ def create_app(
     settings = settings or get_settings()
     db = database or Database.connect(settings.database_url)
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    jpeg_slots, member_slots = backends.live_slots(settings)
     ctx = AppContext(
         settings=settings,
         db=db,
@@ -60,6 +61,8 @@ def create_app(
         jobs=job_runner(db, settings),
         library=LibraryStore(),
         scanner=Scanner(),
+        jpeg_slots=jpeg_slots,
+        member_slots=member_slots,
     )
 
     @contextlib.asynccontextmanager
@@ -77,7 +80,6 @@ def create_app(
         docs_url=None,  # served below from the local Swagger UI, under the same CSP as every page
         redoc_url=None,
     )
-    backends.install_shared_state(settings, ctx.extra)
     app.state.ctx = ctx
     app.state.signer = Signer(settings.secret_key)
     templates.env.globals["plan_names"] = plan_names()

@@ -3,12 +3,13 @@ tests, instances on other ports — live side by side in one process)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi.templating import Jinja2Templates
 
 from facecoach.config import Settings
+from facecoach.live.slots import JpegSlots, MemberSlots
 from facecoach.members.auth import RateLimiter
 from facecoach.members.db import Database
 from facecoach.members.library_store import LibraryStore
@@ -29,4 +30,6 @@ class AppContext:
     jobs: JobRunner
     library: LibraryStore
     scanner: Scanner
-    extra: dict[str, object] = field(default_factory=dict)
+    #: Live coaching's capacity counts (in this process, or shared through Redis: ``backends.live_slots``).
+    jpeg_slots: JpegSlots
+    member_slots: MemberSlots

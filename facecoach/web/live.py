@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import io
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, cast
@@ -25,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from facecoach.coaching.specs import CoachingSpec, spec_for
+from facecoach.config import LiveSettings
 from facecoach.knowledge import Library
 from facecoach.live.access import SIGNED_OUT, still_allowed
 from facecoach.live.protocol import (
@@ -37,7 +37,6 @@ from facecoach.live.protocol import (
     CLOSE_UNAUTHENTICATED,
     JpegFrame,
     LandmarkFrame,
-    LiveSettings,
     NoFaceFrame,
     ProtocolError,
     RateLimiter,
@@ -45,7 +44,7 @@ from facecoach.live.protocol import (
     decode_frame,
 )
 from facecoach.live.session import LiveSession, StepEvaluator, saved_record
-from facecoach.live.slots import JPEG, SOCKET, MemberSlots
+from facecoach.live.slots import JPEG, SOCKET
 from facecoach.live.steps import routine_steps, single_step
 from facecoach.members.session_summary import SessionSummaryError, SummaryRules
 from facecoach.vision.landmarks import FaceObservation
@@ -55,51 +54,6 @@ from facecoach.web.routes.content import library_of
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-
-
-def live_settings(ctx: AppContext) -> LiveSettings:
-    """The app's live limits (tests put their own in ``ctx.extra['live_settings']``)."""
-    found = ctx.extra.get("live_settings")
-    if not isinstance(found, LiveSettings):
-        found = LiveSettings()
-        ctx.extra["live_settings"] = found
-    return found
-
-
-class JpegSlots:
-    """How many JPEG-mode connections (each running a Python landmarker) this worker serves at once."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.in_use = 0
-
-    def acquire(self, limit: int) -> bool:
-        with self._lock:
-            if self.in_use >= limit:
-                return False
-            self.in_use += 1
-            return True
-
-    def release(self) -> None:
-        with self._lock:
-            self.in_use = max(0, self.in_use - 1)
-
-
-def _jpeg_slots(ctx: AppContext) -> JpegSlots:
-    slots = ctx.extra.get("live_jpeg_slots")
-    if not isinstance(slots, JpegSlots):
-        slots = JpegSlots()
-        ctx.extra["live_jpeg_slots"] = slots
-    return slots
-
-
-def _member_slots(ctx: AppContext) -> MemberSlots:
-    """Per-member socket and JPEG-mode counts (Redis-backed when the app installed them)."""
-    slots = ctx.extra.get("live_member_slots")
-    if not isinstance(slots, MemberSlots):
-        slots = MemberSlots()
-        ctx.extra["live_member_slots"] = slots
-    return slots
 
 
 # -- the page ------------------------------------------------------------------------------------------------
@@ -148,7 +102,7 @@ def live_page(
         "model_url": "/static/models/face_landmarker.task",
         "wasm_url": "/static/vendor/tasks-vision/wasm",
         "vision_module": "/static/vendor/tasks-vision/vision_bundle.mjs",
-        "max_fps": live_settings(ctx).max_fps,
+        "max_fps": ctx.settings.live.max_fps,
     }
     return render(
         request,
@@ -252,7 +206,7 @@ async def live_socket(ws: WebSocket) -> None:
     """The coaching socket. Registered as a plain Starlette route (below): the app's HTTP-level
     dependencies (CSRF on forms) do not apply to a WebSocket, which checks its Origin instead."""
     ctx: AppContext = ws.app.state.ctx
-    limits = live_settings(ctx)
+    limits = ctx.settings.live
     # The web app's own session check (cookie → server-side session); a WebSocket is an HTTP connection
     # with the same cookies, so the Request-typed dependency reads it the same way.
     viewer = await anyio.to_thread.run_sync(get_viewer, cast(Request, ws), ctx)
@@ -266,7 +220,7 @@ async def live_socket(ws: WebSocket) -> None:
     if not viewer.is_member:
         await _close(ws, CLOSE_FORBIDDEN, "live coaching needs the Member plan")
         return
-    members = _member_slots(ctx)
+    members = ctx.member_slots
     cap = limits.max_sockets_per_member
     if not await anyio.to_thread.run_sync(members.acquire, SOCKET, viewer.id, cap):
         await _close(ws, CLOSE_TRY_LATER, f"your account has {cap} live sessions open: close one first")
@@ -366,7 +320,7 @@ class _Connection:
         if self.mode is not None and self.mode != mode:
             raise ProtocolError("the mode cannot change during a session")
         if mode == "jpeg" and not self.member_jpeg:
-            members = _member_slots(self.ctx)
+            members = self.ctx.member_slots
             cap = self.limits.max_jpeg_sessions_per_member
             if not await anyio.to_thread.run_sync(members.acquire, JPEG, self.viewer.id, cap):
                 raise ProtocolError(
@@ -375,7 +329,7 @@ class _Connection:
             self.member_jpeg = True
         if mode == "jpeg" and not self.jpeg_slot:
             # The slot store may be shared across workers (Redis): ask it off the event loop.
-            slots = _jpeg_slots(self.ctx)
+            slots = self.ctx.jpeg_slots
             if not await anyio.to_thread.run_sync(slots.acquire, self.limits.max_jpeg_sessions):
                 raise ProtocolError("server-side processing is busy: try again later", CLOSE_TRY_LATER)
             self.jpeg_slot = True
@@ -460,8 +414,8 @@ class _Connection:
             self.server_lm.close()
             self.server_lm = None
         if self.jpeg_slot:
-            _jpeg_slots(self.ctx).release()
+            self.ctx.jpeg_slots.release()
             self.jpeg_slot = False
         if self.member_jpeg:
-            _member_slots(self.ctx).release(JPEG, self.viewer.id)
+            self.ctx.member_slots.release(JPEG, self.viewer.id)
             self.member_jpeg = False

@@ -20,11 +20,11 @@ from PIL import Image
 
 from facecoach.coaching import wrinkle
 from facecoach.coaching.wrinkle import forehead_crease_energy, forehead_grid
+from facecoach.config import LiveSettings
 from facecoach.live.protocol import (
     BLENDSHAPE_NAMES,
     JpegFrame,
     LandmarkFrame,
-    LiveSettings,
     NoFaceFrame,
     decode_frame,
 )
