@@ -103,7 +103,7 @@ def in_process(frames: list[Any], fps: float, n: int = 3000) -> tuple[float, flo
         f = decode_frame(data, limits)
         assert isinstance(f, LandmarkFrame)
         ts = f.header.timestamp_ms / 1000.0
-        events = session.frame(f.face, ts)
+        events = [e.to_dict() for e in session.frame(f.face, ts)]  # as the socket sends them
         cost = (time.perf_counter() - t0) * 1000.0
         if any(e["type"] == "calibrated" for e in events):
             calibrations.append(cost)

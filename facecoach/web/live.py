@@ -134,7 +134,7 @@ def _current_library(ctx: AppContext) -> Library:
 def _evaluator_for(spec: CoachingSpec) -> StepEvaluator:
     from facecoach.coaching.evaluator import evaluator_for
 
-    return cast(StepEvaluator, evaluator_for(spec))
+    return evaluator_for(spec)
 
 
 def _spec_lookup(library: Library) -> Callable[[str], CoachingSpec]:
@@ -370,7 +370,7 @@ class _Connection:
             "type": "frame",
             "seq": seq,
             "face": face is not None,
-            "events": events,
+            "events": [e.to_dict() for e in events],  # typed until here: serialised for the socket
             "proc_ms": proc_ms,
         }
         if isinstance(frame, JpegFrame) and face is not None:

@@ -153,6 +153,7 @@ def test_a_gap_between_frames_counts_for_little(live_app: LiveApp, short_massage
 
 def test_massage_check_counts_server_time_and_skips_pauses() -> None:
     """The step check on its own (a fake server clock): what the socket relies on."""
+    from facecoach.coaching.evaluator import Finished, RepDone
     from facecoach.live.checks import ExerciseCheck, MassageCheck
 
     check = MassageCheck(duration_s=10.0, max_gap_s=1.0, grace_s=0.5)
@@ -167,9 +168,9 @@ def test_massage_check_counts_server_time_and_skips_pauses() -> None:
     check.grace_s = 0.3
     assert check.finish() is False
     exercise = ExerciseCheck()
-    exercise.frame(0.0, [{"type": "rep_done"}])
+    exercise.frame(0.0, [RepDone(0.0, rep=1, start_s=0.0, held_s=5.0)])
     assert exercise.finish() is False
-    exercise.frame(1.0, [{"type": "finished"}])
+    exercise.frame(1.0, [Finished(1.0, reps=1, failed=0)])
     assert exercise.finish() is True
 
 
