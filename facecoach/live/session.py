@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from facecoach.coaching.evaluator import Calibrated, Event, Fault, Finished, RepDone, RepFailed
-from facecoach.coaching.specs import CoachingSpec
+from facecoach.coaching.specs import CoachingSpec, spec_for
+from facecoach.knowledge import Library
 from facecoach.live.checks import ExerciseCheck, MassageCheck, StepCheck
 from facecoach.live.protocol import Control, ProtocolError
 from facecoach.members.session_summary import SessionSummary, parse_summary
@@ -34,6 +35,19 @@ class StepEvaluator(Protocol):
 
 EvaluatorFactory = Callable[[CoachingSpec], StepEvaluator]
 SpecLookup = Callable[[str], CoachingSpec]
+
+
+def library_specs(library: Library) -> SpecLookup:
+    """Specs from a library (the app's current one: the YAML plus the instructor's edits); an unknown
+    technique id raises ``LookupError``."""
+
+    def lookup(technique_id: str) -> CoachingSpec:
+        technique = library.techniques.get(technique_id)
+        if technique is None:
+            raise LookupError(technique_id)
+        return spec_for(technique)
+
+    return lookup
 
 
 @dataclass

@@ -4,17 +4,20 @@ Mode ``landmarks`` (default, private): the page runs the Face Landmarker itself 
 binary landmark frames; the video never leaves the device. Mode ``jpeg``: the page sends JPEG frames and
 the server runs the same landmarker and the forehead crease energy. Either way the coaching engine's
 evaluator runs here and its events go back as JSON. The wire format, limits and close codes are in
-``docs/live-protocol.md`` (codec: :mod:`facecoach.live.protocol`).
+``docs/live-protocol.md``.
+
+This module is only the web side: the page, the socket's login and origin checks, and the receive/send
+loop. What it runs is :mod:`facecoach.live` (codec ``protocol``, per-connection state ``session``, step
+checks ``checks``, server mode ``server_mode``, capacity ``slots``, re-checks ``access``, page steps
+``steps``); the limits are ``settings.live`` of the app's :class:`facecoach.config.Settings`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import io
 import logging
 import time
-from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -23,7 +26,7 @@ from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from facecoach.coaching.specs import CoachingSpec, spec_for
+from facecoach.coaching.evaluator import evaluator_for
 from facecoach.config import LiveSettings
 from facecoach.knowledge import Library
 from facecoach.live.access import SIGNED_OUT, still_allowed
@@ -32,7 +35,6 @@ from facecoach.live.protocol import (
     CLOSE_NORMAL,
     CLOSE_POLICY,
     CLOSE_SERVER_ERROR,
-    CLOSE_TOO_BIG,
     CLOSE_TRY_LATER,
     CLOSE_UNAUTHENTICATED,
     JpegFrame,
@@ -43,14 +45,15 @@ from facecoach.live.protocol import (
     decode_control,
     decode_frame,
 )
-from facecoach.live.session import LiveSession, StepEvaluator, saved_record
+from facecoach.live.server_mode import ServerLandmarker
+from facecoach.live.session import LiveSession, library_specs, saved_record
 from facecoach.live.slots import JPEG, SOCKET
 from facecoach.live.steps import routine_steps, single_step
 from facecoach.members.session_summary import SessionSummaryError, SummaryRules
-from facecoach.vision.landmarks import FaceObservation
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer, get_ctx, get_viewer, render, upsell
 from facecoach.web.routes.content import library_of
+from facecoach.web.routine import routine_for
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -76,7 +79,8 @@ def live_page(
     with ctx.db.session() as db:
         library = library_of(ctx, db)
         if technique is None:
-            steps = routine_steps(db, viewer.id, library, dt.datetime.now(dt.UTC).date())
+            routine = routine_for(db, viewer.id, library, dt.datetime.now(dt.UTC).date())
+            steps = routine_steps(routine.today.plan.items, library) if routine is not None else []
     if technique is not None:
         steps = single_step(library, technique)
         if not steps:
@@ -129,71 +133,6 @@ def _same_origin(ws: WebSocket) -> bool:
 def _current_library(ctx: AppContext) -> Library:
     with ctx.db.session() as db:
         return library_of(ctx, db)
-
-
-def _evaluator_for(spec: CoachingSpec) -> StepEvaluator:
-    from facecoach.coaching.evaluator import evaluator_for
-
-    return evaluator_for(spec)
-
-
-def _spec_lookup(library: Library) -> Callable[[str], CoachingSpec]:
-    """Specs from the app's current library (the YAML plus the instructor's edits)."""
-
-    def lookup(technique_id: str) -> CoachingSpec:
-        technique = library.techniques.get(technique_id)
-        if technique is None:
-            raise LookupError(technique_id)
-        return spec_for(technique)
-
-    return lookup
-
-
-class _ServerLandmarker:
-    """Mode ``jpeg``: the Python landmarker and crease energy for one connection (VIDEO mode)."""
-
-    def __init__(self) -> None:
-        from facecoach.vision.landmarks import FaceLandmarker
-
-        self._lm = FaceLandmarker(mode="video", max_faces=1)
-
-    def process(self, frame: JpegFrame) -> FaceObservation | None:
-        import cv2
-        import numpy as np
-        from PIL import Image, UnidentifiedImageError
-
-        from facecoach.coaching.audit import with_crease_energy
-
-        # The JPEG's own size, from its header, before anything is decoded: a small file can declare a
-        # huge picture (a decompression bomb); it must be the size the frame header says (already limited).
-        try:
-            with Image.open(io.BytesIO(frame.jpeg)) as probe:
-                fmt, size = probe.format, probe.size
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ProtocolError("the JPEG declares a picture too big to decode", CLOSE_TOO_BIG) from None
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
-            raise ProtocolError("the JPEG could not be read") from None
-        if fmt != "JPEG" or size != (frame.header.width, frame.header.height):
-            raise ProtocolError(
-                f"the picture is a {fmt} of {size[0]}×{size[1]}, not the JPEG the header says"
-            )
-        bgr = cv2.imdecode(np.frombuffer(frame.jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise ProtocolError("the JPEG could not be decoded")
-        h, w = bgr.shape[:2]
-        if (w, h) != (frame.header.width, frame.header.height):
-            raise ProtocolError(
-                f"the JPEG is {w}×{h}, the header says {frame.header.width}×{frame.header.height}"
-            )
-        rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
-        ts = frame.header.timestamp_ms / 1000.0
-        found = self._lm.detect(rgb, ts)
-        if not found.faces:
-            return None
-        return with_crease_energy(found.faces[0], rgb)
-
-    def close(self) -> None:
-        self._lm.close()
 
 
 async def _close(ws: WebSocket, code: int, reason: str) -> None:
@@ -255,8 +194,8 @@ class _Connection:
         self.viewer = viewer
         self.limits = limits
         self.session = LiveSession(
-            _spec_lookup(library),
-            _evaluator_for,
+            library_specs(library),
+            evaluator_for,
             limits.max_steps,
             massage_max_gap_s=limits.massage_max_gap_s,
             massage_grace_s=limits.massage_grace_s,
@@ -264,7 +203,7 @@ class _Connection:
         self.rate = RateLimiter(limits.max_fps, limits.burst_frames)
         self.mode: str | None = None
         self.last_seq: int | None = None
-        self.server_lm: _ServerLandmarker | None = None
+        self.server_lm: ServerLandmarker | None = None
         self.jpeg_slot = False
         self.member_jpeg = False
         self.started = time.monotonic()
@@ -311,7 +250,8 @@ class _Connection:
 
     async def _recheck(self) -> None:
         """Close (4401/4403) once the login session is gone or the plan no longer includes live coaching."""
-        refusal = await anyio.to_thread.run_sync(still_allowed, self.ctx, self.viewer)
+        viewer = self.viewer
+        refusal = await anyio.to_thread.run_sync(still_allowed, self.ctx.db, viewer.session_id, viewer.id)
         self.next_check = time.monotonic() + self.limits.session_recheck_s
         if refusal is not None:
             raise ProtocolError(refusal.reason, refusal.code)
@@ -351,7 +291,7 @@ class _Connection:
             if self.mode != "jpeg":
                 raise ProtocolError("a JPEG frame in landmarks mode")
             if self.server_lm is None:
-                self.server_lm = await anyio.to_thread.run_sync(_ServerLandmarker)
+                self.server_lm = await anyio.to_thread.run_sync(ServerLandmarker)
             face = await anyio.to_thread.run_sync(self.server_lm.process, frame)
         elif isinstance(frame, LandmarkFrame):
             if self.mode is None:
