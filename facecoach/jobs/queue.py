@@ -16,7 +16,6 @@ most start registered work on jobs that exist.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -25,15 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from facecoach.config import Settings
-from facecoach.jobs.runner import AuditWork, failure_message, progress_writer, set_job
+from facecoach.jobs.audit_work import run_audit
+from facecoach.jobs.runner import AuditWork, JobRunner, Jobs, failure_message, progress_writer, set_job
 from facecoach.members.db import Database
 from facecoach.members.models import AuditJob, utcnow
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "audits"
-#: Work a message may name → "module:function" (imported in the worker on first use).
-WORK: dict[str, str] = {"audit": "facecoach.jobs.audit_work:run_audit"}
+#: Work a message may name → the function that does it (``register_work`` adds more).
+WORK: dict[str, AuditWork] = {"audit": run_audit}
 #: Fraction (per million fetches) of queue polls that look for dead workers' jobs (~every 10 polls).
 MAINTENANCE_PER_MILLION = 100_000
 
@@ -42,27 +42,25 @@ class QueueError(RuntimeError):
     """The queue cannot take or run a job (Redis unreachable, unknown work)."""
 
 
-def register_work(name: str, target: str) -> None:
-    """Make ``name`` runnable by workers (``target`` is "module:function" with the AuditWork signature)."""
-    WORK[name] = target
+def register_work(name: str, work: AuditWork) -> None:
+    """Make ``work`` runnable by workers under ``name`` (a module given to ``facecoach worker --import``
+    registers its work when imported, in the worker and on the web side alike)."""
+    WORK[name] = work
 
 
 def _resolve(name: str) -> AuditWork:
-    target = WORK.get(name)
-    if target is None:
+    work = WORK.get(name)
+    if work is None:
         raise QueueError(f"unknown work {name!r}")
-    module, _, attr = target.partition(":")
-    fn: AuditWork = getattr(importlib.import_module(module), attr)
-    return fn
+    return work
 
 
 def work_name(work: AuditWork) -> str:
     """The registered name of a work function (what the web side sends)."""
-    target = f"{work.__module__}:{work.__qualname__}"
     for name, registered in WORK.items():
-        if registered == target:
+        if registered is work:
             return name
-    raise QueueError(f"{target} is not registered work (see facecoach.jobs.queue.WORK)")
+    raise QueueError(f"{work.__module__}:{work.__qualname__} is not registered work (see WORK)")
 
 
 def make_broker(settings: Settings) -> Any:
@@ -155,7 +153,7 @@ class AuditQueue:
 
 
 class QueueJobRunner:
-    """The web side of the queue with :class:`facecoach.jobs.runner.JobRunner`'s contract."""
+    """The web side of the queue with :class:`facecoach.jobs.runner.JobRunner`'s contract (:class:`Jobs`)."""
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
@@ -192,10 +190,8 @@ class QueueJobRunner:
         self._queue.close()
 
 
-def job_runner(db: Database, settings: Settings) -> Any:
+def job_runner(db: Database, settings: Settings) -> Jobs:
     """The runner the settings ask for: the in-process thread by default, the Redis queue when asked."""
-    from facecoach.jobs.runner import JobRunner
-
     if settings.job_queue == "redis":
         return QueueJobRunner(db, settings)
     if settings.job_queue not in ("", "inprocess"):

@@ -16,7 +16,7 @@ from facecoach.members.library_store import LibraryStore
 from facecoach.members.payments import PaymentProvider
 
 if TYPE_CHECKING:
-    from facecoach.jobs.runner import JobRunner
+    from facecoach.jobs.runner import Jobs
     from facecoach.web.scanner import Scanner
 
 
@@ -27,7 +27,7 @@ class AppContext:
     templates: Jinja2Templates
     payments: PaymentProvider
     login_limiter: RateLimiter
-    jobs: JobRunner
+    jobs: Jobs
     library: LibraryStore
     scanner: Scanner
     #: Live coaching's capacity counts (in this process, or shared through Redis: ``backends.live_slots``).

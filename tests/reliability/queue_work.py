@@ -29,5 +29,5 @@ def broken(video: Path, technique_id: str, progress: Callable[[float], None]) ->
     raise ValueError("this video has no face in it\nsecond line")
 
 
-register_work("test-slow", "tests.reliability.queue_work:slow")
-register_work("test-broken", "tests.reliability.queue_work:broken")
+register_work("test-slow", slow)
+register_work("test-broken", broken)
