@@ -180,6 +180,9 @@ def start_server(folder: Path, ws_impl: str) -> tuple[subprocess.Popen[bytes], i
         "DATABASE_URL": url,
         "FACECOACH_SECRET_KEY": secret,
         "FACECOACH_DATA_DIR": str(folder),
+        # Every simulated session is the same member: lift the per-member socket cap (issue 11, 3 by
+        # default) so the load levels measure the server, not the cap.
+        "FACECOACH_LIVE_MAX_SOCKETS_PER_MEMBER": "10000",
     }
     cmd = [
         sys.executable,
