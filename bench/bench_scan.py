@@ -29,10 +29,12 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from facecoach.config import InputLimits
 from facecoach.vision.landmarks import FaceLandmarker
 from facecoach.vision.scan import ScanResult, analyse_file, analyse_video, video_step
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+LIMITS = InputLimits()
 
 
 def still_clip(photo: Path, out: Path, seconds: float, fps: float, seed: int = 0) -> int:
@@ -110,7 +112,7 @@ def main() -> None:
         )
 
         t0 = time.perf_counter()
-        full = analyse_video(clip, step=1).result
+        full = analyse_video(clip, LIMITS, step=1).result
         dt_full = time.perf_counter() - t0
         print(
             f"scan, every frame: {full.frames_used} frames in {dt_full:.2f} s = "
@@ -118,11 +120,11 @@ def main() -> None:
         )
 
         c0, t0 = time.process_time(), time.perf_counter()
-        analyse_file(clip)
+        analyse_file(clip, LIMITS)
         dt_plain, cpu = time.perf_counter() - t0, time.process_time() - c0
         tracemalloc.start()
         t0 = time.perf_counter()
-        scan = analyse_file(clip)
+        scan = analyse_file(clip, LIMITS)
         dt = time.perf_counter() - t0
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()

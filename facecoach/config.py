@@ -5,6 +5,7 @@ Every limit that protects the process from hostile input lives here, so it is on
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -58,6 +59,32 @@ class LiveSettings(BaseSettings):
     slot_lease_s: float = Field(default=60.0, ge=1.0, le=3600.0)
 
 
+@dataclass(frozen=True)
+class InputLimits:
+    """What vision may be asked to read (bytes, pixels, seconds), handed to it as an argument so that an
+    app built with its own :class:`Settings` applies its own limits (vision never reads settings).
+
+    ``decode_side_px`` bounds the memory a picture costs: it is reduced while it is decoded (JPEG by the
+    decoder's DCT scaling, other formats right after decoding, before any conversion) to about this
+    longest side. The scan works at 2000 px (``facecoach.vision.scan.MAX_SCAN_SIDE_PX``), where a face
+    filling the picture still has an iris of ~60 px, so decoding to more would only cost memory.
+    """
+
+    max_image_bytes: int = 15 * 1024 * 1024
+    #: Pixels a picture may declare (its header is read before anything is decoded).
+    max_image_pixels: int = 17_000_000
+    #: Pixels a PNG or WebP may declare: they cannot be reduced while decoding, so they are decoded
+    #: whole (up to ~15 bytes a pixel at the peak, bench/bench_scan_memory.py); 8.4 Mpx is 4K UHD.
+    max_png_webp_pixels: int = 8_400_000
+    #: Longest side (px) a picture is reduced to while it is decoded (at least 1000 px).
+    decode_side_px: int = 2000
+    max_video_bytes: int = 200 * 1024 * 1024
+    max_video_seconds: float = 600.0
+
+
+_LIMITS = InputLimits()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FACECOACH_", extra="ignore")
 
@@ -78,11 +105,21 @@ class Settings(BaseSettings):
     #: Directory for data the app writes (SQLite file, opted-in pictures).
     data_dir: Path = REPO_DIR / "var"
 
-    # Limits on input (bytes, pixels, seconds).
-    max_image_bytes: int = 15 * 1024 * 1024
-    max_image_pixels: int = 40_000_000
-    max_video_bytes: int = 200 * 1024 * 1024
-    max_video_seconds: float = 600.0
+    # Limits on input (bytes, pixels, seconds); vision gets them as :attr:`input_limits`.
+    max_image_bytes: int = _LIMITS.max_image_bytes
+    #: 17 Mpx: a 16 Mpx camera's photo (a 12 Mpx phone's is 12.2 Mpx); a face scan needs 2000 px.
+    max_image_pixels: int = _LIMITS.max_image_pixels
+    max_png_webp_pixels: int = _LIMITS.max_png_webp_pixels
+    decode_side_px: int = Field(default=_LIMITS.decode_side_px, ge=1000)
+    max_video_bytes: int = _LIMITS.max_video_bytes
+    max_video_seconds: float = _LIMITS.max_video_seconds
+    #: Photo scans decoding or landmarking at once in one process, and per member (more answer 503/429
+    #: with Retry-After, never wait in a queue): each costs up to ~150 MB (bench/bench_scan_memory.py).
+    max_scans_in_flight: int = Field(default=2, ge=1)
+    max_scans_per_member: int = Field(default=1, ge=1)
+    #: Video audits waiting or running on the site, and per member (more answer 503/429).
+    max_audits_pending: int = Field(default=8, ge=1)
+    max_audits_per_member: int = Field(default=2, ge=1)
 
     # Login and password-reset attempts per email and address (count, seconds of sliding window).
     login_attempts: int = 5
@@ -94,6 +131,35 @@ class Settings(BaseSettings):
     queue_heartbeat_timeout_ms: int = 60_000
     #: Redis key prefix of the queue and the shared state (sites sharing one Redis need different ones).
     queue_namespace: str = "facecoach"
+
+    @property
+    def input_limits(self) -> InputLimits:
+        return InputLimits(
+            max_image_bytes=self.max_image_bytes,
+            max_image_pixels=self.max_image_pixels,
+            max_png_webp_pixels=self.max_png_webp_pixels,
+            decode_side_px=self.decode_side_px,
+            max_video_bytes=self.max_video_bytes,
+            max_video_seconds=self.max_video_seconds,
+        )
+
+    # Accounts (docs/security.md, "Account takeover and sign-up").
+    #: The site's public address: every link in a mail starts with it (never with the request's Host).
+    base_url: str = "http://127.0.0.1:8000"
+    #: Host names the site answers to, comma-separated; empty: the base URL's host plus the loopback names.
+    allowed_hosts: str = ""
+    #: Proxies (IP addresses or networks, comma-separated) whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: str = ""
+    #: Sign-ups and reset requests per client address (count, seconds of sliding window).
+    signup_attempts: int = 10
+    signup_window_s: float = 3600.0
+    #: Outgoing mail: an SMTP server; when empty, mail is written to ``data_dir/mail`` (one file a mail).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "facecoach <no-reply@facecoach.invalid>"
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,17 @@ from tests.support.browser import require_chromium
 
 #: Fixture modules shared across test directories: databases (SQLite and PostgreSQL), the web site with
 #: its accounts, and a real Redis.
-pytest_plugins = ["tests.members.dbs", "tests.web.fixtures", "tests.reliability.support"]
+pytest_plugins = [
+    "tests.members.dbs",
+    "tests.web.fixtures",
+    "tests.web.ux_site",
+    "tests.reliability.support",
+]
 
 REPO = Path(__file__).resolve().parents[1]
+# Starlette's TestClient sends "Host: testserver": the tests' apps answer it besides the default hosts
+# (the base URL's and the loopback names; as Django's test runner adds "testserver" to ALLOWED_HOSTS).
+os.environ.setdefault("FACECOACH_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 

@@ -8,7 +8,6 @@ import pytest
 from typer.testing import CliRunner
 
 from facecoach.cli import app
-from facecoach.config import Settings
 from facecoach.vision import model
 
 
@@ -18,16 +17,11 @@ def test_model_asset_is_the_pinned_file() -> None:
     assert model._sha256(path) == model.MODEL_SHA256
 
 
-def test_altered_model_asset_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_altered_model_asset_is_refused(tmp_path: Path) -> None:
     fake = tmp_path / "face_landmarker.task"
     fake.write_bytes(b"\0" * model.MODEL_BYTES)
-    monkeypatch.setattr(model, "get_settings", lambda: Settings(model_path=fake))
-    model.model_path.cache_clear()
-    try:
-        with pytest.raises(model.ModelAssetError, match="SHA-256"):
-            model.model_path()
-    finally:
-        model.model_path.cache_clear()
+    with pytest.raises(model.ModelAssetError, match="SHA-256"):
+        model.model_path(fake)  # the model_path setting, passed as an argument
 
 
 def test_cli_help_lists_commands() -> None:

@@ -20,13 +20,17 @@ def audit(
 ) -> None:
     """Audit a video of an exercise: reps, holds and form faults on a timeline."""
     from facecoach.coaching.audit import AuditError, audit_video
+    from facecoach.config import get_settings
 
+    settings = get_settings()
     try:
         with frames_bar("auditing") as bar:
             task = bar.add_task("audit", total=None)
             result = audit_video(
                 video,
                 technique,
+                limits=settings.input_limits,
+                model=settings.model_path,
                 annotate=annotate,
                 progress=lambda done, total: bar.update(task, completed=done, total=total or None),
             )

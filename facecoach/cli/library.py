@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -46,6 +48,21 @@ def _technique_row(t: Technique) -> dict[str, Any]:
     }
 
 
+def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+    """A list table that reads in an 80-column terminal: one line per row. Every column but the last keeps
+    its full width; the last (free text) gets what is left and is cut with an ellipsis instead of folding
+    into a tall stack of fragments."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_lines=False)
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    used = sum(w + 2 for w in widths[:-1])  # each column: its text, a space, a divider
+    for header, width in zip(headers[:-1], widths, strict=False):
+        table.add_column(header, no_wrap=True, min_width=width)
+    table.add_column(
+        headers[-1], no_wrap=True, overflow="ellipsis", max_width=max(8, console.width - used - 1)
+    )
+    return table
+
+
 @app.command("techniques")
 def techniques_cmd(
     kind: Annotated[str | None, typer.Option("--kind", help="exercise or massage.")] = None,
@@ -68,19 +85,20 @@ def techniques_cmd(
     if not found:
         console.print("No technique matches those filters.")
         return
-    table = Table(title=f"{len(found)} technique(s)", show_lines=False)
-    for column in ("id", "kind", "region", "tool", "week"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("targets", overflow="fold", min_width=12)
-    for t in found:
-        table.add_row(
+    rows = [
+        (
             t.id,
-            Text(t.kind, style="green" if t.kind == "exercise" else "cyan"),
+            t.kind,
             t.region,
             t.tool,
             str(t.exercise.unlock_week) if t.exercise else "",
             ", ".join(t.targets),
         )
+        for t in found
+    ]
+    table = _table(f"{len(found)} technique(s)", ("id", "kind", "region", "tool", "week", "targets"), rows)
+    for row in rows:
+        table.add_row(*row[:1], Text(row[1], style="green" if row[1] == "exercise" else "cyan"), *row[2:])
     console.print(table)
 
 
@@ -97,11 +115,8 @@ def muscles_cmd(
     if as_json:
         print_json([m.model_dump(mode="json") for m in found])
         return
-    table = Table(title=f"{len(found)} muscle entries")
-    table.add_column("id", no_wrap=True)
-    table.add_column("region", no_wrap=True)
-    table.add_column("use", no_wrap=True)
-    table.add_column("name", overflow="fold")
+    rows = [(m.id, m.region, m.use, m.name) for m in found]
+    table = _table(f"{len(found)} muscle entries", ("id", "region", "use", "name"), rows)
     styles = {"overused": "red", "underused": "green", "balanced": ""}
     for m in found:
         table.add_row(m.id, m.region, Text(m.use, style=styles[m.use]), m.name)

@@ -18,6 +18,7 @@ def scan(
     ),
 ) -> None:
     """Measure facial asymmetry (left minus right, your own sides) in millimetres."""
+    from facecoach.config import get_settings
     from facecoach.vision.annotate import ANNOTATION_SUFFIXES, write_annotation
     from facecoach.vision.scan import ScanRefused, analyse_file, describe
 
@@ -26,8 +27,12 @@ def scan(
     try:
         with frames_bar("scanning", quiet=json_out) as bar:
             task = bar.add_task("scan", total=None)
+            settings = get_settings()
             outcome = analyse_file(
-                file, progress=lambda done, total: bar.update(task, completed=done, total=total)
+                file,
+                settings.input_limits,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                model=settings.model_path,
             )
     except ScanRefused as exc:
         fail(f"scan refused ({exc.code}): {exc.message}")

@@ -110,12 +110,19 @@ def serve(
     except QueueError as exc:  # a misconfigured job queue is a setting to fix, not a traceback
         fail(f"the audit queue cannot start: {exc}")
     console.print(f"facecoach on http://{host}:{port}  (database: {safe_url(db.url)})", soft_wrap=True)
+    settings = get_settings()
+    if not settings.smtp_host:
+        err_console.print(
+            f"note: FACECOACH_SMTP_HOST is not set — mail (reset and sign-up links) is written to "
+            f"{settings.data_dir / 'mail'}; links start with FACECOACH_BASE_URL={settings.base_url}",
+            soft_wrap=True,
+        )
     uvicorn.run(
         app_,
         host=host,
         port=port,
         log_level="info",
-        proxy_headers=True,
+        proxy_headers=False,  # the app believes X-Forwarded-* only from FACECOACH_TRUSTED_PROXIES
         ws_max_size=max_message_bytes(app_.state.ctx.settings.live),
     )
 

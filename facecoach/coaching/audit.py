@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 from facecoach.coaching.evaluator import Evaluator, Event, Fault
 from facecoach.coaching.specs import CoachingSpec, UnknownTechniqueError, spec_by_id
 from facecoach.coaching.wrinkle import forehead_crease_energy
+from facecoach.config import InputLimits
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from facecoach.vision.sources import SourceError, VideoSource, file_kind
 
@@ -316,12 +317,12 @@ class _Annotator:
         self.writer.release()
 
 
-def _open_video(path: Path) -> VideoSource:
+def _open_video(path: Path, limits: InputLimits) -> VideoSource:
     """The video at ``path``, or :class:`AuditError` saying why it cannot be audited."""
     try:
         if file_kind(path) != "video":
             raise AuditError(f"{path.name} is a picture: the audit needs a video")
-        return VideoSource(path)
+        return VideoSource(path, limits)
     except SourceError as exc:
         prefix = "cannot read the video: " if exc.code == "unreadable" else ""
         raise AuditError(prefix + exc.message) from None
@@ -358,17 +359,21 @@ def _annotated_frames(
         annotator.write(np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8))
 
 
-def _second_landmarker(stack: contextlib.ExitStack[bool | None], parallel: bool) -> FaceLandmarker | None:
+def _second_landmarker(
+    stack: contextlib.ExitStack[bool | None], parallel: bool, model: Path | None
+) -> FaceLandmarker | None:
     """Another landmarker for the other core (None on one core or when not asked for)."""
     if not parallel or (os.cpu_count() or 1) <= 1:
         return None
-    return stack.enter_context(FaceLandmarker(mode="video", max_faces=1))
+    return stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
 
 
 def audit_video(
     path: str | Path,
     technique_id: str,
     *,
+    limits: InputLimits,
+    model: Path | None = None,
     progress: ProgressCallback | None = None,
     annotate: str | Path | None = None,
     analysis_fps: float = 10.0,
@@ -378,11 +383,12 @@ def audit_video(
     """Audit one video file for one exercise (see the module docstring).
 
     Raises :class:`AuditError` for an unknown technique, a massage, a missing, unreadable, oversized or
-    over-long file, a picture instead of a video, or a video without a usable face.
+    over-long file (``limits``), a picture instead of a video, or a video without a usable face.
+    ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
     """
     spec = resolve_spec(technique_id)
     path = Path(path)
-    with _open_video(path) as source:
+    with _open_video(path, limits) as source:
         info = source.info
         annotator = (
             _Annotator(Path(annotate), info.fps, (info.width, info.height), spec) if annotate else None
@@ -395,8 +401,8 @@ def audit_video(
         )
         try:
             with contextlib.ExitStack() as stack:
-                landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1))
-                second = _second_landmarker(stack, parallel)
+                landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
+                second = _second_landmarker(stack, parallel, model)
                 on_frame = annotator.update if annotator is not None else None
                 result = evaluate(analyse(stream, landmarker, second), spec, info.fps, None, on_frame)
         finally:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from facecoach.config import Settings
+
 
 def timeline_events(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Calibration, holds and faults as one list ordered by start time (seconds)."""
@@ -46,12 +48,17 @@ def timeline_events(result: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(events, key=lambda e: (float(e["t"]), e["kind"]))
 
 
-def run_audit(video: Path, technique_id: str, progress: Callable[[float], None]) -> dict[str, Any]:
+def run_audit(
+    video: Path, technique_id: str, progress: Callable[[float], None], settings: Settings
+) -> dict[str, Any]:
+    """The audit of one upload within the settings' input limits (and their model asset)."""
     from facecoach.coaching.audit import audit_video
 
     def on_frames(done: int, total: int) -> None:
         progress(done / total if total > 0 else 0.0)
 
-    result = audit_video(video, technique_id, progress=on_frames).model_dump(mode="json")
+    result = audit_video(
+        video, technique_id, limits=settings.input_limits, model=settings.model_path, progress=on_frames
+    ).model_dump(mode="json")
     result["events"] = timeline_events(result)
     return result

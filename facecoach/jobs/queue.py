@@ -77,7 +77,9 @@ def make_broker(settings: Settings) -> Any:
     )
 
 
-def run_job(db: Database, job_id: int, video: Path, technique_id: str, work: AuditWork) -> str:
+def run_job(
+    db: Database, job_id: int, video: Path, technique_id: str, work: AuditWork, settings: Settings
+) -> str:
     """Run one audit job to its end and record it; returns the job's final status (or ``skipped``).
 
     A job already finished (a redelivered message) or deleted (the member left) is skipped. The work's
@@ -96,7 +98,7 @@ def run_job(db: Database, job_id: int, video: Path, technique_id: str, work: Aud
         set_job(db, job_id, status="failed", error="the uploaded video is gone", finished_at=utcnow())
         return "failed"
     try:
-        result = work(video, technique_id, progress_writer(db, job_id))
+        result = work(video, technique_id, progress_writer(db, job_id), settings)
     except Exception as exc:  # the job fails, the worker does not
         log.warning("audit job %s failed: %s", job_id, exc)
         set_job(db, job_id, status="failed", error=failure_message(exc), finished_at=utcnow())
@@ -136,7 +138,7 @@ class AuditQueue:
             return self._db
 
     def _perform(self, job_id: int, video: str, technique_id: str, work: str) -> None:
-        status = run_job(self.db(), job_id, Path(video), technique_id, _resolve(work))
+        status = run_job(self.db(), job_id, Path(video), technique_id, _resolve(work), self.settings)
         log.info("audit job %s: %s", job_id, status)
 
     def send(self, job_id: int, video: Path, technique_id: str, work: str = "audit") -> None:
@@ -196,7 +198,7 @@ def job_runner(db: Database, settings: Settings) -> Jobs:
         return QueueJobRunner(db, settings)
     if settings.job_queue not in ("", "inprocess"):
         raise QueueError(f"FACECOACH_JOB_QUEUE must be 'inprocess' or 'redis', not {settings.job_queue!r}")
-    return JobRunner(db)
+    return JobRunner(db, settings)
 
 
 def run_worker(

@@ -14,13 +14,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
+from facecoach.config import Settings
 from facecoach.members.db import Database
 from facecoach.members.models import AuditJob, utcnow
+from facecoach.web.security import without_paths
 
 log = logging.getLogger(__name__)
 
-#: ``work(video_path, technique_id, progress)`` → the timeline as a JSON-able dict; ``progress(f)`` takes 0…1.
-AuditWork = Callable[[Path, str, Callable[[float], None]], dict[str, Any]]
+#: ``work(video_path, technique_id, progress, settings)`` → the timeline as a JSON-able dict;
+#: ``progress(f)`` takes 0…1; ``settings`` are the running app's or worker's (input limits, model path).
+AuditWork = Callable[[Path, str, Callable[[float], None], Settings], dict[str, Any]]
 
 
 class Jobs(Protocol):
@@ -59,14 +62,16 @@ def progress_writer(db: Database, job_id: int) -> Callable[[float], None]:
 
 
 def failure_message(exc: Exception) -> str:
-    """A failed job's ``error``: the exception's first line (at most 500 characters), else its class."""
+    """A failed job's ``error``: the exception's first line (at most 500 characters), else its class;
+    the member sees it, so any server path in it is cut to its file name."""
     text = str(exc).strip()
-    return (text.splitlines()[0] if text else exc.__class__.__name__)[:500]
+    return without_paths(text.splitlines()[0] if text else exc.__class__.__name__)[:500]
 
 
 class JobRunner:
-    def __init__(self, db: Database, workers: int = 1) -> None:
+    def __init__(self, db: Database, settings: Settings, workers: int = 1) -> None:
         self._db = db
+        self._settings = settings
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="facecoach-audit")
         self._lock = threading.Lock()
         self._futures: dict[int, Future[None]] = {}
@@ -85,7 +90,7 @@ class JobRunner:
     def _run(self, job_id: int, video: Path, technique_id: str, work: AuditWork) -> None:
         try:
             set_job(self._db, job_id, status="running", progress=0.0)
-            result = work(video, technique_id, progress_writer(self._db, job_id))
+            result = work(video, technique_id, progress_writer(self._db, job_id), self._settings)
             set_job(self._db, job_id, status="done", progress=1.0, result=result, finished_at=utcnow())
         except Exception as exc:  # the job fails, the server does not
             log.warning("audit job %s failed: %s", job_id, exc)

@@ -25,6 +25,7 @@ from facecoach.knowledge.models import (
     REGIONS,
     Claim,
     Contraindication,
+    MassageSpec,
     Muscle,
     Stroke,
     Technique,
@@ -69,7 +70,8 @@ class KnowledgeError(ValueError):
         self.file = file
         self.entry = entry
         self.field = field
-        where = [part for part in (file, f"entry '{entry}'" if entry else None) if part]
+        shown = entry if entry is None or len(entry) <= 80 else entry[:80] + "…"  # an oversized id
+        where = [part for part in (file, f"entry '{shown}'" if shown else None) if part]
         if field:
             where.append(f"field '{field}'")
         super().__init__(f"{', '.join(where)}: {problem}" if where else problem)
@@ -465,6 +467,8 @@ def _check_massage(t: Technique, library: Library, bad: Any) -> None:
         raise bad("a gua sha glides over the skin: set friction: true", "friction")
     for i, stroke in enumerate(m.strokes):
         _check_stroke(stroke, m.drains, f"massage.strokes.{i}", bad)
+    if m.camera is not None:
+        _check_camera(m, bad)
 
 
 def _check_stroke(stroke: Stroke, drains: bool, where: str, bad: Any) -> None:
@@ -484,6 +488,27 @@ def _check_stroke(stroke: Stroke, drains: bool, where: str, bad: Any) -> None:
         raise bad(
             "a drainage stroke must end nearer the lymph nodes in front of the ear, or run down the neck",
             f"{where}.path",
+        )
+
+
+def _check_camera(m: MassageSpec, bad: Any) -> None:
+    """The camera check names real strokes, sane pace limits, and counts sides only where there are sides."""
+    camera = m.camera
+    assert camera is not None
+    labels = {s.label: s for s in m.strokes}
+    for i, label in enumerate(camera.directed):
+        if label not in labels:
+            raise bad(_unknown("stroke", label, labels), f"massage.camera.directed.{i}")
+    low, high = camera.pace_mm_s
+    if not 0 < low < high < camera.return_mm_s:
+        raise bad(
+            f"pace_mm_s must be 0 < slowest < fastest < return_mm_s ({camera.return_mm_s}): {low}, {high}",
+            "massage.camera.pace_mm_s",
+        )
+    sided = any(labels[label].sides != "midline" for label in camera.directed)
+    if camera.strokes_per_side > 0 and not sided:
+        raise bad(
+            "strokes_per_side counts sides, but every directed stroke is on the midline", "massage.camera"
         )
 
 

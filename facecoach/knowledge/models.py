@@ -6,9 +6,25 @@ Units: lengths in millimetres, times in seconds, angles in degrees.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Bounds on every field, so the data files and the instructor's admin edits share them (the admin
+# validates through these models). Maxima are several times the longest entry in the data files
+# (docs/knowledge.md lists them); the database stores ids in 100 characters.
+#: An entry's own id: lowercase words joined by hyphens.
+Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
+#: A reference to another entry's id (resolved by the loader).
+Ref = Annotated[str, Field(min_length=1, max_length=60)]
+#: A name or a label (a technique's name, a claim, a stroke's label).
+Name = Annotated[str, Field(min_length=1, max_length=120)]
+#: One sentence or instruction (a step, a cue, a mistake, a verdict, a source).
+Sentence = Annotated[str, Field(max_length=500)]
+#: A paragraph (an explanation, an evidence summary, notes).
+Paragraph = Annotated[str, Field(max_length=2000)]
+#: Items in any list of sentences or references.
+MAX_ITEMS = 30
 
 Region = Literal["forehead", "brows", "eyes", "nose", "cheeks", "mouth", "chin", "jaw", "neck"]
 REGIONS: tuple[Region, ...] = ("forehead", "brows", "eyes", "nose", "cheeks", "mouth", "chin", "jaw", "neck")
@@ -66,25 +82,25 @@ class _Entry(BaseModel):
 class Muscle(_Entry):
     """One muscle on one side (``side: midline`` for unpaired muscles such as procerus)."""
 
-    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")  # e.g. "masseter-left"
-    muscle: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")  # side-less id, e.g. "masseter"
-    name: str
+    id: Id  # e.g. "masseter-left"
+    muscle: Id  # side-less id, e.g. "masseter"
+    name: Name
     side: Side
     group: MuscleGroup
     region: Region
-    origin: str
-    insertion: str
+    origin: Sentence
+    insertion: Sentence
     insertion_kind: InsertionKind
-    action: str
-    overused_by: list[str] = Field(default_factory=list)  # habits, in plain words
+    action: Sentence
+    overused_by: list[Sentence] = Field(default_factory=list, max_length=MAX_ITEMS)  # habits, in words
     use: UsePattern
-    notes: str = ""
+    notes: Paragraph = ""
 
 
 class Evidence(_Entry):
     level: EvidenceLevel
-    summary: str
-    sources: list[str] = Field(default_factory=list)
+    summary: Paragraph
+    sources: list[Sentence] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class Defaults(_Entry):
@@ -102,44 +118,76 @@ class Stroke(_Entry):
     below 1 is the neck. ``path`` is drawn in order, so it also gives the direction.
     """
 
-    label: str
-    path: list[tuple[float, float]] = Field(min_length=2)
+    label: Name
+    path: list[tuple[float, float]] = Field(min_length=2, max_length=50)
     repeat: int = Field(default=1, ge=1, le=50)
     sides: Literal["both", "left", "right", "midline"] = "both"
 
 
+WorkingPoint = Literal["fingertips", "hand"]
+
+
+class CameraCues(_Entry):
+    """What the coach says when the camera sees a stroke fault, in plain words (one per fault kind)."""
+
+    stroke_direction: str = Field(min_length=3)  # "Sweep outwards, towards your ear."
+    stroke_region: str = Field(min_length=3)
+    stroke_pace: str = Field(min_length=3)
+    side_skipped: str = Field(min_length=3)
+
+
+class CameraCheck(_Entry):
+    """What the camera checks while this massage runs (facecoach.coaching.strokes); pressure it cannot see.
+
+    ``directed``: labels of the strokes whose direction is checked (their paths give it; circles and
+    kneading are not directed). ``regions``: where strokes belong (empty: the technique's ``regions``).
+    Pace in mm/s of the working point along a stroke; a movement faster than ``return_mm_s`` is the hand
+    travelling back between strokes (lifted), not a stroke. ``strokes_per_side``: the fewest directed
+    strokes each side must get (0 for a midline-only massage).
+    """
+
+    working_point: WorkingPoint = "fingertips"  # "hand": the hand's centre, for a tool held in it
+    directed: list[str] = Field(min_length=1)
+    regions: list[Region] = Field(default_factory=list)
+    pace_mm_s: tuple[float, float]
+    return_mm_s: float = Field(gt=0, le=2000)
+    strokes_per_side: int = Field(ge=0, le=50)
+    cues: CameraCues
+
+
 class MassageSpec(_Entry):
-    direction: str  # plain words: "from the chin outwards along the jaw to the ear"
+    direction: Sentence  # plain words: "from the chin outwards along the jaw to the ear"
     pressure: Pressure
     tool_angle_deg: float | None = Field(default=None, ge=0, le=90)  # tool to skin; None for hands
-    strokes: list[Stroke] = Field(default_factory=list)
-    releases: list[str] = Field(default_factory=list)  # side-less muscle ids it relaxes
+    strokes: list[Stroke] = Field(default_factory=list, max_length=MAX_ITEMS)
+    releases: list[Ref] = Field(default_factory=list, max_length=MAX_ITEMS)  # side-less muscle ids
     drains: bool = False  # a lymphatic-drainage technique (towards the ears and down the neck)
+    camera: CameraCheck | None = None  # what the camera checks (strokes, direction, region, pace, sides)
 
 
 class ExerciseSpec(_Entry):
     movement: Movement
-    still: list[FaultKind]  # faults the camera watches for while this exercise runs
-    resistance: str = ""  # e.g. "fingertips on the cheekbones" — empty for a hold without resistance
+    still: list[FaultKind] = Field(max_length=MAX_ITEMS)  # faults the camera watches during the exercise
+    resistance: Sentence = ""  # e.g. "fingertips on the cheekbones" — empty for a hold without resistance
     sides: Literal["both", "each"] = "both"  # "each": done one side at a time
     unlock_week: int = Field(default=1, ge=1, le=52)  # progression: first week it may appear
-    progression: str = ""  # how it grows week by week, in plain words
+    progression: Sentence = ""  # how it grows week by week, in plain words
 
 
 class Technique(_Entry):
-    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
-    name: str
+    id: Id
+    name: Name
     kind: TechniqueKind
     region: Region  # the main region it works on
-    regions: list[Region] = Field(default_factory=list)  # every region it touches, main one included
-    targets: list[str] = Field(min_length=1)  # side-less muscle ids
+    regions: list[Region] = Field(default_factory=list, max_length=MAX_ITEMS)  # every region it touches
+    targets: list[Ref] = Field(min_length=1, max_length=MAX_ITEMS)  # side-less muscle ids
     tool: ToolName
-    summary: str
-    steps: list[str] = Field(min_length=2)
-    cues: list[str] = Field(min_length=1)
-    keep_still: list[str] = Field(default_factory=list)  # what must stay still, in plain words
-    mistakes: list[str] = Field(min_length=1)
-    contraindications: list[Contraindication] = Field(default_factory=list)
+    summary: Sentence
+    steps: list[Sentence] = Field(min_length=2, max_length=MAX_ITEMS)
+    cues: list[Sentence] = Field(min_length=1, max_length=MAX_ITEMS)
+    keep_still: list[Sentence] = Field(default_factory=list, max_length=MAX_ITEMS)  # in plain words
+    mistakes: list[Sentence] = Field(min_length=1, max_length=MAX_ITEMS)
+    contraindications: list[Contraindication] = Field(default_factory=list, max_length=MAX_ITEMS)
     loads_jaw: bool = False  # works or loads the jaw joint/masticatory muscles
     friction: bool = False  # drags on the skin (matters for broken or inflamed skin)
     pressure: Pressure = "none"
@@ -152,24 +200,24 @@ class Technique(_Entry):
 class Tool(_Entry):
     """A tool, device or treatment people ask about, and what it really is."""
 
-    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
-    name: str
-    aliases: list[str] = Field(default_factory=list)
+    id: Id
+    name: Name
+    aliases: list[Name] = Field(default_factory=list, max_length=MAX_ITEMS)
     category: ToolCategory
-    verdict: str  # one sentence a person can act on
-    what_it_does: str
-    results_last: str
+    verdict: Sentence  # one sentence a person can act on
+    what_it_does: Paragraph
+    results_last: Sentence
     evidence: Evidence
-    risks: list[str] = Field(default_factory=list)
+    risks: list[Sentence] = Field(default_factory=list, max_length=MAX_ITEMS)
     technique_tool: ToolName | None = None  # the technique tool value this maps to, if any
 
 
 class Claim(_Entry):
     """A popular claim (often a myth) with a verdict and the reason."""
 
-    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
-    claim: str
-    aliases: list[str] = Field(default_factory=list)
+    id: Id
+    claim: Sentence
+    aliases: list[Name] = Field(default_factory=list, max_length=MAX_ITEMS)
     verdict: Verdict
-    explanation: str
-    related: list[str] = Field(default_factory=list)  # tool or technique ids
+    explanation: Paragraph
+    related: list[Ref] = Field(default_factory=list, max_length=MAX_ITEMS)  # tool or technique ids

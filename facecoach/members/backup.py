@@ -35,7 +35,7 @@ FORMAT = "facecoach-backup-1"
 SKIP_TABLES = {"alembic_version"}
 #: Credentials that may have been revoked since the backup (logouts, password changes and resets after a
 #: compromise): a restore leaves them out unless asked, so nobody is logged back in by it.
-CREDENTIAL_TABLES = ("auth_sessions", "password_resets")
+CREDENTIAL_TABLES = ("auth_sessions", "password_resets", "signup_requests")
 
 
 class BackupError(ValueError):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import re
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from facecoach.members.auth import redact_links
 from facecoach.members.models import (
     Assessment,
     AuditJob,
@@ -33,10 +33,6 @@ MEMBER_TABLES: tuple[type[Any], ...] = (
     PasswordReset,
     AuthSession,
 )
-
-
-# A reset link in an exported message would let whoever holds the file reset the password.
-_RESET_LINK = re.compile(r"/reset/[A-Za-z0-9_-]+")
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -111,7 +107,8 @@ def export_member(db: Session, user: User) -> dict[str, Any]:
         "messages": [
             {
                 "subject": m.subject,
-                "body": _RESET_LINK.sub("/reset/[link removed from the export]", m.body),
+                # A link in an exported message would let whoever holds the file use it.
+                "body": redact_links(m.body, "link removed from the export"),
                 "created_at": _iso(m.created_at),
             }
             for m in db.scalars(select(OutboxMessage).where(OutboxMessage.user_id == uid))

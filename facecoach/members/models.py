@@ -89,8 +89,24 @@ class PasswordReset(Base):
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class SignupRequest(Base):
+    """A sign-up waiting for its address to be confirmed: the account exists only once the link in the
+    mail is opened (so a sign-up answers the same whether the address has an account or not). Only the
+    token's SHA-256 is stored; the password is already an argon2 hash."""
+
+    __tablename__ = "signup_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class OutboxMessage(Base):
-    """Mail that would be sent if a mail server ran; the instructor reads it in the admin."""
+    """A record of mail sent to a member (subject, time); never the link a mail carries."""
 
     __tablename__ = "outbox"
 

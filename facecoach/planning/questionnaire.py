@@ -46,6 +46,7 @@ class Question(BaseModel):
     type: QuestionType
     prompt: str = Field(min_length=3)
     help: str = ""
+    web_help: str = ""  # the web form's hint, where ``help`` is worded for the terminal prompt
     choices: list[Choice] = Field(default_factory=list)
     min: int | None = None
     max: int | None = None

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
@@ -27,9 +28,10 @@ Mode = Literal["image", "video"]
 
 
 _STDERR_LOCK = threading.Lock()
-# What MediaPipe's graph set-up prints on a normal start (glog/absl and TFLite lines).
+# What MediaPipe's graph set-up prints on a normal start (glog/absl and TFLite lines; the Hand Landmarker's
+# LiteRT runtime also logs "INFO: [environment.cc:36] …" lines when it starts and stops).
 _START_UP_NOISE = re.compile(
-    r"^(?:[IW]\d{4} |INFO: Created TensorFlow Lite|WARNING: Logging before InitGoogle)"
+    r"^(?:[IW]\d{4} |INFO: Created TensorFlow Lite|WARNING: Logging before InitGoogle|INFO: \[\w+\.cc:\d+\] )"
 )
 
 
@@ -102,15 +104,24 @@ class FaceLandmarker:
     """Reusable landmarker over the verified asset.
 
     ``max_faces`` is above one on purpose for scans: a second face must be *seen* to be refused.
+    ``model``: where the asset is read from (the ``model_path`` setting, given by the caller), else the
+    installed wheel's; it is checked by SHA-256 either way.
     """
 
-    def __init__(self, mode: Mode = "image", max_faces: int = 2, min_confidence: float = 0.5) -> None:
+    def __init__(
+        self,
+        mode: Mode = "image",
+        max_faces: int = 2,
+        min_confidence: float = 0.5,
+        *,
+        model: Path | None = None,
+    ) -> None:
         from mediapipe.tasks.python import BaseOptions, vision
 
         self.mode: Mode = mode
         running_mode = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
         options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_buffer=model_bytes()),
+            base_options=BaseOptions(model_asset_buffer=model_bytes(model)),
             running_mode=running_mode,
             num_faces=max_faces,
             min_face_detection_confidence=min_confidence,

@@ -12,8 +12,6 @@ import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
-from facecoach.config import get_settings
-
 MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 MODEL_BYTES = 3_758_596
 
@@ -40,10 +38,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=1)
-def model_path() -> Path:
-    """Path of the verified asset; raises :class:`ModelAssetError` if it is absent or altered."""
-    path = get_settings().model_path or _default_path()
+@lru_cache(maxsize=4)
+def model_path(override: Path | None = None) -> Path:
+    """Path of the verified asset — ``override`` (the ``model_path`` setting, passed by the caller) or
+    the installed wheel's; raises :class:`ModelAssetError` if it is absent or altered. Cached per path:
+    the check reads 3.8 MB."""
+    path = override or _default_path()
     if not path.is_file():
         raise ModelAssetError(f"Face Landmarker asset not found at {path}")
     size = path.stat().st_size
@@ -57,6 +57,6 @@ def model_path() -> Path:
     return path
 
 
-def model_bytes() -> bytes:
+def model_bytes(override: Path | None = None) -> bytes:
     """The verified asset's bytes (MediaPipe can load from a buffer; the web app serves them)."""
-    return model_path().read_bytes()
+    return model_path(override).read_bytes()

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from facecoach.config import get_settings
+from facecoach.config import InputLimits
 from facecoach.vision import landmark_ids as ids
 from facecoach.vision.asymmetry import KEYS, measure
 from facecoach.vision.geometry import (
@@ -36,7 +36,7 @@ from facecoach.vision.geometry import (
 )
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from facecoach.vision.quality import Verdict, check_frame
-from facecoach.vision.sources import SourceError, VideoSource, file_kind, read_image
+from facecoach.vision.sources import SourceError, VideoSource, decode_image, file_kind
 from facecoach.yamlfile import read_yaml
 
 Frame = tuple[float, NDArray[np.uint8]]
@@ -267,12 +267,22 @@ def _fit_for_scan(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float]:
 
 
 def analyse_image(
-    rgb: NDArray[np.uint8], landmarker: FaceLandmarker | None = None, symmetric: bool = True
+    rgb: NDArray[np.uint8],
+    landmarker: FaceLandmarker | None = None,
+    symmetric: bool = True,
+    picture_scale: float = 1.0,
+    *,
+    model: Path | None = None,
 ) -> Scan:
-    """Scan one photo; raises :class:`ScanRefused` with the gate's reason."""
+    """Scan one photo; raises :class:`ScanRefused` with the gate's reason.
+
+    ``picture_scale``: ``rgb``'s size relative to the original picture (below 1 when it was reduced
+    while decoding, :class:`facecoach.vision.sources.Picture`), so pixel figures refer to the original.
+    ``model``: the landmarker asset's path when one is made here (see :class:`FaceLandmarker`).
+    """
     if landmarker is None:
-        with FaceLandmarker(mode="image", max_faces=MAX_FACES) as own:
-            return analyse_image(rgb, own, symmetric)
+        with FaceLandmarker(mode="image", max_faces=MAX_FACES, model=model) as own:
+            return analyse_image(rgb, own, symmetric, picture_scale)
     if landmarker.mode != "image":
         raise ValueError("a photo needs an image-mode landmarker")
     h, w = rgb.shape[:2]
@@ -282,6 +292,7 @@ def analyse_image(
             f"the picture is only {w}×{h} pixels: a face needs at least {MIN_PICTURE_PX} each way",
         )
     rgb, k = _fit_for_scan(np.ascontiguousarray(rgb))
+    k *= picture_scale
     verdict, m = _frame_measure(rgb, landmarker, symmetric, PHOTO_ROLL_ANGLES)
     if m is None:
         raise ScanRefused(verdict.code, verdict.message)
@@ -341,6 +352,8 @@ def analyse_frames(
     symmetric: bool = True,
     progress: Progress | None = None,
     step_note: str | None = None,
+    *,
+    model: Path | None = None,
 ) -> Scan:
     """Scan a still-face clip given as ``(timestamp_s, rgb)`` frames (timestamps increasing).
 
@@ -360,9 +373,9 @@ def analyse_frames(
     crowd_verdict = Verdict("ok", "ok")
     next_crowd_check = -math.inf
     with (
-        FaceLandmarker(mode="video", max_faces=1) as lm,
-        FaceLandmarker(mode="video", max_faces=1) as mirror_lm,
-        FaceLandmarker(mode="image", max_faces=MAX_FACES) as crowd_lm,
+        FaceLandmarker(mode="video", max_faces=1, model=model) as lm,
+        FaceLandmarker(mode="video", max_faces=1, model=model) as mirror_lm,
+        FaceLandmarker(mode="image", max_faces=MAX_FACES, model=model) as crowd_lm,
     ):
         for t, frame in frames:
             rgb = np.ascontiguousarray(frame)
@@ -452,13 +465,16 @@ def video_step(fps: float, target_fps: float = TARGET_SCAN_FPS) -> int:
 
 def analyse_video(
     path: Path,
+    limits: InputLimits,
     step: int | None = None,
     symmetric: bool = True,
     progress: Progress | None = None,
+    *,
+    model: Path | None = None,
 ) -> Scan:
     """Scan a video file of a still neutral face; ``step`` = scan every k-th frame (default ≈ 10/s)."""
     try:
-        with VideoSource(Path(path)) as video:
+        with VideoSource(Path(path), limits) as video:
             k = step or video_step(video.info.fps)
             total = math.ceil(video.info.frame_count / k) if video.info.frame_count else None
             note = (
@@ -467,10 +483,10 @@ def analyse_video(
                 if k > 1
                 else None
             )
-            scan = analyse_frames(video.frames(k), total, symmetric, progress, note)
+            scan = analyse_frames(video.frames(k), total, symmetric, progress, note, model=model)
             if video.hit_limit:
                 scan.result.notes.append(
-                    f"only the first {get_settings().max_video_seconds:.0f} s were scanned (the length limit)"
+                    f"only the first {limits.max_video_seconds:.0f} s were scanned (the length limit)"
                 )
             elif video.ended_early:
                 scan.result.notes.append(
@@ -487,31 +503,39 @@ def scan_video(
     step: int | None = None,
     symmetric: bool = True,
     progress: Progress | None = None,
+    *,
+    limits: InputLimits | None = None,
 ) -> ScanResult:
-    """Scan a video file (path) or an iterable of ``(timestamp_s, rgb)`` frames."""
+    """Scan a video file (path, read within ``limits``, required then) or an iterable of
+    ``(timestamp_s, rgb)`` frames."""
     if isinstance(source, (str, Path)):
-        return analyse_video(Path(source), step, symmetric, progress).result
+        if limits is None:
+            raise TypeError("scan_video needs the input limits to read a file")
+        return analyse_video(Path(source), limits, step, symmetric, progress).result
     frames: Iterator[Frame] = iter(source)
     if step and step > 1:
         frames = (f for i, f in enumerate(source) if i % step == 0)
     return analyse_frames(frames, None, symmetric, progress).result
 
 
-def analyse_file(path: Path | str, progress: Progress | None = None) -> Scan:
-    """Scan a photo or a video file, told apart by content (not by the file name)."""
+def analyse_file(
+    path: Path | str, limits: InputLimits, progress: Progress | None = None, *, model: Path | None = None
+) -> Scan:
+    """Scan a photo or a video file, told apart by content (not by the file name), within ``limits``."""
     path = Path(path)
     try:
         kind = file_kind(path)
         if kind == "image":
-            return analyse_image(read_image(path))
+            picture = decode_image(path, limits)
+            return analyse_image(picture.rgb, picture_scale=picture.scale, model=model)
     except SourceError as exc:
         raise ScanRefused(exc.code, exc.message) from None
-    return analyse_video(path, progress=progress)
+    return analyse_video(path, limits, progress=progress, model=model)
 
 
-def scan_file(path: Path | str) -> ScanResult:
+def scan_file(path: Path | str, limits: InputLimits) -> ScanResult:
     """Scan a photo or video file; raises :class:`ScanRefused` (``unreadable``, ``too_large``, gate codes)."""
-    return analyse_file(path).result
+    return analyse_file(path, limits).result
 
 
 # --- words ----------------------------------------------------------------------------------------

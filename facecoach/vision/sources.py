@@ -1,8 +1,9 @@
 """Frame sources: image files, video files and a camera, as RGB uint8 numpy arrays.
 
-Input is untrusted: every limit comes from :func:`facecoach.config.get_settings` (bytes, pixels,
-seconds), the file type is decided by its content (magic bytes), not its name, and anything unreadable
-becomes a :class:`SourceError` with a ``code`` and a sentence a person understands — never a traceback.
+Input is untrusted: every limit comes from the caller's :class:`facecoach.config.InputLimits` (bytes,
+pixels, seconds, the decoded size), the file type is decided by its content (magic bytes), not its
+name, and anything unreadable becomes a :class:`SourceError` with a ``code`` and a sentence a person
+understands — never a traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from facecoach.config import get_settings
+from facecoach.config import InputLimits
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -90,8 +91,7 @@ def _check_file_size(path: Path, limit_bytes: int, size_digits: int) -> None:
         )
 
 
-def _check_pixels(width: int, height: int, what: str) -> None:
-    limit = get_settings().max_image_pixels
+def _check_pixels(width: int, height: int, what: str, limit: int) -> None:
     if width <= 0 or height <= 0:
         raise SourceError("unreadable", f"{what} has no pixels")
     if width * height > limit:
@@ -104,24 +104,55 @@ def _to_rgb8(im: Image.Image) -> NDArray[np.uint8]:
     """Any decoded mode as 8-bit RGB. 16-bit greyscale is scaled down (Pillow's own conversion would
     clip it to white, which reads as "no face")."""
     if im.mode.startswith("I"):
-        grey = np.asarray(im, dtype=np.float64)
+        grey = np.asarray(im, dtype=np.float32)
         grey = grey / 257.0 if grey.max(initial=0) > 255 else grey
         g8 = np.clip(np.round(grey), 0, 255).astype(np.uint8)
         return np.repeat(g8[:, :, None], 3, axis=2)
     return np.asarray(im.convert("RGB"), dtype=np.uint8)
 
 
-def read_image(path: Path) -> NDArray[np.uint8]:
-    """An image file as RGB uint8 (H, W, 3), EXIF orientation applied.
+def _reduced(im: Image.Image, side: int) -> Image.Image:
+    """The decoded picture shrunk to a longest side of ``side`` px (the same picture if it is not larger).
+
+    Done before any other conversion, so a large picture is copied at full size at most once: palette
+    and 1-bit pictures cannot be resampled as they are, and resampling with alpha would first make a
+    premultiplied copy, so those are converted to grey or RGB first (alpha is dropped, as before).
+    """
+    from PIL import Image
+
+    k = side / max(im.size)
+    if k >= 1:
+        return im
+    if im.mode in ("1", "P", "PA", "LA", "RGBA"):  # alpha dropped now, as the RGB conversion would
+        im = im.convert("L" if im.mode in ("1", "LA") else "RGB")
+    size = (max(1, round(im.width * k)), max(1, round(im.height * k)))
+    return im.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A decoded picture: RGB uint8 (H, W, 3), EXIF orientation applied, and its size relative to the
+    file's (``scale`` ≤ 1: below 1 when it was reduced while decoding, so pixel figures can refer to
+    the picture as given)."""
+
+    rgb: NDArray[np.uint8]
+    scale: float
+
+
+def decode_image(path: Path, limits: InputLimits) -> Picture:
+    """An image file decoded at a bounded size (see :class:`facecoach.config.InputLimits`).
 
     Size is checked before decoding: file bytes first, then the dimensions declared in the header
-    (so a decompression bomb is refused without allocating it). Truncated files are refused rather than
-    padded with grey, since a half-grey face would be measured wrongly.
+    (so a decompression bomb is refused without allocating it). A JPEG is then decoded straight at a
+    reduced size (libjpeg's DCT scaling, 1/2 … 1/8, never below ``decode_side_px``); other formats are
+    decoded whole and shrunk at once, before any conversion. Truncated files are refused rather than
+    padded with grey, since a half-grey face would be measured wrongly. Messages name the file, never
+    a directory, and never carry a decoder's own text (it may hold the server's path).
     """
     from PIL import Image, ImageFile, ImageOps
 
     path = Path(path)
-    _check_file_size(path, get_settings().max_image_bytes, size_digits=1)
+    _check_file_size(path, limits.max_image_bytes, size_digits=1)
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
@@ -131,20 +162,31 @@ def read_image(path: Path) -> NDArray[np.uint8]:
                     raise SourceError(
                         "unreadable", f"{path.name} is a {im.format} file, not JPEG, PNG or WebP"
                     )
-                _check_pixels(im.width, im.height, path.name)
+                jpeg = im.format in ("JPEG", "MPO")
+                _check_pixels(im.width, im.height, path.name, limits.max_image_pixels)
+                if not jpeg:
+                    _check_pixels(im.width, im.height, f"{path.name} (PNG/WebP)", limits.max_png_webp_pixels)
+                original = max(im.size)
+                side = limits.decode_side_px
+                if jpeg and original > side:
+                    k = side / original
+                    im.draft(None, (math.ceil(im.width * k), math.ceil(im.height * k)))
                 im.load()
-                upright = ImageOps.exif_transpose(im)
+                upright = ImageOps.exif_transpose(_reduced(im, side))
                 rgb = _to_rgb8(upright)
     except SourceError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise SourceError("too_large", f"{path.name} declares too many pixels to decode safely") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        reason = (
-            "it is truncated or corrupt" if "truncat" in str(exc).lower() else f"it cannot be decoded ({exc})"
-        )
+        reason = "it is truncated or corrupt" if "truncat" in str(exc).lower() else "it cannot be decoded"
         raise SourceError("unreadable", f"{path.name} is not a readable image: {reason}") from None
-    return np.ascontiguousarray(rgb)
+    return Picture(np.ascontiguousarray(rgb), max(rgb.shape[:2]) / original)
+
+
+def read_image(path: Path, limits: InputLimits) -> NDArray[np.uint8]:
+    """An image file as RGB uint8 (H, W, 3), decoded at a bounded size (see :func:`decode_image`)."""
+    return decode_image(path, limits).rgb
 
 
 @dataclass(frozen=True)
@@ -161,16 +203,15 @@ class VideoInfo:
 class VideoSource:
     """Frames of a video file as ``(timestamp_s, rgb)``, decoded with OpenCV (MP4, WebM, AVI, MOV).
 
-    Use as a context manager. Limits: file bytes, frame pixels, and ``max_video_seconds`` (longer
-    videos are refused, not silently cut, so the person knows what was scanned).
+    Use as a context manager. Limits (``limits``): file bytes, frame pixels, and ``max_video_seconds``
+    (longer videos are refused, not silently cut, so the person knows what was scanned).
     """
 
-    def __init__(self, path: Path, max_seconds: float | None = None) -> None:
+    def __init__(self, path: Path, limits: InputLimits) -> None:
         import cv2
 
         self.path = Path(path)
-        settings = get_settings()
-        _check_file_size(self.path, settings.max_video_bytes, size_digits=0)
+        _check_file_size(self.path, limits.max_video_bytes, size_digits=0)
         self._cap = cv2.VideoCapture(str(self.path))
         if not self._cap.isOpened():
             self._cap.release()
@@ -182,12 +223,12 @@ class VideoSource:
         width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
         height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
         try:
-            _check_pixels(width, height, f"{self.path.name}'s frame")
+            _check_pixels(width, height, f"{self.path.name}'s frame", limits.max_image_pixels)
         except SourceError:
             self._cap.release()
             raise
         self.info = VideoInfo(fps, max(count, 0), max(count, 0) / fps, width, height)
-        limit = settings.max_video_seconds if max_seconds is None else max_seconds
+        limit = limits.max_video_seconds
         if self.info.duration_s > limit:
             self._cap.release()
             raise SourceError(
@@ -239,10 +280,8 @@ class VideoSource:
         self.close()
 
 
-def camera_frames(
-    index: int = 0, max_seconds: float | None = None
-) -> Iterator[tuple[float, NDArray[np.uint8]]]:
-    """Live frames from camera ``index`` as ``(seconds since start, rgb)``, up to ``max_seconds``."""
+def camera_frames(index: int, limits: InputLimits) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+    """Live frames from camera ``index`` as ``(seconds since start, rgb)``, up to ``max_video_seconds``."""
     import time
 
     import cv2
@@ -251,7 +290,7 @@ def camera_frames(
     if not cap.isOpened():
         cap.release()
         raise SourceError("unreadable", f"camera {index} could not be opened")
-    limit = get_settings().max_video_seconds if max_seconds is None else max_seconds
+    limit = limits.max_video_seconds
     start = time.monotonic()
     try:
         while (t := time.monotonic() - start) <= limit:

@@ -13,31 +13,52 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from facecoach.config import REPO_DIR, Settings, get_settings
 from facecoach.jobs.queue import job_runner
 from facecoach.members.auth import RateLimiter
 from facecoach.members.db import Database
 from facecoach.members.library_store import LibraryStore
+from facecoach.members.mail import Mailer, mailer_for
 from facecoach.members.payments import PaymentProvider, TestPaymentProvider
-from facecoach.members.plans import plan_names
+from facecoach.members.plans import all_plans, plan_names
 from facecoach.web import backends, live
+from facecoach.web.account_mail import MailJobs
 from facecoach.web.context import AppContext
 from facecoach.web.deps import csrf_protect, get_viewer, render
 from facecoach.web.routes import account, admin, api, assessment, content, member
 from facecoach.web.scanner import Scanner
 from facecoach.web.security import (
     ANON_COOKIE,
+    HSTS,
     SECURITY_HEADERS,
     BodyLimit,
+    ForwardedHeaders,
     Signer,
+    allowed_hosts,
+    is_https,
     new_anon_id,
     set_cookie,
+    trusted_networks,
 )
 
 WEB_DIR = Path(__file__).resolve().parent
 TASKS_VISION_DIR = REPO_DIR / "node_modules" / "@mediapipe" / "tasks-vision"
 SWAGGER_UI_DIR = REPO_DIR / "node_modules" / "swagger-ui-dist"
+
+
+def _mailer(settings: Settings) -> Mailer:
+    return mailer_for(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.mail_from,
+        settings.data_dir,
+        starttls=settings.smtp_starttls,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+    )
 
 
 def create_app(
@@ -46,6 +67,8 @@ def create_app(
     database: Database | None = None,
     payments: PaymentProvider | None = None,
     login_limiter: RateLimiter | None = None,
+    account_limiter: RateLimiter | None = None,
+    mailer: Mailer | None = None,
 ) -> FastAPI:
     """Build an app. The database must already be migrated (``facecoach db upgrade`` or ``serve``)."""
     settings = settings or get_settings()
@@ -60,7 +83,14 @@ def create_app(
         login_limiter=login_limiter or backends.login_limiter(settings),
         jobs=job_runner(db, settings),
         library=LibraryStore(),
-        scanner=Scanner(),
+        scanner=Scanner(
+            settings.input_limits,
+            settings.model_path,
+            settings.max_scans_in_flight,
+            settings.max_scans_per_member,
+        ),
+        account_limiter=account_limiter or backends.account_limiter(settings),
+        mail_jobs=MailJobs(db, mailer or _mailer(settings), settings.base_url),
         jpeg_slots=jpeg_slots,
         member_slots=member_slots,
     )
@@ -70,6 +100,7 @@ def create_app(
         yield
         ctx.jobs.shutdown()
         ctx.scanner.close()
+        ctx.mail_jobs.shutdown()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -83,9 +114,16 @@ def create_app(
     app.state.ctx = ctx
     app.state.signer = Signer(settings.secret_key)
     templates.env.globals["plan_names"] = plan_names()
+    templates.env.globals["plan_info"] = {p.id: p for p in all_plans()}  # e.g. the plan /signup?plan= names
 
     max_body = max(settings.max_video_bytes, settings.max_image_bytes) + 1024 * 1024
     app.add_middleware(BodyLimit, max_bytes=max_body)
+    # Links in mail come from FACECOACH_BASE_URL; a request for any other host is refused outright.
+    app.add_middleware(
+        TrustedHostMiddleware,
+        allowed_hosts=allowed_hosts(settings.base_url, settings.allowed_hosts),
+        www_redirect=False,
+    )
 
     @app.middleware("http")
     async def _guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -102,16 +140,22 @@ def create_app(
             set_cookie(request, response, ANON_COOKIE, app.state.signer.sign(new_anon), max_age=None)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
-        if request.url.path.startswith(("/api/", "/account", "/admin")):
+        if not request.url.path.startswith("/static/"):  # pages hold health data, names, CSRF tokens
             response.headers.setdefault("Cache-Control", "no-store")
+        if is_https(request):  # directly or behind a proxy uvicorn trusts (--forwarded-allow-ips)
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
+    # Outermost: every layer inside, cookies' Secure flag included, sees the client's address and scheme.
+    app.add_middleware(ForwardedHeaders, networks=trusted_networks(settings.trusted_proxies))
+
+    # Starlette's own HTTPException too: an unknown URL (the router's 404) gets the styled page in a browser.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         viewer = get_viewer(request, ctx)
-        return render(
+        page = render(
             request,
             "error.html",
             viewer,
@@ -119,9 +163,13 @@ def create_app(
             status=exc.status_code,
             detail=exc.detail,
         )
+        page.headers.update(exc.headers or {})
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if any((err.get("loc") or ("",))[0] == "path" for err in exc.errors()):  # a URL naming nothing
+            return await _http_error(request, HTTPException(status_code=404, detail="Not found."))
         problems = []
         for err in exc.errors()[:5]:
             # A location part may be a client's dict key (a 30 MB fault name): never echo it whole.
@@ -138,7 +186,7 @@ def create_app(
         from facecoach.vision.model import ModelAssetError, model_path
 
         try:
-            path = model_path()
+            path = model_path(settings.model_path)
         except ModelAssetError as exc:
             raise HTTPException(status_code=503, detail=str(exc)) from None
         return FileResponse(

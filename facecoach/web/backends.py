@@ -2,7 +2,7 @@
 
 * **Sessions** already live in the database (``auth_sessions``; the cookie only carries a signed id), so
   every worker behind one address sees every login and logout with no extra store.
-* **Rate limits** (login, password reset): in-process by default; a Redis sliding window when
+* **Rate limits** (login, sign-up, password reset): in-process by default; a Redis sliding window when
   ``REDIS_URL`` is set, so five wrong passwords are five whichever worker answers them.
 * **Live coaching**: a WebSocket is one TCP connection held by one worker, so a session's evaluator state
   stays in that worker. What workers must share is capacity: the JPEG-mode slots (each runs the Python
@@ -266,16 +266,26 @@ class RedisMemberSlots(MemberSlots):
         self._leases.stop_renewing()
 
 
-def login_limiter(settings: Settings) -> RateLimiter:
-    """The login/reset limiter the settings ask for: Redis when ``REDIS_URL`` is set."""
+def rate_limiter(settings: Settings, limit: int, window_s: float) -> RateLimiter:
+    """``limit`` attempts per ``window_s`` seconds per key: in Redis when ``REDIS_URL`` is set."""
     if settings.redis_url:
         return RedisRateLimiter(
             redis_client(settings.redis_url),
-            limit=settings.login_attempts,
-            window_s=settings.login_window_s,
+            limit=limit,
+            window_s=window_s,
             prefix=settings.queue_namespace + ":",
         )
-    return MemoryRateLimiter(limit=settings.login_attempts, window_s=settings.login_window_s)
+    return MemoryRateLimiter(limit=limit, window_s=window_s)
+
+
+def login_limiter(settings: Settings) -> RateLimiter:
+    """The login/reset limiter (per email and address) the settings ask for."""
+    return rate_limiter(settings, settings.login_attempts, settings.login_window_s)
+
+
+def account_limiter(settings: Settings) -> RateLimiter:
+    """Sign-ups and reset requests per client address, whatever the email (floods of new addresses)."""
+    return rate_limiter(settings, settings.signup_attempts, settings.signup_window_s)
 
 
 def live_slots(settings: Settings) -> tuple[JpegSlots, MemberSlots]:

@@ -10,6 +10,14 @@ from markupsafe import Markup
 
 W, H = 640, 220
 PAD_L, PAD_R, PAD_T, PAD_B = 48, 16, 14, 34
+#: Width of one character of the 12.5-unit DejaVu Sans axis labels, rounded up (its widest digits and
+#: signs are ~0.64 em): the left margin is sized from the longest label so none is clipped.
+CHAR_W = 8.2
+
+
+def _left_pad(labels: Sequence[str]) -> float:
+    """The left margin (SVG units) that fits the longest y-axis label plus the 6-unit gap to the axis."""
+    return max(float(PAD_L), max((len(label) for label in labels), default=0) * CHAR_W + 12)
 
 
 def _nice_limit(value: float) -> float:
@@ -30,15 +38,17 @@ def asymmetry_chart(
     if not points:
         return Markup('<p class="muted">No scans yet.</p>')
     lim = _nice_limit(max(max(abs(v) + b for _, v, b in points), 0.5) * 1.1)
+    ticks = [(v, f"{v:+g}{unit}") for v in (-lim, -lim / 2, 0.0, lim / 2, lim)]
+    pad_l = _left_pad([label for _, label in ticks])
     t0 = points[0][0].timestamp()
     t1 = points[-1][0].timestamp()
     span = max(t1 - t0, 1.0)
-    iw, ih = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+    iw, ih = W - pad_l - PAD_R, H - PAD_T - PAD_B
 
     def x(t: dt.datetime) -> float:
         if len(points) == 1:
-            return PAD_L + iw / 2
-        return PAD_L + (t.timestamp() - t0) / span * iw
+            return pad_l + iw / 2
+        return pad_l + (t.timestamp() - t0) / span * iw
 
     def y(v: float) -> float:
         return PAD_T + (lim - v) / (2 * lim) * ih
@@ -49,25 +59,25 @@ def asymmetry_chart(
         f' id="{chart_id}"'
         ' xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-t">{escape(title)}</title>',
-        f'<rect x="{PAD_L}" y="{y(band):.1f}" width="{iw}" height="{max(y(-band) - y(band), 1):.1f}"'
-        ' fill="#e2efed" class="noise-band" />',
+        f'<rect x="{pad_l:.1f}" y="{y(band):.1f}" width="{iw:.1f}"'
+        f' height="{max(y(-band) - y(band), 1):.1f}" fill="#e2efed" class="noise-band" />',
     ]
-    for v in (-lim, -lim / 2, 0.0, lim / 2, lim):
+    for v, label in ticks:
         yy = y(v)
         out.append(
-            f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}"'
+            f'<line x1="{pad_l:.1f}" x2="{W - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}"'
             f' stroke="{"#8a8177" if v == 0 else "#e3ded7"}"'
             ' stroke-width="1" />'
         )
         out.append(
-            f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" font-size="12.5" text-anchor="end" fill="#7a828c"'
-            f' font-family="DejaVu Sans, sans-serif">{v:+g}{escape(unit)}</text>'
+            f'<text x="{pad_l - 6:.1f}" y="{yy + 4:.1f}" font-size="12.5" text-anchor="end" fill="#5f6670"'
+            f' font-family="DejaVu Sans, sans-serif" class="tick">{escape(label)}</text>'
         )
     out.append(
-        f'<text x="{PAD_L + 4}" y="{PAD_T + 11}" font-size="12.5" fill="#7a828c" font-family="DejaVu'
+        f'<text x="{pad_l + 4:.1f}" y="{PAD_T + 11}" font-size="12.5" fill="#5f6670" font-family="DejaVu'
         f' Sans, sans-serif">'
         "left higher / larger</text>"
-        f'<text x="{PAD_L + 4}" y="{H - PAD_B - 4}" font-size="12.5" fill="#7a828c"'
+        f'<text x="{pad_l + 4:.1f}" y="{H - PAD_B - 4}" font-size="12.5" fill="#5f6670"'
         f' font-family="DejaVu Sans, sans-serif">'
         "right higher / larger</text>"
     )
@@ -86,13 +96,13 @@ def asymmetry_chart(
         )
     first, last = points[0][0], points[-1][0]
     out.append(
-        f'<text x="{PAD_L}" y="{H - 10}" font-size="12.5" fill="#7a828c" font-family="DejaVu Sans,'
+        f'<text x="{pad_l:.1f}" y="{H - 10}" font-size="12.5" fill="#5f6670" font-family="DejaVu Sans,'
         f' sans-serif">'
         f"{first:%d %b %Y}</text>"
     )
     if len(points) > 1:
         out.append(
-            f'<text x="{W - PAD_R}" y="{H - 10}" font-size="12.5" text-anchor="end" fill="#7a828c"'
+            f'<text x="{W - PAD_R}" y="{H - 10}" font-size="12.5" text-anchor="end" fill="#5f6670"'
             f' font-family="DejaVu Sans, sans-serif">{last:%d %b %Y}</text>'
         )
     out.append("</svg>")
@@ -103,8 +113,9 @@ def weekly_bars(
     weeks: Sequence[tuple[dt.date, int]],
     chart_id: str = "sessions-chart",
     manual: Sequence[int] | None = None,
+    empty_text: str = "No sessions yet",
 ) -> Markup:
-    """Sessions per ISO week (Monday's date under each bar).
+    """Sessions per ISO week (Monday's date under each bar); ``empty_text`` across it when all are 0.
 
     ``manual``: per week, how many of those sessions were logged by hand rather than coached live; that
     part of a bar is drawn hatched and pale on top (``rect.bar-manual``), so a chart never passes off a
@@ -117,14 +128,22 @@ def weekly_bars(
     out = [
         f'<svg viewBox="0 0 {W} {H}" role="img" aria-labelledby="{chart_id}-t" id="{chart_id}"'
         ' xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{chart_id}-t">Sessions per week</title>',
+        f'<title id="{chart_id}-t">Sessions per week'
+        f"{': none yet' if not any(c for _, c in weeks) else ''}</title>",
     ]
     for v in range(0, top + 1, max(1, top // 4)):
         yy = PAD_T + ih - v / top * ih
         out.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e3ded7" />')
         out.append(
-            f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" font-size="12.5" text-anchor="end" fill="#7a828c"'
+            f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" font-size="12.5" text-anchor="end" fill="#5f6670"'
             f' font-family="DejaVu Sans, sans-serif">{v}</text>'
+        )
+    if not any(count for _, count in weeks):
+        # An empty chart must say so, not look like a chart whose bars failed to draw.
+        out.append(
+            f'<text x="{PAD_L + iw / 2:.1f}" y="{PAD_T + ih / 2:.1f}" font-size="16" text-anchor="middle"'
+            ' fill="#4b525b" font-family="DejaVu Sans, sans-serif" class="empty">'
+            f"{escape(empty_text)}</text>"
         )
     if any(manual):
         out.append(
@@ -150,7 +169,7 @@ def weekly_bars(
             )
         out.append(
             f'<text x="{bx + slot * 0.32:.1f}" y="{H - 12}" font-size="12" text-anchor="middle"'
-            f' fill="#7a828c"'
+            f' fill="#5f6670"'
             f' font-family="DejaVu Sans, sans-serif">{monday:%d %b}</text>'
         )
     out.append("</svg>")
@@ -203,7 +222,7 @@ def audit_timeline(result: dict[str, object], chart_id: str = "audit-chart") -> 
     for i in range(6):
         t = duration * i / 5
         out.append(
-            f'<text x="{x(t):.1f}" y="{height - 8}" font-size="12" text-anchor="middle" fill="#7a828c"'
+            f'<text x="{x(t):.1f}" y="{height - 8}" font-size="12" text-anchor="middle" fill="#5f6670"'
             f' font-family="DejaVu Sans, sans-serif">{t:.0f} s</text>'
         )
     out.append("</svg>")

@@ -17,6 +17,7 @@ from facecoach.members.payments import PaymentProvider
 
 if TYPE_CHECKING:
     from facecoach.jobs.runner import Jobs
+    from facecoach.web.account_mail import MailJobs
     from facecoach.web.scanner import Scanner
 
 
@@ -30,6 +31,8 @@ class AppContext:
     jobs: Jobs
     library: LibraryStore
     scanner: Scanner
+    account_limiter: RateLimiter
+    mail_jobs: MailJobs
     #: Live coaching's capacity counts (in this process, or shared through Redis: ``backends.live_slots``).
     jpeg_slots: JpegSlots
     member_slots: MemberSlots

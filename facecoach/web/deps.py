@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,12 @@ from facecoach.web.security import (
     Signer,
     set_cookie,
 )
+
+#: The largest id a database row can have (a signed 64-bit integer, as in PostgreSQL and SQLite).
+MAX_ROW_ID = 2**63 - 1
+#: Every integer id in a URL: an id beyond a row's range names nothing (404 — see ``create_app``'s
+#: handler for path parameters) instead of reaching the database and overflowing there (500).
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,17 @@
 
 Stroke coordinates are the knowledge base's normalised face coordinates (see
 ``facecoach.knowledge.models.Stroke``): x 0 = the person's right (image left) … 1 = the person's left;
-y 0 = hairline … 1 = chin, down to 1.6 at the collarbones. The picture is drawn as if looking at the
-person (unmirrored), so the person's left is on the right of the drawing.
+y 0 = hairline … 1 = chin, down to 1.6 at the collarbones.
+
+One convention everywhere: "left" and "right" are the person's own sides, and every face drawing is drawn
+as the person sees themself in a mirror — or in the coach's (mirrored) camera view: their left on the
+drawing's left. Each drawing says so on itself ("your left" / "your right"), and :data:`SIDES_NOTE` is the
+one sentence the pages put under it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -18,10 +23,21 @@ X0, X1 = 38.0, 162.0  # ear to ear
 Y0, Y1 = 52.0, 190.0  # hairline to chin
 WIDTH, HEIGHT = 200, 300
 STROKE_COLOURS = ("#2f6f6a", "#c9734f", "#5b6fb3", "#9a5bb3", "#b38f2f", "#3f8f4f")
+SIDES_NOTE = "Drawn as you see yourself in a mirror or in the coach's camera: your left is on the left."
 
 
 def to_svg(x: float, y: float) -> tuple[float, float]:
-    return X0 + x * (X1 - X0), Y0 + y * (Y1 - Y0)
+    """Normalised face coordinates to drawing units, mirrored: x = 1 (the person's left) lands on the left."""
+    return X0 + (1.0 - x) * (X1 - X0), Y0 + y * (Y1 - Y0)
+
+
+def _side_labels() -> str:
+    """ "your left" / "your right" at the top corners of the drawing: the convention stated on the picture."""
+    return (
+        '<g class="side-labels" font-size="10" fill="#4b525b" font-family="DejaVu Sans, sans-serif">'
+        '<text x="4" y="14" data-side="left">your left</text>'
+        f'<text x="{WIDTH - 4}" y="14" text-anchor="end" data-side="right">your right</text></g>'
+    )
 
 
 def _face_outline() -> str:
@@ -74,6 +90,7 @@ def stroke_diagram(strokes: Sequence[object], diagram_id: str, title: str = "") 
         )
     parts.append("</defs>")
     parts.append(_face_outline())
+    parts.append(_side_labels())
     legend = []
     for i, stroke in enumerate(strokes):
         colour_index = i % len(STROKE_COLOURS)
@@ -138,9 +155,12 @@ def regions_diagram(region_use: dict[str, str], counts: dict[str, int]) -> Marku
     """Each region a link to the library filtered on it, tinted by how a typical face uses its muscles
     (``region_use``: region → overused | underused | balanced), labelled with its number of muscles."""
     parts = [
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="regions-t" class="regions-diagram"'
-        ' xmlns="http://www.w3.org/2000/svg"><title id="regions-t">Regions of the face</title>',
+        # A group, not an image: it holds links (an image with links inside is nested interaction).
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="group" aria-labelledby="regions-t"'
+        ' class="regions-diagram" xmlns="http://www.w3.org/2000/svg">'
+        '<title id="regions-t">Regions of the face</title>',
         _face_outline(),
+        _side_labels(),
     ]
     for region, shapes in REGION_SHAPES.items():
         fill = REGION_FILLS.get(region_use.get(region, "balanced"), REGION_FILLS["balanced"])
@@ -152,12 +172,50 @@ def regions_diagram(region_use: dict[str, str], counts: dict[str, int]) -> Marku
                 f'<polygon points="{pts}" fill="{fill}" fill-opacity="0.85" stroke="#8a8177"'
                 f' stroke-width="0.8" />'
             )
-        cx = sum(x for x, _ in shapes[0]) / len(shapes[0])
-        cy = sum(y for _, y in shapes[0]) / len(shapes[0])
-        lx, ly = to_svg(cx, cy)
-        parts.append(
-            f'<text x="{lx:.1f}" y="{ly + 2.5:.1f}" font-size="7.5" text-anchor="middle" fill="#1f2328"'
-            f' font-family="DejaVu Sans, sans-serif">{escape(region)}</text></a>'
-        )
+        parts.append(_region_label(region, shapes[0]) + "</a>")
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+#: Where a label would not fit around its shape's centre: (x, y) in face coordinates and the angle (degrees,
+#: along the shape) — the nose is narrow at the top, the jaw is a slanted band.
+REGION_LABEL_AT: dict[str, tuple[float, float, float | None]] = {
+    "nose": (0.5, 0.62, 0.0),
+    "jaw": (0.19, 0.895, None),  # None: along the band, from its corners
+}
+LABEL_SIZE = {"nose": 6.5}
+
+
+def _region_label(region: str, shape: Sequence[tuple[float, float]]) -> str:
+    """The region's name inside its (first) shape, centred on the point and angle that keep it inside."""
+    cx, cy, angle = REGION_LABEL_AT.get(
+        region, (sum(x for x, _ in shape) / len(shape), sum(y for _, y in shape) / len(shape), 0.0)
+    )
+    if angle is None:  # the band's direction: from its first corner to its third, as drawn
+        (ax, ay), (bx, by) = to_svg(*shape[1]), to_svg(*shape[2])
+        angle = math.degrees(math.atan2(by - ay, bx - ax))
+        angle = angle - 180 if angle > 90 else (angle + 180 if angle < -90 else angle)
+    lx, ly = to_svg(cx, cy)
+    size = LABEL_SIZE.get(region, 7.5)
+    rotate = f' transform="rotate({angle:.1f} {lx:.1f} {ly:.1f})"' if angle else ""
+    return (
+        f'<text x="{lx:.1f}" y="{ly + size / 3:.1f}" font-size="{size}" text-anchor="middle" fill="#1f2328"'
+        f' font-family="DejaVu Sans, sans-serif" class="region-label"{rotate}>{escape(region)}</text>'
+    )
+
+
+REGION_LEGEND = (
+    ("overused", "mostly over-used muscles: release them"),
+    ("underused", "muscles that benefit from exercise"),
+    ("balanced", "balanced: neither"),
+)
+
+
+def regions_legend() -> Markup:
+    """The key to the map's tints, one swatch per use (the same fills as :data:`REGION_FILLS`)."""
+    items = "".join(
+        f'<li data-use="{use}"><svg viewBox="0 0 16 16" aria-hidden="true"><rect x="0.5" y="0.5" width="15"'
+        f' height="15" rx="3" fill="{REGION_FILLS[use]}" stroke="#8a8177" /></svg>{escape(text)}</li>'
+        for use, text in REGION_LEGEND
+    )
+    return Markup(f'<ul class="legend" id="regions-legend">{items}</ul>')

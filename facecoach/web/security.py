@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import re
 import secrets
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -47,6 +51,8 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+#: Sent over https only (a browser ignores it over http): one year, subdomains included.
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 class Signer:
@@ -119,3 +125,88 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+# An absolute path in a message (POSIX or Windows): a separator not preceded by a word character, a
+# dot, a colon or another separator ("mm/px", "1/2" and URLs stay), then at least one path component.
+_PATH = re.compile(r"(?<![\w.:/\\])(?:[A-Za-z]:)?(?:[/\\][^\s'\"/\\:]+)+[/\\]?")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with every absolute path cut to its last component: no user-visible error may show where
+    the server keeps its files ("cannot identify '/tmp/facecoach-scan-…/photo'" → "… 'photo'")."""
+    return _PATH.sub(lambda m: m.group(0).rstrip("/\\").rsplit("/", 1)[-1].rsplit("\\", 1)[-1], text)
+
+
+# The dev server and the tests' live servers answer on these whatever the public base URL is.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def allowed_hosts(base_url: str, configured: str) -> list[str]:
+    """Host names to answer (``FACECOACH_ALLOWED_HOSTS``, comma-separated); by default the base URL's
+    host and the loopback names. Anything else is refused before a page is built."""
+    if configured.strip():
+        return [h.strip().lower() for h in configured.split(",") if h.strip()]
+    host = urlsplit(base_url).hostname
+    if not host:
+        raise ValueError(f"FACECOACH_BASE_URL {base_url!r} has no host name")
+    if ":" in host:
+        host = f"[{host}]"
+    return list(dict.fromkeys([host.lower(), *LOOPBACK_HOSTS]))
+
+
+def trusted_networks(configured: str) -> list[IPNetwork]:
+    """``FACECOACH_TRUSTED_PROXIES``: addresses or networks, comma-separated (empty: trust none)."""
+    networks = []
+    for part in configured.split(","):
+        if part.strip():
+            try:
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"FACECOACH_TRUSTED_PROXIES: {part.strip()!r} is not an address") from None
+    return networks
+
+
+def _trusted(address: str, networks: Sequence[IPNetwork]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def forwarded_client(peer: str, forwarded_for: str | None, networks: Sequence[IPNetwork]) -> str:
+    """The client's address: the peer itself unless it is a trusted proxy; then the right-most address
+    of X-Forwarded-For that is not a trusted proxy (the left part is whatever the client wrote)."""
+    if not forwarded_for or not _trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            return hop
+    return hops[0] if hops else peer
+
+
+class ForwardedHeaders:
+    """ASGI middleware: believes X-Forwarded-For and X-Forwarded-Proto only from ``networks`` (the
+    configured proxies); from anyone else they are ignored, so a client cannot pick its own address to
+    escape the rate limits, nor claim https."""
+
+    def __init__(self, app: Any, networks: Sequence[IPNetwork]) -> None:
+        self.app = app
+        self.networks = list(networks)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and self.networks and client:
+            headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            if _trusted(client[0], self.networks):
+                scope = dict(scope)
+                address = forwarded_client(client[0], headers.get(b"x-forwarded-for"), self.networks)
+                scope["client"] = (address, 0)
+                proto = headers.get(b"x-forwarded-proto", "").split(",")[-1].strip().lower()
+                if proto in ("http", "https"):
+                    secure = proto == "https"
+                    scope["scheme"] = ("wss" if secure else "ws") if scope["type"] == "websocket" else proto
+        await self.app(scope, receive, send)

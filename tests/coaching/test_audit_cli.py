@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from facecoach.cli import app
 from facecoach.coaching.audit import AuditResult, audit_video
+from facecoach.config import InputLimits
 from tests.coaching.synth import FaceWarper, render, rep_script
 
 FPS = 30.0
@@ -70,7 +71,12 @@ def test_audit_json_is_exactly_the_contract(smile_video: Path, tmp_path: Path) -
 
 def test_audit_timeline_text_and_progress(smile_video: Path) -> None:
     seen: list[tuple[int, int]] = []
-    result = audit_video(smile_video, "smile-lift", progress=lambda done, total: seen.append((done, total)))
+    result = audit_video(
+        smile_video,
+        "smile-lift",
+        limits=InputLimits(),
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert result.reps == 2
     for hold in result.holds:  # the held time is the time between start and release (no gaps here)
         assert hold.seconds == pytest.approx(hold.end_s - hold.start_s, abs=0.25)
@@ -110,8 +116,8 @@ def test_refusals_for_the_video(tmp_path: Path, shared_data: Path) -> None:
 
 def test_two_trackers_find_what_one_finds(smile_video: Path) -> None:
     """The audit alternates frames between two landmarkers on two threads: same reps, holds, faults."""
-    one = audit_video(smile_video, "smile-lift", parallel=False)
-    two = audit_video(smile_video, "smile-lift", parallel=True)
+    one = audit_video(smile_video, "smile-lift", limits=InputLimits(), parallel=False)
+    two = audit_video(smile_video, "smile-lift", limits=InputLimits(), parallel=True)
     assert one.reps == two.reps == 2
     assert [h.completed for h in one.holds] == [h.completed for h in two.holds]
     for a, b in zip(one.holds, two.holds, strict=True):

@@ -21,6 +21,7 @@ from facecoach.coaching.calibration import calibrate
 from facecoach.coaching.evaluator import Evaluator
 from facecoach.coaching.measures import Measures, measure
 from facecoach.coaching.specs import load_movements, spec_by_id
+from facecoach.config import InputLimits
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from facecoach.vision.sources import VideoSource
 
@@ -29,7 +30,10 @@ CLIP = "woman_expressions_24fps.mp4"
 
 @pytest.fixture(scope="module")
 def clip_frames(shared_data: Path) -> list[FaceObservation | None]:
-    with VideoSource(shared_data / CLIP) as src, FaceLandmarker(mode="video", max_faces=1) as lm:
+    with (
+        VideoSource(shared_data / CLIP, InputLimits()) as src,
+        FaceLandmarker(mode="video", max_faces=1) as lm,
+    ):
         return [f for _t, f in analyse(src.frames(), lm)]
 
 

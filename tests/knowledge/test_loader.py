@@ -377,3 +377,28 @@ def test_queries(lib: Library) -> None:
     groups = lib.muscle_groups()
     assert [m.side for m in groups["procerus"]] == ["midline"]
     assert sum(len(v) for v in groups.values()) == len(lib.muscles)
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value"),
+    [
+        ("claim", "id", "a" * 5_000),
+        ("claim", "claim", "x" * 90_000),
+        ("claim", "aliases", ["y"] * 1_000),
+        ("technique", "id", "a" * 5_000),
+        ("technique", "name", "x" * 90_000),
+        ("technique", "steps", ["step"] * 1_000),
+        ("technique", "summary", "z" * 10_000),
+    ],
+)
+def test_every_field_is_bounded(kind: str, field: str, value: object) -> None:
+    """Issue 11: instructor edits took a 5,000-character id and a 90,000-character name. The bounds are
+    in the models, so the data files and the admin share them."""
+    lib = load_library()
+    entry = next(iter(lib.claims.values())) if kind == "claim" else next(iter(lib.techniques.values()))
+    data = {**entry.model_dump(mode="json"), field: value}
+    validate = validate_claim if kind == "claim" else validate_technique
+    with pytest.raises(KnowledgeError) as info:
+        validate(data, lib)
+    assert field in str(info.value) and "at most" in str(info.value), str(info.value)[:300]
+    assert len(str(info.value)) < 1_000  # the refusal does not echo the oversized value whole

@@ -96,18 +96,19 @@ def test_change_password_revokes_other_sessions(migrated: Database) -> None:
         assert auth.authenticate(s, "a@example.org", "a brand new password") is not None
 
 
-def test_reset_link_goes_to_the_outbox_and_works_once(migrated: Database) -> None:
+def test_reset_link_goes_by_mail_and_works_once(migrated: Database) -> None:
     with migrated.session() as s:
         user = auth.create_user(s, "a@example.org", PASSWORD)
         auth.start_session(s, user)
-        auth.request_reset(s, "a@example.org", "http://127.0.0.1:9/")
-        auth.request_reset(s, "nobody@example.org", "http://127.0.0.1:9/")  # silently nothing
+        mail = auth.request_reset(s, "a@example.org", "http://127.0.0.1:9/")
+        assert auth.request_reset(s, "nobody@example.org", "http://127.0.0.1:9/") is None  # nothing
     with migrated.session() as s:
         messages = list(s.scalars(select(OutboxMessage)))
-        assert len(messages) == 1
-        body = messages[0].body
-        token = body.split("/reset/")[1].split()[0]
-        assert "http://127.0.0.1:9/reset/" in body
+        assert len(messages) == 1  # the record that a mail went out
+        assert mail is not None and mail.to == "a@example.org"
+        token = mail.text.split("/reset/")[1].split()[0]
+        assert "http://127.0.0.1:9/reset/" in mail.text
+        assert token not in messages[0].body and "/reset/" not in messages[0].body  # the link is not kept
         auth.complete_reset(s, token, "another good password")
     with migrated.session() as s:
         assert auth.authenticate(s, "a@example.org", "another good password") is not None

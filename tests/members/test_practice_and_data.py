@@ -110,7 +110,8 @@ def _populate(s: object, email: str) -> int:
         )
     )
     s.add(AuditJob(user_id=user.id, technique_id="t", filename="v.mp4"))
-    s.add(OutboxMessage(user_id=user.id, to_email=email, subject="s", body="b"))
+    # A record from before links were kept out of the outbox: its link must not reach the export.
+    s.add(OutboxMessage(user_id=user.id, to_email=email, subject="s", body="b http://x/reset/Old-Token_1"))
     record_session(s, user.id, {"technique_ids": ["x"], "reps": 3})
     auth.request_reset(s, email, "http://x/")
     return user.id
@@ -132,6 +133,7 @@ def test_export_has_everything_of_mine_and_nothing_of_others(migrated: Database)
     assert "other@example.org" not in str(data)
     assert "argon2" not in str(data)  # the password hash never leaves
     assert "[link removed from the export]" in str(data)  # nor a live reset link
+    assert "Old-Token_1" not in str(data)
 
 
 def test_delete_removes_every_row_of_the_member(migrated: Database) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from facecoach.members import auth
+from facecoach.members import auth, signup
 from facecoach.members.billing import join_plan
 from facecoach.members.db import Database
 from facecoach.members.models import (
@@ -56,6 +56,12 @@ def add_member(
         )
         auth.request_reset(s, email, "http://127.0.0.1:8000")
         return user.id
+
+
+def add_pending_signup(db: Database, email: str) -> None:
+    """A sign-up whose confirmation link was never opened (a row of ``signup_requests``)."""
+    with db.session() as s:
+        signup.request_signup(s, email, "", auth.hash_password(PASSWORD), "http://127.0.0.1:8000")
 
 
 def add_instructor_edit(db: Database, email: str = "coach@example.org") -> int:

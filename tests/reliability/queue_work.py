@@ -9,10 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from facecoach.config import Settings
 from facecoach.jobs.queue import register_work
 
 
-def slow(video: Path, technique_id: str, progress: Callable[[float], None]) -> dict[str, Any]:
+def slow(
+    video: Path, technique_id: str, progress: Callable[[float], None], settings: Settings
+) -> dict[str, Any]:
     """Logs each run beside the upload; the first run hangs (the test kills its worker)."""
     log = video.with_suffix(".runs")
     with log.open("a") as fh:
@@ -25,7 +28,9 @@ def slow(video: Path, technique_id: str, progress: Callable[[float], None]) -> d
     return {"runs": len(runs), "pids": runs, "technique": technique_id, "bytes": video.stat().st_size}
 
 
-def broken(video: Path, technique_id: str, progress: Callable[[float], None]) -> dict[str, Any]:
+def broken(
+    video: Path, technique_id: str, progress: Callable[[float], None], settings: Settings
+) -> dict[str, Any]:
     raise ValueError("this video has no face in it\nsecond line")
 
 

@@ -15,7 +15,7 @@ from facecoach.members import auth, backup
 from facecoach.members.db import Database
 from facecoach.members.models import User
 from tests.members.dbs import PG_URL, create_pg_database, drop_pg_database
-from tests.reliability.populate import add_instructor_edit, add_member
+from tests.reliability.populate import add_instructor_edit, add_member, add_pending_signup
 
 
 def _cli(url: str, *args: str) -> Any:
@@ -38,6 +38,7 @@ def _fill(db: Database) -> None:
     add_member(db, "ana@example.org", picture=bytes(range(256)) * 40)
     add_member(db, "ben@example.org", plan="member")
     add_instructor_edit(db)
+    add_pending_signup(db, "cleo@example.org")
 
 
 def test_backup_restore_round_trip(migrated: Database, tmp_path: Path) -> None:
@@ -57,7 +58,8 @@ def test_backup_restore_round_trip(migrated: Database, tmp_path: Path) -> None:
         assert ana is not None
         ana.plan = "free"
     assert backup.digests(db) != before
-    # … and the restore brings back exactly the saved state, except login sessions and reset links:
+    # … and the restore brings back exactly the saved state, except login sessions, reset links and
+    # pending sign-ups (their links):
     # those may have been revoked since (a password changed after a break-in), so everyone logs in again.
     summary = backup.restore(db, file)
     after = backup.digests(db)

@@ -103,17 +103,20 @@ def test_a_job_survives_its_worker_being_killed(tmp_path: Path, redis_url: str) 
 
 
 def test_failures_are_recorded_and_finished_jobs_are_not_rerun(tmp_path: Path, redis_url: str) -> None:
-    db, _settings, job_id, video = _setup(tmp_path, redis_url)
-    status = run_job(db, job_id, video, "cheek-lift", queue_work.broken)
+    db, settings, job_id, video = _setup(tmp_path, redis_url)
+    status = run_job(db, job_id, video, "cheek-lift", queue_work.broken, settings)
     assert status == "failed"
     job = _job(db, job_id)
     assert job.status == "failed" and job.error == "this video has no face in it"
     # A redelivered message for a finished job changes nothing.
-    assert run_job(db, job_id, video, "cheek-lift", queue_work.slow) == "skipped"
+    assert run_job(db, job_id, video, "cheek-lift", queue_work.slow, settings) == "skipped"
     assert _job(db, job_id).error == "this video has no face in it"
     # A job whose member was deleted meanwhile is skipped and its upload removed.
     video.write_bytes(b"x")
-    assert run_job(db, 10_000, video, "cheek-lift", queue_work.slow) == "skipped" and not video.exists()
+    assert (
+        run_job(db, 10_000, video, "cheek-lift", queue_work.slow, settings) == "skipped"
+        and not video.exists()
+    )
     db.dispose()
 
 

@@ -29,3 +29,35 @@ def route_table(app: Any) -> list[tuple[str, str]]:
         else:
             add(route, getattr(route, "path", ""))
     return sorted(found)
+
+
+def _dependants(app: Any) -> list[tuple[str, str, Any]]:
+    """``(method, path, dependant)`` of every HTTP route with a FastAPI dependant."""
+    found: list[tuple[str, str, Any]] = []
+
+    def add(route: Any, path: str) -> None:
+        dependant = getattr(route, "dependant", None)
+        if dependant is not None and not isinstance(route, WebSocketRoute):
+            for method in getattr(route, "methods", None) or ():
+                if method != "HEAD":
+                    found.append((method, path or route.path, dependant))
+
+    for route in app.routes:
+        if isinstance(route, Mount):
+            continue
+        if hasattr(route, "effective_route_contexts"):
+            for ctx in route.effective_route_contexts():
+                add(ctx.original_route, ctx.path)
+        else:
+            add(route, getattr(route, "path", ""))
+    return found
+
+
+def int_path_routes(app: Any) -> list[tuple[str, str, list[str]]]:
+    """``(method, path template, names of its integer path parameters)`` for every route that has one."""
+    routes = []
+    for method, path, dependant in _dependants(app):
+        names = [p.name for p in dependant.path_params if p.field_info.annotation is int]
+        if names:
+            routes.append((method, path, names))
+    return sorted(routes)

@@ -42,6 +42,8 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/membership"): "public",
     ("GET", "/signup"): "public",
     ("POST", "/signup"): "public",
+    ("GET", "/signup/confirm/{token}"): "public",
+    ("POST", "/signup/confirm/{token}"): "public",
     ("GET", "/login"): "public",
     ("POST", "/login"): "public",
     ("GET", "/reset"): "public",

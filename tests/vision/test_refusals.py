@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -10,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facecoach.config import get_settings
+from facecoach.config import InputLimits
 from facecoach.vision.geometry import HeadPose
 from facecoach.vision.landmarks import FaceLandmarker
 from facecoach.vision.quality import check_pose
@@ -94,9 +93,9 @@ def test_pose_limits_speak_the_persons_side() -> None:
 # --- files -----------------------------------------------------------------------------------------------
 
 
-def _file_refused(path: Path) -> ScanRefused:
+def _file_refused(path: Path, limits: InputLimits | None = None) -> ScanRefused:
     with pytest.raises(ScanRefused) as info:
-        scan_file(path)
+        scan_file(path, limits or InputLimits())
     assert info.value.message and "\n" not in info.value.message
     return info.value
 
@@ -129,20 +128,30 @@ def test_huge_declared_dimensions_are_refused_before_decoding(tmp_path: Path) ->
     assert err.code == "too_large" and "pixels" in err.message
 
 
-@pytest.fixture
-def small_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("FACECOACH_MAX_IMAGE_BYTES", "20000")
-    monkeypatch.setenv("FACECOACH_MAX_VIDEO_SECONDS", "2")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+def test_the_hostile_6300_px_png_is_refused_before_decoding(tmp_path: Path, astronaut: np.ndarray) -> None:
+    """Issue 11: a 131 kB PNG of 6300×6300 px cost ~500 MB to decode. Pictures declaring more than a
+    face scan needs are refused from their header; PNG and WebP (decoded whole) have a lower bound
+    than JPEG (reduced while decoding)."""
+    path = tmp_path / "huge.png"
+    path.write_bytes(png_bomb(6300, 6300))
+    err = _file_refused(path)
+    assert err.code == "too_large" and "6300×6300" in err.message
+    limits = InputLimits()
+    side = int(limits.max_png_webp_pixels**0.5) + 8  # over the PNG bound, under the JPEG one
+    assert side * side < limits.max_image_pixels
+    picture = np.asarray(Image.fromarray(astronaut).resize((side, side)))
+    Image.fromarray(picture).save(tmp_path / "big.png", compress_level=1)
+    Image.fromarray(picture).save(tmp_path / "big.jpg", quality=90)
+    err = _file_refused(tmp_path / "big.png")
+    assert err.code == "too_large" and "PNG/WebP" in err.message
+    assert scan_file(tmp_path / "big.jpg", limits).kind == "photo"
 
 
-@pytest.mark.usefixtures("small_limits")
-def test_byte_and_duration_limits_come_from_settings(shared_data: Path) -> None:
-    err = _file_refused(shared_data / "smile_man.jpg")  # 81 kB > 20 kB
+def test_byte_and_duration_limits_come_from_the_arguments(shared_data: Path) -> None:
+    small = InputLimits(max_image_bytes=20_000, max_video_seconds=2)
+    err = _file_refused(shared_data / "smile_man.jpg", small)  # 81 kB > 20 kB
     assert err.code == "too_large" and "MB" in err.message
-    err = _file_refused(shared_data / "cartoon_no_face.mp4")  # ~4 s > 2 s
+    err = _file_refused(shared_data / "cartoon_no_face.mp4", small)  # ~4 s > 2 s
     assert err.code == "too_large" and "s" in err.message
 
 
@@ -159,7 +168,7 @@ def test_half_a_video_is_scanned_with_a_note(tmp_path: Path, shared_data: Path) 
     half = tmp_path / "half.mp4"
     data = (shared_data / "woman_expressions_24fps.mp4").read_bytes()
     half.write_bytes(data[:200_000])  # the first ~2 s of frames
-    result = scan_file(half)
+    result = scan_file(half, InputLimits())
     assert result.kind == "video" and result.frames_used >= 5
     assert any("stopped decoding" in note and "of its 472 frames" in note for note in result.notes)
 

@@ -127,6 +127,31 @@ def test_a_very_large_photo_is_shrunk_first_and_measures_the_same(
         assert abs(d) <= _tol(key), (key, d)
 
 
+def test_a_phone_sized_jpeg_is_decoded_reduced_and_measures_the_same(
+    tmp_path: Path, photos: dict[str, np.ndarray], base_scans: dict[str, ScanResult]
+) -> None:
+    """Issue 11: a 12 Mpx photo is decoded straight at ~2000 px (libjpeg's DCT scaling), not at full size
+    — and the scan, in the original picture's pixels, measures what the full-size photo measures."""
+    from PIL import Image
+
+    from facecoach.config import InputLimits
+    from facecoach.vision.scan import scan_file
+    from facecoach.vision.sources import decode_image
+
+    big = rescale(photos["happy_f15"], 8.0)  # 512 px → 4096 px, ~12.6 Mpx at 4:3
+    path = tmp_path / "phone.jpg"
+    Image.fromarray(big).save(path, quality=92)
+    limits = InputLimits()
+    picture = decode_image(path, limits)
+    assert max(picture.rgb.shape[:2]) == limits.decode_side_px
+    assert picture.scale == pytest.approx(limits.decode_side_px / max(big.shape[:2]))
+    result = scan_file(path, limits)
+    assert result.mm_per_px == pytest.approx(base_scans["happy_f15"].mm_per_px / 8.0, rel=0.06)
+    assert result.iris_px == pytest.approx(base_scans["happy_f15"].iris_px * 8.0, rel=0.06)
+    for key, d in _diffs(base_scans["happy_f15"], result).items():
+        assert abs(d) <= _tol(key), (key, d)
+
+
 @pytest.mark.parametrize("name", ["astronaut", "happy_f15", "smile_man"])
 def test_shift_does_not_change_millimetres(
     name: str,
@@ -268,9 +293,10 @@ def test_repeat_photo_spread_is_small(
 def test_a_turned_head_gets_a_caution_about_widths(
     shared_data: Path, scan_landmarker: FaceLandmarker
 ) -> None:
+    from facecoach.config import InputLimits
     from facecoach.vision.sources import VideoSource
 
-    with VideoSource(shared_data / "woman_expressions_24fps.mp4") as video:
+    with VideoSource(shared_data / "woman_expressions_24fps.mp4", InputLimits()) as video:
         frame = next(rgb for i, (_, rgb) in enumerate(video.frames()) if i == 168)  # she looks ~13° aside
     result = scan_image(frame, scan_landmarker)
     assert 10 < abs(result.head_pose.yaw_deg) < 20

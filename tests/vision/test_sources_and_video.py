@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from facecoach.config import InputLimits
 from facecoach.vision.annotate import write_annotation
 from facecoach.vision.scan import ScanResult, analyse_file, scan_video, video_step
 from facecoach.vision.sources import SourceError, VideoSource, file_kind, read_image, sniff_kind
+
+LIMITS = InputLimits()
 
 
 def test_exif_orientation_is_honoured(tmp_path: Path, astronaut: np.ndarray) -> None:
@@ -22,7 +25,7 @@ def test_exif_orientation_is_honoured(tmp_path: Path, astronaut: np.ndarray) -> 
     exif[0x0112] = 6
     path = tmp_path / "phone.jpg"
     Image.fromarray(stored).save(path, quality=95, exif=exif.tobytes())
-    upright = read_image(path)
+    upright = read_image(path, LIMITS)
     assert upright.shape == (512, 400, 3)
     assert np.abs(upright.astype(int) - astronaut[:, :400].astype(int)).mean() < 6
 
@@ -31,7 +34,7 @@ def test_exif_orientation_is_honoured(tmp_path: Path, astronaut: np.ndarray) -> 
 def test_formats_read_as_rgb(tmp_path: Path, astronaut: np.ndarray, fmt: str) -> None:
     path = tmp_path / f"face.{fmt.lower()}"
     Image.fromarray(astronaut).convert("RGBA" if fmt == "PNG" else "RGB").save(path, format=fmt)
-    rgb = read_image(path)
+    rgb = read_image(path, LIMITS)
     assert rgb.shape == astronaut.shape and rgb.dtype == np.uint8
     assert file_kind(path) == "image"
 
@@ -41,10 +44,10 @@ def test_odd_modes_read_as_rgb(tmp_path: Path, astronaut: np.ndarray) -> None:
     Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "g16.png")  # 16-bit greyscale
     Image.fromarray(astronaut).convert("CMYK").save(tmp_path / "cmyk.jpg")
     Image.fromarray(astronaut).convert("P").save(tmp_path / "palette.png")
-    g16 = read_image(tmp_path / "g16.png")
+    g16 = read_image(tmp_path / "g16.png", LIMITS)
     assert g16.dtype == np.uint8 and np.abs(g16[:, :, 0].astype(int) - grey).max() <= 1
     for name in ("cmyk.jpg", "palette.png"):
-        rgb = read_image(tmp_path / name)
+        rgb = read_image(tmp_path / name, LIMITS)
         assert rgb.shape == astronaut.shape and np.abs(rgb.astype(int) - astronaut).mean() < 20
 
 
@@ -67,7 +70,7 @@ def test_sniffing_is_by_content() -> None:
 
 
 def test_video_frames_with_timestamps(shared_data: Path) -> None:
-    with VideoSource(shared_data / "woman_expressions_24fps.mp4") as video:
+    with VideoSource(shared_data / "woman_expressions_24fps.mp4", LIMITS) as video:
         assert video.info.fps == pytest.approx(23.98, abs=0.05)
         assert video.info.frame_count == 472 and (video.info.width, video.info.height) == (640, 360)
         frames = []
@@ -109,7 +112,7 @@ def still_clip(tmp_path_factory: pytest.TempPathFactory, photos: dict[str, np.nd
 
 
 def test_video_scan_of_a_still_face(still_clip: Path, tmp_path: Path) -> None:
-    scan = analyse_file(still_clip)
+    scan = analyse_file(still_clip, LIMITS)
     result = scan.result
     assert result.kind == "video" and result.frames_used == 8  # 16 frames at 10/s, every 2nd scanned
     assert any("every 2nd frame" in note for note in result.notes)
@@ -127,7 +130,7 @@ def test_video_scan_of_a_still_face(still_clip: Path, tmp_path: Path) -> None:
 
 
 def test_video_median_agrees_with_the_photo(still_clip: Path, base_scans: dict[str, ScanResult]) -> None:
-    video = scan_video(still_clip).asymmetry.model_dump()
+    video = scan_video(still_clip, limits=LIMITS).asymmetry.model_dump()
     photo = base_scans["surprise_f1"].asymmetry.model_dump()
     # Same face, resized and re-encoded; the video measures 2 landmark passes a frame, the photo 6.
     for key in video:
@@ -146,7 +149,7 @@ def test_missing_camera_is_a_refusal_not_a_crash() -> None:
     from facecoach.vision.sources import camera_frames
 
     with pytest.raises(SourceError) as info:
-        next(camera_frames(97))  # no such device on any test machine
+        next(camera_frames(97, LIMITS))  # no such device on any test machine
     assert info.value.code == "unreadable" and "camera 97" in info.value.message
 
 
@@ -162,7 +165,7 @@ def test_video_containers_are_recognised_and_read(tmp_path: Path, suffix: str, c
     writer.release()
     path = written.rename(tmp_path / "clip.bin")  # the kind is decided by content, not by the name
     assert file_kind(path) == "video"
-    with VideoSource(path) as video:
+    with VideoSource(path, LIMITS) as video:
         frames = list(video.frames())
     assert len(frames) == 6 and frames[0][1].shape == (48, 64, 3)
     assert [t for t, _ in frames] == pytest.approx([i / 10 for i in range(6)])

@@ -1,5 +1,5 @@
 """A real app on a real database (SQLite or PostgreSQL), with a logged-in HTTP client per role:
-anonymous, free, member, another member, instructor."""
+anonymous, free, member, another member, instructor; its mail goes to a real SMTP server (``site.mail``)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from facecoach.config import Settings
 from facecoach.members import auth
 from facecoach.members.db import Database
 from facecoach.members.models import User
+from tests.support.mail import MailSink, Received
 
 PASSWORD = "a good long password"
 ROLES = ("anon", "free", "member", "other", "instructor")
@@ -35,6 +36,7 @@ class Site:
     tmp: Path
     clients: dict[str, TestClient] = field(default_factory=dict)
     user_ids: dict[str, int] = field(default_factory=dict)
+    mail: MailSink | None = None
 
     def client(self, role: str) -> TestClient:
         if role not in self.clients:
@@ -71,17 +73,36 @@ class Site:
             assert u is not None
             return u
 
+    def mail_to(self, address: str, count: int = 1) -> list[Received]:
+        """The mail the app sent to ``address`` (waits for it: account mail leaves in the background)."""
+        assert self.mail is not None, "this site was made without a mail server"
+        return self.mail.wait_for(address, count)
+
     def close(self) -> None:
         for c in self.clients.values():
             c.__exit__(None, None, None)
+        if self.mail is not None:
+            self.mail.stop()
+
+
+def build_site(db: Database, tmp: Path, **settings: Any) -> Site:
+    """A site whose settings are the tests' defaults plus ``settings``; call ``close()`` after it."""
+    from facecoach.web.app import create_app
+
+    mail = MailSink().start()
+    defaults: dict[str, Any] = {
+        "database_url": db.url,
+        "data_dir": tmp,
+        "secret_key": "test-secret-" + tmp.name,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": mail.port,
+    }
+    app = create_app(Settings(**{**defaults, **settings}), database=db)
+    return Site(app=app, db=db, tmp=tmp, mail=mail)
 
 
 def _make_site(db: Database, tmp: Path) -> Iterator[Site]:
-    from facecoach.web.app import create_app
-
-    settings = Settings(database_url=db.url, data_dir=tmp, secret_key="test-secret-" + tmp.name)
-    app = create_app(settings, database=db)
-    site = Site(app=app, db=db, tmp=tmp)
+    site = build_site(db, tmp)
     yield site
     site.close()
 

@@ -4,6 +4,7 @@ Measurements are always stored; the picture only when the member ticks the box."
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,56 @@ def test_questionnaire_is_stored_and_validated(sqlite_site: Site) -> None:
     assert bad.status_code == 400 and "minutes_per_day" in bad.text
     bad = answer(sqlite_site, "free", {"conditions.surgery:region": "nose"})
     assert bad.status_code == 400 and "weeks" in bad.text
+
+
+def _checked(html: str, name: str, value: str) -> bool:
+    """Whether the input ``name``=``value`` is rendered ticked."""
+    pattern = rf'<input type="(?:radio|checkbox)" name="{re.escape(name)}" value="{re.escape(value)}"([^>]*)>'
+    found = re.search(pattern, html)
+    assert found, f"no input {name}={value}"
+    return " checked" in found.group(1)
+
+
+def test_a_refused_questionnaire_keeps_every_answer_and_names_the_question(sqlite_site: Site) -> None:
+    # The finding: injectables → forehead ticked without "weeks ago" reset every answer to its default
+    # and showed "field 'conditions.injectables': …" at the top.
+    r = answer(sqlite_site, "free", {"conditions.injectables:region": "forehead"})
+    assert r.status_code == 400
+    html = r.text
+    assert "field '" not in html and "conditions.injectables:" not in html.split("<form")[0]
+    assert _checked(html, "habits.clenching", "yes") and not _checked(html, "habits.clenching", "no")
+    assert _checked(html, "habits.chewing_side", "left") and _checked(html, "habits.sleeping_side", "back")
+    assert _checked(html, "goals", "lift_cheeks") and _checked(html, "goals", "jaw_tension")
+    assert _checked(html, "tools", "gua_sha") and not _checked(html, "tools", "jade_roller")
+    assert _checked(html, "conditions.injectables:region", "forehead")
+    assert re.search(r'name="habits.stress"[^>]*value="6"', html)
+    assert re.search(r'name="minutes_per_day"[^>]*value="12"', html)
+    # The sentence sits inside the injectables question, which is marked invalid, and nowhere else.
+    fieldset = re.search(r'<fieldset data-field="conditions.injectables".*?</fieldset>', html, re.S)
+    assert fieldset and 'aria-invalid="true"' in fieldset.group(0)
+    assert "Say how many weeks ago the forehead was treated." in fieldset.group(0)
+    assert html.count('aria-invalid="true"') == 1
+    with sqlite_site.db.session() as s:
+        assert s.scalars(select(Assessment)).first() is None  # nothing half-stored
+
+
+def test_a_number_out_of_range_is_explained_beside_its_question(sqlite_site: Site) -> None:
+    r = answer(sqlite_site, "free", {"minutes_per_day": "500"})
+    assert r.status_code == 400
+    fieldset = re.search(r'<fieldset data-field="minutes_per_day".*?</fieldset>', r.text, re.S)
+    assert fieldset and 'aria-invalid="true"' in fieldset.group(0)
+    assert "should be less than or equal to" in fieldset.group(0)
+    assert _checked(r.text, "habits.clenching", "yes")
+
+
+def test_the_questionnaire_shows_the_previous_answers(sqlite_site: Site) -> None:
+    extra = {"conditions.surgery:region": "nose", "conditions.surgery:weeks:nose": "20"}
+    assert answer(sqlite_site, "free", extra).status_code == 303  # type: ignore[attr-defined]
+    html = sqlite_site.client("free").get("/assessment").text
+    assert _checked(html, "habits.chewing_side", "left") and _checked(html, "tools", "gua_sha")
+    assert _checked(html, "conditions.surgery:region", "nose")
+    assert re.search(r'name="conditions.surgery:weeks:nose"[^>]*value="20"', html)
+    assert "You have answered before" in html
 
 
 def test_photo_scan_shows_annotated_picture_and_stores_measurements_only(

@@ -48,8 +48,10 @@ def test_member_audits_a_video_and_sees_the_timeline(sqlite_site: Site, shared_d
     result = data["result"]
     assert result["technique"] == "smile-lift" and 19 < result["duration_s"] < 21
     # The job's result is the coaching engine's own audit of that file (reps, holds and faults alike).
-    direct = audit_video(shared_data / "woman_expressions_24fps.mp4", "smile-lift").model_dump(mode="json")
-    assert {k: result[k] for k in direct} == direct
+    limits = sqlite_site.app.state.ctx.settings.input_limits
+    direct = audit_video(shared_data / "woman_expressions_24fps.mp4", "smile-lift", limits=limits)
+    direct_json = direct.model_dump(mode="json")
+    assert {k: result[k] for k in direct_json} == direct_json
     assert [e["t"] for e in result["events"]] == sorted(e["t"] for e in result["events"])
     assert data["seen_progress"] == sorted(data["seen_progress"])  # progress only moves forward
     html = sqlite_site.client("member").get(f"/audit/{job}").text

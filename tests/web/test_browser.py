@@ -21,6 +21,7 @@ import pytest
 
 from tests.reliability.support import free_port
 from tests.support.browser import FAKE_CAMERA, launch
+from tests.support.mail import MailSink
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,11 +31,26 @@ PASSWORD = "a good long password"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def mail_sink() -> Iterator[MailSink]:
+    """The SMTP server the browser journeys' server mails to (sign-up confirmation links)."""
+    sink = MailSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, mail_sink: MailSink) -> Iterator[str]:
     """``facecoach serve --seed-demo`` in a subprocess, on its own SQLite file and a free port."""
     tmp = tmp_path_factory.mktemp("serve")
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'fc.db'}", "FACECOACH_DATA_DIR": str(tmp)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'fc.db'}",
+        "FACECOACH_DATA_DIR": str(tmp),
+        "FACECOACH_SMTP_HOST": "127.0.0.1",
+        "FACECOACH_SMTP_PORT": str(mail_sink.port),
+        "FACECOACH_BASE_URL": f"http://127.0.0.1:{port}",
+    }
     log = (tmp / "server.log").open("w")
     proc = subprocess.Popen(
         [
@@ -119,13 +135,16 @@ def _page(browser: Any, server: str, name: str, **kwargs: Any) -> Page:
     return Page(context.new_page(), server, name)
 
 
-def _signup(p: Page, email: str) -> None:
+def _signup(p: Page, email: str, mail: MailSink) -> None:
     p.go("/signup")
     p.shot("signup")
     p.page.fill("#name", "Robin")
     p.page.fill("#email", email)
     p.page.fill("#password", PASSWORD)
     p.page.click("form[action='/signup'] button[type=submit]")
+    p.page.wait_for_selector("#signup-sent")
+    p.go(mail.wait_for(email)[0].link())  # the link in the confirmation mail
+    p.page.click("form[action^='/signup/confirm/'] button[type=submit]")
     p.page.wait_for_url("**/membership")
 
 
@@ -148,11 +167,13 @@ def _questionnaire(p: Page) -> None:
     p.page.wait_for_url("**/assessment/scan")
 
 
-def test_signup_plan_assessment_photo_routine(browser: Any, server: str, shared_data: Path) -> None:
+def test_signup_plan_assessment_photo_routine(
+    browser: Any, server: str, shared_data: Path, mail_sink: MailSink
+) -> None:
     p = _page(browser, server, "journey")
     p.go("/")
     p.shot("home")
-    _signup(p, "robin@example.org")
+    _signup(p, "robin@example.org", mail_sink)
     _join(p)
     _questionnaire(p)
     p.shot("scan")
@@ -196,7 +217,7 @@ def _y4m(rgb: np.ndarray, frames: int, path: Path) -> Path:
 
 
 def test_webcam_snapshot_is_scanned(
-    playwright_instance: Any, server: str, shared_data: Path, tmp_path: Path
+    playwright_instance: Any, server: str, shared_data: Path, tmp_path: Path, mail_sink: MailSink
 ) -> None:
     from PIL import Image
 
@@ -206,7 +227,7 @@ def test_webcam_snapshot_is_scanned(
     try:
         p = _page(b, server, "webcam")
         p.page.context.grant_permissions(["camera"], origin=server)
-        _signup(p, "cam@example.org")
+        _signup(p, "cam@example.org", mail_sink)
         p.go("/assessment")
         _questionnaire(p)
         p.page.click("#camera-start")
@@ -255,9 +276,11 @@ def test_library_filters(browser: Any, server: str) -> None:
     p.check_clean()
 
 
-def test_progress_charts_render_with_data(browser: Any, server: str, shared_data: Path) -> None:
+def test_progress_charts_render_with_data(
+    browser: Any, server: str, shared_data: Path, mail_sink: MailSink
+) -> None:
     p = _page(browser, server, "progress")
-    _signup(p, "charts@example.org")
+    _signup(p, "charts@example.org", mail_sink)
     _join(p)
     _questionnaire(p)
     for photo in ("happy_f15.jpg", "smile_man.jpg"):
@@ -296,9 +319,9 @@ def test_progress_charts_render_with_data(browser: Any, server: str, shared_data
     p.check_clean()
 
 
-def test_export_and_delete(browser: Any, server: str) -> None:
+def test_export_and_delete(browser: Any, server: str, mail_sink: MailSink) -> None:
     p = _page(browser, server, "account")
-    _signup(p, "leaving@example.org")
+    _signup(p, "leaving@example.org", mail_sink)
     p.go("/account")
     p.shot("account")
     with p.page.expect_download() as info:

@@ -1,4 +1,9 @@
-"""Sign up, log in/out, passwords, membership, and the account page (export, delete)."""
+"""Sign up, log in/out, passwords, membership, and the account page (export, delete).
+
+Sign-up, reset and login answer the same, in text and in time, whether the address has an account:
+the work that differs runs off the request path (``facecoach.web.account_mail``) and login verifies a
+dummy hash for unknown addresses. All three are rate limited (``login_limiter`` per email and address,
+``account_limiter`` per address)."""
 
 from __future__ import annotations
 
@@ -7,14 +12,15 @@ import json
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
-from facecoach.members import auth
+from facecoach.members import auth, signup
 from facecoach.members.billing import JoinError, join_plan, leave_plan
 from facecoach.members.data_rights import delete_member, export_member
 from facecoach.members.models import Payment, Scan, User
 from facecoach.members.plans import all_plans
 from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render
+from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, redirect, render
 from facecoach.web.security import ANON_COOKIE, SESSION_COOKIE, new_anon_id, set_cookie
 
 router = APIRouter(include_in_schema=False)
@@ -57,21 +63,58 @@ def signup_page(request: Request, viewer: Viewer | None = Depends(get_viewer)) -
 
 
 @router.post("/signup")
-def signup(
+def signup_request(
     request: Request,
     email: str = Form(..., max_length=254),
     password: str = Form(..., max_length=256),
     name: str = Form("", max_length=100),
     viewer: Viewer | None = Depends(get_viewer),
-    db: Session = Depends(get_db),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    """ "Check your mail" for a new address and for one with an account alike (see ``members.signup``)."""
+    if not ctx.account_limiter.hit(f"signup-ip:{client_ip(request)}"):
+        error = "Too many sign-ups from your address. Try again in an hour."
+        return render(request, "signup.html", viewer, status_code=429, error=error, email=email, name=name)
+    try:
+        address = auth.normalise_email(email)
+        auth.check_password_rules(password)
+    except auth.AccountError as exc:
+        return render(request, "signup.html", viewer, status_code=400, error=str(exc), email=email, name=name)
+    password_hash = auth.hash_password(password)  # on both paths: the answer takes as long either way
+    response = render(request, "signup_sent.html", viewer, email=address)
+    response.background = BackgroundTask(ctx.mail_jobs.signup, address, name, password_hash)
+    return response
+
+
+@router.get("/signup/confirm/{token}")
+def signup_confirm_form(
+    request: Request, token: str, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+) -> Response:
+    """A button, not an action: mail scanners that open links must not create the account."""
+    valid = signup.pending_signup(db, token) is not None
+    return render(
+        request,
+        "signup_confirm.html",
+        viewer,
+        token=token,
+        error=None if valid else signup.NOT_VALID,
+        status_code=200 if valid else 400,
+    )
+
+
+@router.post("/signup/confirm/{token}")
+def signup_confirm(
+    request: Request, token: str, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
 ) -> Response:
     try:
-        user = auth.create_user(db, email, password, name=name)
+        user = signup.confirm_signup(db, token)
+        if viewer is not None:
+            auth.end_session(db, viewer.session_id)
         session = auth.start_session(db, user, request.headers.get("user-agent", ""))
         db.commit()
     except auth.AccountError as exc:
         db.rollback()
-        return render(request, "signup.html", viewer, status_code=400, error=str(exc), email=email, name=name)
+        return render(request, "signup_confirm.html", viewer, token=token, error=str(exc), status_code=400)
     return _login_response(
         request, session.id, "/membership", "Welcome to facecoach — your account is ready."
     )
@@ -122,6 +165,7 @@ def login(
     session = auth.start_session(db, user, request.headers.get("user-agent", ""))
     db.commit()
     ctx.login_limiter.reset(key)
+    next = next or ("/admin" if user.plan == "instructor" else "")  # the instructor's home is the admin
     return _login_response(
         request, session.id, _safe_next(next), f"Welcome back{', ' + user.name if user.name else ''}."
     )
@@ -160,7 +204,7 @@ def _own_scan(db: Session, viewer: Viewer, scan_id: int) -> Scan:
 
 @router.get("/account/scans/{scan_id}/picture")
 def scan_picture(
-    scan_id: int, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+    scan_id: RowId, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
 ) -> Response:
     """A picture the member chose to keep; only its owner sees it (not even the instructor)."""
     if viewer is None:
@@ -172,7 +216,10 @@ def scan_picture(
 
 @router.post("/account/scans/{scan_id}/picture/delete")
 def delete_scan_picture(
-    request: Request, scan_id: int, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+    request: Request,
+    scan_id: RowId,
+    viewer: Viewer | None = Depends(get_viewer),
+    db: Session = Depends(get_db),
 ) -> Response:
     """Forget the picture, keep the measurements."""
     if viewer is None:
@@ -235,7 +282,7 @@ def delete_account(
 
 @router.get("/reset")
 def reset_page(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> Response:
-    return render(request, "reset_request.html", viewer, sent=False)
+    return render(request, "reset_request.html", viewer, sent=False, error=None)
 
 
 @router.post("/reset")
@@ -244,12 +291,18 @@ def reset_request(
     email: str = Form(..., max_length=254),
     viewer: Viewer | None = Depends(get_viewer),
     ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
 ) -> Response:
-    if ctx.login_limiter.hit(f"reset:{email.strip().lower()}|{client_ip(request)}"):
-        auth.request_reset(db, email, str(request.base_url))
-        db.commit()
-    return render(request, "reset_request.html", viewer, sent=True)
+    """The same answer at once for every address; the token and the mail are made in the background."""
+    ip = client_ip(request)
+    if not (
+        ctx.login_limiter.hit(f"reset:{email.strip().lower()}|{ip}")
+        and ctx.account_limiter.hit(f"reset-ip:{ip}")
+    ):
+        error = "Too many reset requests. Wait a few minutes and try again."
+        return render(request, "reset_request.html", viewer, sent=False, error=error, status_code=429)
+    response = render(request, "reset_request.html", viewer, sent=True, error=None)
+    response.background = BackgroundTask(ctx.mail_jobs.reset, email)
+    return response
 
 
 @router.get("/reset/{token}")
@@ -321,7 +374,7 @@ def membership_join(
             status_code=402,
         )
     return redirect(
-        "/assessment", request, f"You are a member now ({result.message}). Start with the assessment."
+        "/assessment", request, f"You are a member now — {result.message}. Start with the assessment."
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from facecoach.knowledge import KnowledgeError
+from facecoach.members.auth import redact_links
 from facecoach.members.models import AuditJob, LibraryEdit, OutboxMessage, PracticeSession, User
 from facecoach.members.practice import sessions_per_week
 from facecoach.web.charts import weekly_bars
@@ -79,7 +80,9 @@ def admin_members(
 def admin_outbox(
     request: Request, viewer: Viewer = Depends(instructor), db: Session = Depends(get_db)
 ) -> Response:
-    messages = list(db.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(100)))
+    """What was mailed, to whom and when; a link in an old record is shown without its token."""
+    rows = db.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(100))
+    messages = [(m, redact_links(m.body)) for m in rows]
     return render(request, "admin/outbox.html", viewer, messages=messages)
 
 

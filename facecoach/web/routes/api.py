@@ -28,6 +28,7 @@ from facecoach.members.session_summary import SummaryRules
 from facecoach.planning.plan import Day
 from facecoach.web.context import AppContext
 from facecoach.web.deps import (
+    RowId,
     Viewer,
     csrf_token,
     get_ctx,
@@ -201,7 +202,7 @@ def export(viewer: Viewer = Depends(require_viewer_api), db: Session = Depends(g
 
 @router.get("/audits/{job_id}", response_model=AuditOut)
 def audit_status(
-    job_id: int, viewer: Viewer = Depends(require_viewer_api), db: Session = Depends(get_db)
+    job_id: RowId, viewer: Viewer = Depends(require_viewer_api), db: Session = Depends(get_db)
 ) -> AuditOut:
     require_plan_api(viewer, "member")
     job = load_job(db, viewer, job_id)

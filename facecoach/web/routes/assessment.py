@@ -17,15 +17,22 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from facecoach.members.models import Assessment, Scan
-from facecoach.planning.assessment import AnswersError
 from facecoach.planning.questionnaire import default_questionnaire
 from facecoach.vision.scan import Scan as VisionScan
 from facecoach.vision.scan import ScanRefused, describe
 from facecoach.vision.sources import SourceError
+from facecoach.web.capacity import Busy
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render
-from facecoach.web.questionnaire_form import form_to_answers
+from facecoach.web.questionnaire_form import (
+    FormError,
+    FormValues,
+    answers_to_form,
+    form_to_answers,
+    submitted_values,
+)
 from facecoach.web.scanner import annotated_jpeg
+from facecoach.web.security import without_paths
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -49,14 +56,34 @@ def assessment_page(
     if viewer is None:
         return redirect("/login?next=/assessment")
     previous = latest_assessment(db, viewer.id)
+    questionnaire = default_questionnaire()
+    return _questionnaire_page(
+        request,
+        viewer,
+        answers_to_form(questionnaire, previous.answers if previous else None),
+        answered_before=previous is not None,
+    )
+
+
+def _questionnaire_page(
+    request: Request,
+    viewer: Viewer,
+    values: FormValues,
+    *,
+    answered_before: bool,
+    error: FormError | None = None,
+) -> Response:
+    """The questionnaire with ``values`` filled in; a refusal is shown beside its question."""
     return render(
         request,
         "assessment.html",
         viewer,
+        status_code=400 if error else 200,
         questionnaire=default_questionnaire(),
         regions=REGIONS_FOR_FORM,
-        previous=previous.answers if previous else None,
-        error=None,
+        values=values,
+        answered_before=answered_before,
+        error=error,
     )
 
 
@@ -67,19 +94,13 @@ async def assessment_submit(
     if viewer is None:
         return redirect("/login?next=/assessment")
     form = await request.form()
+    questionnaire = default_questionnaire()
     try:
-        answers = form_to_answers(default_questionnaire(), lambda key: [str(v) for v in form.getlist(key)])
-    except AnswersError as exc:
-        return render(
-            request,
-            "assessment.html",
-            viewer,
-            status_code=400,
-            questionnaire=default_questionnaire(),
-            regions=REGIONS_FOR_FORM,
-            previous=None,
-            error=str(exc),
-        )
+        answers = form_to_answers(questionnaire, lambda key: [str(v) for v in form.getlist(key)])
+    except FormError as exc:
+        values = submitted_values(questionnaire, form.multi_items())
+        answered_before = latest_assessment(db, viewer.id) is not None
+        return _questionnaire_page(request, viewer, values, answered_before=answered_before, error=exc)
     db.add(Assessment(user_id=viewer.id, answers=answers.model_dump(mode="json")))
     db.commit()
     return redirect("/assessment/scan", request, "Thank you — now the face scan.")
@@ -118,8 +139,12 @@ async def scan_submit(
     photo = form.get("photo")
     keep = form.get("keep_picture") == "yes"
 
-    def refuse(message: str, status: int = 400) -> Response:
-        return render(request, "assessment_scan.html", viewer, status_code=status, error=message)
+    def refuse(message: str, status: int = 400, headers: dict[str, str] | None = None) -> Response:
+        response = render(
+            request, "assessment_scan.html", viewer, status_code=status, error=without_paths(message)
+        )
+        response.headers.update(headers or {})
+        return response
 
     if not isinstance(photo, UploadFile) or (not photo.filename and photo.size == 0):
         return refuse("Choose a photo of your face, or take a snapshot with the camera.")
@@ -136,7 +161,10 @@ async def scan_submit(
         if size == 0:
             return refuse("That file is empty.")
         try:
-            scan, picture = await run_in_threadpool(_scan_and_draw, ctx, path)
+            with ctx.scanner.slot(viewer.id):  # bounded: over capacity is refused at once, never queued
+                scan, picture = await run_in_threadpool(_scan_and_draw, ctx, path)
+        except Busy as exc:
+            return refuse(exc.message, exc.status, exc.headers)
         except SourceError as exc:
             return refuse(exc.message, 413 if exc.code == "too_large" else 400)
         except ScanRefused as exc:

@@ -9,10 +9,10 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from facecoach.knowledge import CheckResult, Library, check
-from facecoach.knowledge.models import REGIONS, ToolName
+from facecoach.knowledge.models import REGIONS, Technique, ToolName
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, render
-from facecoach.web.diagrams import regions_diagram, stroke_diagram
+from facecoach.web.diagrams import SIDES_NOTE, regions_diagram, regions_legend, stroke_diagram
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,12 +43,29 @@ def home(
         n_exercises=sum(t.kind == "exercise" for t in techniques),
         n_massages=sum(t.kind == "massage" for t in techniques),
         n_muscles=len(library.muscle_groups()),
+        tool_labels=TOOL_LABELS,
     )
 
 
 def _muscle_options(library: Library) -> list[tuple[str, str]]:
     groups = library.muscle_groups()
     return sorted(((mid, entries[0].name) for mid, entries in groups.items()), key=lambda kv: kv[1])
+
+
+def library_title(filters: dict[str, str], muscle_names: dict[str, str]) -> str:
+    """The page title of a filtered library view ("Massages for the jaw · Library"), so each view is told
+    apart in tabs, history and screen readers; plain "Library" when nothing is filtered."""
+    kind = {"exercise": "Exercises", "massage": "Massages"}.get(filters["kind"], "Techniques")
+    parts = [kind]
+    if filters["region"] in REGIONS:
+        parts.append(f"for the {filters['region']}")
+    if filters["muscle"] in muscle_names:
+        parts.append(f"for the {muscle_names[filters['muscle']]}")
+    if filters["tool"] == "none":
+        parts.append("without a tool")
+    elif filters["tool"] in TOOL_LABELS:
+        parts.append(f"with {TOOL_LABELS[filters['tool']].lower()}")
+    return "Library" if len(parts) == 1 and kind == "Techniques" else " ".join(parts) + " · Library"
 
 
 @router.get("/library")
@@ -71,19 +88,45 @@ def library_page(
     except KeyError as exc:
         error = str(exc.args[0]) if exc.args else "unknown filter"
         techniques = []
+    filters = {"kind": kind, "region": region, "muscle": muscle, "tool": tool}
+    muscles = _muscle_options(library)
     return render(
         request,
         "library.html",
         viewer,
+        title=library_title(filters, dict(muscles)) if not error else "Library",
         status_code=400 if error else 200,
         techniques=techniques,
         error=error,
-        filters={"kind": kind, "region": region, "muscle": muscle, "tool": tool},
+        filters=filters,
         regions=REGIONS,
-        muscles=_muscle_options(library),
+        muscles=muscles,
         tools=[(t, TOOL_LABELS.get(t, t)) for t in get_args(ToolName)],
         tool_labels=TOOL_LABELS,
     )
+
+
+def progression_weeks(technique: Technique, weeks: int = 4) -> list[tuple[int, str]]:
+    """(week, dose) for the first ``weeks`` weeks an exercise is in a routine, as the planner prescribes them
+    from the technique's defaults — so the page follows an edit of reps or holds at once, instead of
+    repeating numbers typed into the prose."""
+    from facecoach.planning.planner import progressed
+    from facecoach.planning.policy import default_policy
+
+    if technique.exercise is None:
+        return []
+    first = technique.exercise.unlock_week
+    out = []
+    for week in range(first, first + weeks):
+        reps, hold, duration = progressed(technique.defaults, week, default_policy())
+        if reps and hold:
+            dose = f"{reps} × {hold:g} s"
+        elif reps:
+            dose = f"{reps} reps"
+        else:
+            dose = f"{hold:g} s hold"
+        out.append((week, f"{dose}, about {duration / 60:.1f} min"))
+    return out
 
 
 @router.get("/library/{technique_id}")
@@ -121,6 +164,8 @@ def technique_page(
         diagram=diagram,
         releases=[r for r in releases if r.id != technique.id][:4],
         tool_labels=TOOL_LABELS,
+        sides_note=SIDES_NOTE,
+        progression=progression_weeks(technique),
     )
 
 
@@ -142,7 +187,15 @@ def muscles_page(
             "overused" if "overused" in kinds else ("underused" if "underused" in kinds else "balanced")
         )
     diagram = regions_diagram(use, {r: len(ms) for r, ms in by_region.items()})
-    return render(request, "muscles.html", viewer, by_region=by_region, diagram=diagram)
+    return render(
+        request,
+        "muscles.html",
+        viewer,
+        by_region=by_region,
+        diagram=diagram,
+        legend=regions_legend(),
+        sides_note=SIDES_NOTE,
+    )
 
 
 def _run_check(library: Library, query: str) -> CheckResult | str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -14,9 +16,11 @@ from starlette.datastructures import UploadFile
 
 from facecoach.members.models import AuditJob, Scan, User
 from facecoach.members.practice import session_dates, sessions_per_week, streak
+from facecoach.planning.plan import PlanItem
+from facecoach.web.capacity import Busy, check_audit_capacity
 from facecoach.web.charts import audit_timeline, weekly_bars
 from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render, upsell
+from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, redirect, render, upsell
 from facecoach.web.progress import scan_charts
 from facecoach.web.routes.content import TOOL_LABELS, library_of
 from facecoach.web.routine import TASTE_ITEMS, RoutineError, routine_for
@@ -24,6 +28,40 @@ from facecoach.web.routine import TASTE_ITEMS, RoutineError, routine_for
 router = APIRouter(include_in_schema=False)
 
 DAY_NAMES = ("Day 1", "Day 2", "Day 3", "Day 4", "Day 5", "Day 6", "Day 7")
+#: The planner's phases as the page names them, matching the order it states: release, exercise, release,
+#: drain (the warm-up is the first release).
+PHASE_LABELS = {
+    "warmup": "release · warm-up",
+    "exercise": "exercise",
+    "release": "release",
+    "drainage": "drain",
+}
+
+
+@dataclass(frozen=True)
+class RoutineStep:
+    """One technique as the page shows it: consecutive plan items of the same technique and phase (an
+    exercise plus its extra set on the weaker side) are one step with several sets."""
+
+    technique: str
+    kind: str
+    phase: str
+    sets: list[PlanItem]
+
+    @property
+    def duration_s(self) -> float:
+        return sum(i.duration_s for i in self.sets)
+
+
+def routine_steps(items: Sequence[PlanItem]) -> list[RoutineStep]:
+    steps: list[RoutineStep] = []
+    for item in items:
+        last = steps[-1] if steps else None
+        if last is not None and (last.technique, last.phase) == (item.technique, item.phase):
+            last.sets.append(item)
+        else:
+            steps.append(RoutineStep(item.technique, item.kind, item.phase, [item]))
+    return steps
 
 
 @router.get("/routine")
@@ -52,6 +90,9 @@ def routine_page(
         taste=not viewer.is_member,
         taste_items=TASTE_ITEMS,
         day_names=DAY_NAMES,
+        phase_labels=PHASE_LABELS,
+        steps=routine_steps(routine.today.plan.items),
+        week_steps={d.day: routine_steps(d.plan.items) for d in routine.days},
     )
 
 
@@ -91,6 +132,10 @@ def _audit_techniques(ctx: AppContext, db: Session) -> list[Any]:
     return [t for t in library_of(ctx, db).techniques.values() if t.kind == "exercise"]
 
 
+def _technique_names(ctx: AppContext, db: Session) -> dict[str, str]:
+    return {t.id: t.name for t in library_of(ctx, db).techniques.values()}
+
+
 def _can_audit(viewer: Viewer | None) -> bool:
     return viewer is not None and viewer.is_member
 
@@ -117,6 +162,7 @@ def audit_page(
         "audit.html",
         viewer,
         techniques=_audit_techniques(ctx, db),
+        technique_names=_technique_names(ctx, db),
         jobs=_jobs_for(db, viewer),
         error=None,
     )
@@ -137,21 +183,35 @@ async def audit_submit(
     technique_id = str(form.get("technique", ""))
     techniques = _audit_techniques(ctx, db)
 
-    def refuse(message: str, status: int = 400) -> Response:
-        return render(
+    def refuse(message: str, status: int = 400, headers: dict[str, str] | None = None) -> Response:
+        response = render(
             request,
             "audit.html",
             viewer,
             status_code=status,
             techniques=techniques,
+            technique_names=_technique_names(ctx, db),
             jobs=_jobs_for(db, viewer),
             error=message,
         )
+        response.headers.update(headers or {})
+        return response
 
     if technique_id not in {t.id for t in techniques}:
         return refuse("Choose the exercise the video shows.")
     if not isinstance(video, UploadFile):
         return refuse("Choose a video file.")
+    settings = ctx.settings
+    try:  # bounded: the longest an audit may take is the queue's time limit (twice the video, + 5 min)
+        check_audit_capacity(
+            db,
+            viewer.id,
+            settings.max_audits_per_member,
+            settings.max_audits_pending,
+            stale_after_s=settings.max_video_seconds * 2 + 300,
+        )
+    except Busy as exc:
+        return refuse(exc.message, exc.status, exc.headers)
     uploads = ctx.settings.data_dir / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)
     path = uploads / f"audit-{secrets.token_hex(8)}"
@@ -187,7 +247,7 @@ def load_job(db: Session, viewer: Viewer, job_id: int) -> AuditJob:
 @router.get("/audit/{job_id}")
 def audit_job_page(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     viewer: Viewer | None = Depends(get_viewer),
     ctx: AppContext = Depends(get_ctx),
     db: Session = Depends(get_db),
