@@ -613,6 +613,14 @@ class MassageTimer:
             events.append(Progress(now, elapsed, target, elapsed / target))
         return events
 
+    def finish(self, t: float) -> list[Event]:
+        """The step ends at ``t`` (seconds): ``finished`` unless it already was, as
+        :meth:`Evaluator.finish` (a massage has no hold or fault left open)."""
+        if self.finished:
+            return []
+        self.finished = True
+        return [Finished(t, 0, 0)]
+
 
 def evaluator_for(spec: CoachingSpec, stop_after_reps: bool = True) -> Evaluator | MassageTimer:
     """The right evaluator for a spec: reps and faults for an exercise, a timer for a massage."""

@@ -123,9 +123,13 @@ class LiveApp:
             return found[1].id
 
     def limits(self, **overrides: Any) -> None:
-        from facecoach.web.live_protocol import LiveSettings
+        """From now on serve an app built with its own settings: these live limits (the rest their
+        defaults), the same database and secret."""
+        from facecoach.config import LiveSettings
+        from facecoach.web.app import create_app
 
-        self.app.state.ctx.extra["live_settings"] = LiveSettings(**overrides)
+        self.settings = self.settings.model_copy(update={"live": LiveSettings(**overrides)})
+        self.app = create_app(self.settings, database=self.db)
 
 
 @pytest.fixture(scope="module")

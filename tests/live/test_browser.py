@@ -21,15 +21,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from facecoach.members.models import PracticeSession
-from facecoach.web.live_protocol import (
+from facecoach.config import LiveSettings
+from facecoach.live.protocol import (
     HEADER,
     LANDMARK_MESSAGE_BYTES,
     LandmarkFrame,
-    LiveSettings,
     decode_frame,
     max_message_bytes,
 )
+from facecoach.members.models import PracticeSession
 from facecoach.web.security import SESSION_COOKIE
 from tests.live.clips import Clip, write_y4m
 from tests.live.conftest import LiveApp
@@ -48,11 +48,15 @@ def server(live_app: LiveApp) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+
+    async def current_app(scope: Any, receive: Any, send: Any) -> None:
+        await live_app.app(scope, receive, send)  # the app the last live_app.limits() built
+
     config = uvicorn.Config(
-        live_app.app,
+        current_app,
         log_level="warning",
         lifespan="off",
-        ws_max_size=max_message_bytes(LiveSettings()),  # as `facecoach serve` runs it
+        ws_max_size=max_message_bytes(live_app.settings.live),  # as `facecoach serve` runs it
     )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -159,9 +159,8 @@ function onMessage(msg) {
 }
 
 function onEvent(ev) {
-  const type = ev.type || ev.event;
   const step = state.step;
-  switch (type) {
+  switch (ev.type) {
     case "calibrated":
       state.calibrated = true;
       prompt(step && step.hold_s ? `Go: ${step.cues[0] || "start the movement"}` : "Go!");
@@ -186,7 +185,7 @@ function onEvent(ev) {
       addCue(ev.cue || "Released too early: hold until the ring is full", "warn");
       break;
     case "fault":
-      if (ev.end_s === null || ev.end_s === undefined || ev.ongoing) {
+      if (ev.end_s === null || ev.end_s === undefined) {
         addCue(ev.cue || ev.kind, "bad", ev.kind);
         speak(ev.cue || ev.kind);
       }
