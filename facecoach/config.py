@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -114,6 +114,26 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     mail_from: str = "facecoach <no-reply@facecoach.invalid>"
+    #: The SMTP server as one URL, ``smtp://user:password@host:port?starttls=1`` (``smtps`` is refused:
+    #: use STARTTLS); when set it fills the five ``smtp_*`` settings above (docs/studio.md).
+    smtp_url: str = ""
+
+    # The studio (docs/studio.md); lesson videos are bound by the video input limits above.
+    #: Stripe Checkout: off unless the secret key is set; the webhook secret verifies event signatures.
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    #: Stripe price ids per plan, comma-separated ``plan=price_…`` (e.g. ``member=price_123``).
+    stripe_prices: str = ""
+
+    @model_validator(mode="after")
+    def _smtp_from_url(self) -> Settings:
+        if self.smtp_url:
+            from facecoach.members.mail import parse_smtp_url
+
+            parsed = parse_smtp_url(self.smtp_url)
+            self.smtp_host, self.smtp_port, self.smtp_starttls = parsed.host, parsed.port, parsed.starttls
+            self.smtp_user, self.smtp_password = parsed.user, parsed.password
+        return self
 
 
 @lru_cache(maxsize=1)

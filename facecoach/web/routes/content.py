@@ -150,6 +150,8 @@ def technique_page(
         diagram = stroke_diagram(
             technique.massage.strokes, f"strokes-{technique.id}", f"Strokes of {technique.name}"
         )
+    from facecoach.web.routes.lessons import lesson_context
+
     releases = (
         [library.techniques[r.id] for r in library.releases_for(technique.targets[0])]
         if technique.kind == "exercise"
@@ -166,6 +168,7 @@ def technique_page(
         tool_labels=TOOL_LABELS,
         sides_note=SIDES_NOTE,
         progression=progression_weeks(technique),
+        **lesson_context(db, ctx, viewer, technique.id),
     )
 
 
