@@ -79,6 +79,8 @@ def library_page(
     ctx: AppContext = Depends(get_ctx),
     db: Session = Depends(get_db),
 ) -> Response:
+    from facecoach.studio.enrolment import published_programs
+
     library = library_of(ctx, db)
     error = None
     try:
@@ -103,6 +105,7 @@ def library_page(
         muscles=muscles,
         tools=[(t, TOOL_LABELS.get(t, t)) for t in get_args(ToolName)],
         tool_labels=TOOL_LABELS,
+        programs=published_programs(db),
     )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from facecoach.web.routes import lessons
+from facecoach.web.routes import lessons, programs
 
 router = APIRouter()
-for part in (lessons.router,):
+for part in (lessons.router, programs.router):
     router.include_router(part)
