@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from facecoach.web.routes import lessons, mail_prefs, programs
+from facecoach.web.routes import dashboard, lessons, mail_prefs, programs
 
 router = APIRouter()
-for part in (lessons.router, programs.router, mail_prefs.router):
+for part in (dashboard.router, lessons.router, programs.router, mail_prefs.router):
     router.include_router(part)
