@@ -118,13 +118,6 @@ class Settings(BaseSettings):
     #: use STARTTLS); when set it fills the five ``smtp_*`` settings above (docs/studio.md).
     smtp_url: str = ""
 
-    # The studio (docs/studio.md); lesson videos are bound by the video input limits above.
-    #: Stripe Checkout: off unless the secret key is set; the webhook secret verifies event signatures.
-    stripe_secret_key: str = ""
-    stripe_webhook_secret: str = ""
-    #: Stripe price ids per plan, comma-separated ``plan=price_…`` (e.g. ``member=price_123``).
-    stripe_prices: str = ""
-
     @model_validator(mode="after")
     def _smtp_from_url(self) -> Settings:
         if self.smtp_url:
