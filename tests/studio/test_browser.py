@@ -5,14 +5,20 @@ Screenshots go to ``test-artifacts/screenshots/studio-*.png``."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from facecoach.members import auth, migrate
 from facecoach.members.db import Database
+from facecoach.members.mail import SmtpMailer
+from facecoach.members.models import User
+from facecoach.studio.reminders import run_once
 from tests.support.browser import FAKE_CAMERA, launch
 from tests.web.fixtures import PASSWORD, Site, build_site
 from tests.web.ux_site import _serve
@@ -108,3 +114,61 @@ def test_upload_flagged_lesson_publish_anyway_and_a_member_plays_it(
     assert member.get_attribute("#live-lesson video", "src").endswith("/video")
     shot(member, "live-lesson")
     assert coach.errors == [] and member.errors == []
+
+
+def test_a_reset_mail_arrives_and_its_link_works_once(studio: tuple[Site, str], chromium: Any) -> None:
+    site, base = studio
+    assert site.mail is not None
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(base + "/reset")
+    page.fill("#email", "mia@example.org")
+    page.click("form[action='/reset'] button[type=submit]")
+    page.wait_for_load_state()
+    link = site.mail_to("mia@example.org")[0].link()  # the mail the local SMTP server received
+    page.goto(base + link)
+    page.fill("#new_password", "a brand new long password")
+    page.click(f"form[action='{link}'] button[type=submit]")
+    page.wait_for_url("**/login")
+    page.fill("#email", "mia@example.org")
+    page.fill("#password", "a brand new long password")
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url
+    again = page.goto(base + link)
+    assert again is not None and again.status == 400 and "not valid any more" in page.inner_text("main")
+    context.close()
+    with site.db.session() as s:  # the next test logs Mia in with the old password
+        user = s.scalar(select(User).where(User.email == "mia@example.org"))
+        assert user is not None
+        user.password_hash = auth.hash_password(PASSWORD)
+
+
+def test_a_reminder_is_sent_and_unsubscribed_in_the_browser(studio: tuple[Site, str], chromium: Any) -> None:
+    site, base = studio
+    assert site.mail is not None
+    member = page_for(chromium, base, "mia@example.org")
+    now = dt.datetime.now(dt.UTC)
+    member.goto(base + "/account/mail")
+    member.check("#reminders")
+    member.check(f"input[name=days][value='{now.isoweekday()}']")
+    member.fill("#at_local", now.strftime("%H:%M"))
+    member.select_option("#timezone", "UTC")
+    member.click("#mail-form button[type=submit]")
+    member.wait_for_selector(".flash")
+    settings = site.app.state.ctx.settings
+    sent = run_once(site.db, SmtpMailer("127.0.0.1", site.mail.port), base, settings.secret_key, now)
+    assert sent.reminders == 1
+    mail = next(m for m in site.mail.to("mia@example.org") if m.subject == "Time for your face practice")
+    path = re.search(r"/mail/unsubscribe/[A-Za-z0-9_.-]+", mail.text)
+    assert path is not None
+    member.goto(base + path.group(0))
+    member.click("#unsubscribe")
+    member.wait_for_selector("#unsubscribed")
+    shot(member, "unsubscribed")
+    member.goto(base + "/account/mail")
+    assert not member.is_checked("#reminders")
+    assert (
+        run_once(site.db, SmtpMailer("127.0.0.1", site.mail.port), base, settings.secret_key, now).reminders
+        == 0
+    )
