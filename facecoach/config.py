@@ -114,7 +114,8 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     mail_from: str = "facecoach <no-reply@facecoach.invalid>"
-    #: The SMTP server as one URL, ``smtp://user:password@host:port?starttls=1`` (``smtps`` is refused:
+    #: The SMTP server as one URL, ``smtp://host:port?starttls=1`` with ``USER:PASSWORD@`` before the
+    #: host for a login (``smtps`` is refused:
     #: use STARTTLS); when set it fills the five ``smtp_*`` settings above (docs/studio.md).
     smtp_url: str = ""
 
