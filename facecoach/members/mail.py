@@ -30,7 +30,7 @@ class Mail:
 
 
 class SmtpUrlError(ValueError):
-    """``FACECOACH_SMTP_URL`` is not of the form smtp://user:password@host:port?starttls=1."""
+    """``FACECOACH_SMTP_URL`` is not of the form smtp://host:port?starttls=1 (a login before the host)."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ _TRUE = ("1", "true", "yes", "on")
 
 
 def parse_smtp_url(url: str) -> SmtpUrl:
-    """``smtp://[user[:password]@]host[:port][?starttls=1]`` → its parts (user and password
+    """``smtp://host[:port][?starttls=1]``, a login ``USER:PASSWORD@`` before the host → its parts (user and password
     percent-decoded; port 25 by default, 587 by default with STARTTLS). Implicit TLS (``smtps``) is
     not supported by :class:`SmtpMailer`, so it is refused rather than sent in the clear."""
     parts = urlsplit(url.strip())

