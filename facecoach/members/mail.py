@@ -46,7 +46,8 @@ _TRUE = ("1", "true", "yes", "on")
 
 
 def parse_smtp_url(url: str) -> SmtpUrl:
-    """``smtp://host[:port][?starttls=1]``, a login ``USER:PASSWORD@`` before the host → its parts (user and password
+    """``smtp://host[:port][?starttls=1]``, a login ``USER:PASSWORD@`` before the host → its parts
+    (user and password
     percent-decoded; port 25 by default, 587 by default with STARTTLS). Implicit TLS (``smtps``) is
     not supported by :class:`SmtpMailer`, so it is refused rather than sent in the clear."""
     parts = urlsplit(url.strip())
