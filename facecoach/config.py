@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -160,6 +160,20 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     mail_from: str = "facecoach <no-reply@facecoach.invalid>"
+    #: The SMTP server as one URL, ``smtp://host:port?starttls=1`` with ``USER:PASSWORD@`` before the
+    #: host for a login (``smtps`` is refused:
+    #: use STARTTLS); when set it fills the five ``smtp_*`` settings above (docs/studio.md).
+    smtp_url: str = ""
+
+    @model_validator(mode="after")
+    def _smtp_from_url(self) -> Settings:
+        if self.smtp_url:
+            from facecoach.members.mail import parse_smtp_url
+
+            parsed = parse_smtp_url(self.smtp_url)
+            self.smtp_host, self.smtp_port, self.smtp_starttls = parsed.host, parsed.port, parsed.starttls
+            self.smtp_user, self.smtp_password = parsed.user, parsed.password
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from facecoach.members.auth import redact_links
@@ -21,6 +21,14 @@ from facecoach.members.models import (
     Scan,
     User,
 )
+from facecoach.members.studio_models import (
+    Lesson,
+    MailPreference,
+    PaymentEvent,
+    Program,
+    ProgramEnrolment,
+    Subscription,
+)
 
 # Every table holding a member's rows, children before parents (scans reference assessments).
 MEMBER_TABLES: tuple[type[Any], ...] = (
@@ -32,7 +40,13 @@ MEMBER_TABLES: tuple[type[Any], ...] = (
     OutboxMessage,
     PasswordReset,
     AuthSession,
+    ProgramEnrolment,
+    MailPreference,
+    Subscription,
+    PaymentEvent,
 )
+#: The instructor's content: it stays when her account goes, without her as its author.
+AUTHORED: tuple[tuple[type[Any], str], ...] = ((Lesson, "uploaded_by"), (Program, "created_by"))
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -104,6 +118,7 @@ def export_member(db: Session, user: User) -> dict[str, Any]:
             }
             for j in db.scalars(select(AuditJob).where(AuditJob.user_id == uid).order_by(AuditJob.id))
         ],
+        **_studio_export(db, uid),
         "messages": [
             {
                 "subject": m.subject,
@@ -116,8 +131,52 @@ def export_member(db: Session, user: User) -> dict[str, Any]:
     }
 
 
+def _studio_export(db: Session, uid: int) -> dict[str, Any]:
+    """Programs followed, mail preferences, subscriptions; for the instructor her lessons and programs."""
+    enrolments = db.execute(
+        select(ProgramEnrolment, Program.slug)
+        .join(Program, Program.id == ProgramEnrolment.program_id)
+        .where(ProgramEnrolment.user_id == uid)
+        .order_by(ProgramEnrolment.id)
+    )
+    prefs = db.scalar(select(MailPreference).where(MailPreference.user_id == uid))
+    return {
+        "programs_followed": [
+            {"program": slug, "started_on": _iso(e.started_on), "ended_at": _iso(e.ended_at)}
+            for e, slug in enrolments
+        ],
+        "mail_preferences": None
+        if prefs is None
+        else {
+            "reminders": prefs.reminders,
+            "days": prefs.days,
+            "at_local": prefs.at_local,
+            "timezone": prefs.timezone,
+            "weekly_summary": prefs.weekly_summary,
+        },
+        "subscriptions": [
+            {"provider": s.provider, "plan": s.plan, "status": s.status, "updated_at": _iso(s.updated_at)}
+            for s in db.scalars(select(Subscription).where(Subscription.user_id == uid))
+        ],
+        "lessons_uploaded": [
+            {
+                "technique_id": lesson.technique_id,
+                "file": lesson.original_name,
+                "created_at": _iso(lesson.created_at),
+            }
+            for lesson in db.scalars(select(Lesson).where(Lesson.uploaded_by == uid).order_by(Lesson.id))
+        ],
+        "programs_created": [
+            {"slug": p.slug, "title": p.title, "weeks": p.weeks}
+            for p in db.scalars(select(Program).where(Program.created_by == uid).order_by(Program.id))
+        ],
+    }
+
+
 def delete_member(db: Session, user_id: int) -> None:
     """Removes the member and every row of theirs (explicitly, not trusting cascades alone)."""
     for table in MEMBER_TABLES:
         db.execute(delete(table).where(table.user_id == user_id))
+    for table, column in AUTHORED:
+        db.execute(update(table).where(getattr(table, column) == user_id).values({column: None}))
     db.execute(delete(User).where(User.id == user_id))

@@ -210,3 +210,7 @@ class AuditJob(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+# The studio's tables share this Base (imported last: they import it from here).
+from facecoach.members import studio_models as _studio_models  # noqa: E402, F401

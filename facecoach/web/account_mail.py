@@ -49,6 +49,10 @@ class MailJobs:
     def signup(self, email: str, name: str, password_hash: str) -> None:
         self._submit(lambda s: signup.request_signup(s, email, name, password_hash, self.base_url))
 
+    def send_later(self, job: Callable[[Session], Mail | None]) -> None:
+        """Queue any mail job: ``job(session)`` records what it must and returns the mail (or None)."""
+        self._submit(job)
+
     def _submit(self, job: Callable[[Session], Mail | None]) -> None:
         with self._lock:
             if len(self._futures) >= self.max_pending:

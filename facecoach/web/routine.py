@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from facecoach.knowledge import Library
 from facecoach.members.models import Assessment, Scan
-from facecoach.planning.assessment import parse_answers
+from facecoach.planning.assessment import Answers, parse_answers
 from facecoach.planning.plan import Day
 from facecoach.planning.planner import build_plan, week_schedule
 
@@ -32,6 +32,17 @@ class RoutineView:
     days: list[Day]
     has_scan: bool
     next_week_new: list[str]  # technique ids next week's training day adds (progression)
+    program: ProgramBadge | None = None  # the program the routine follows, if any
+
+
+@dataclass(frozen=True)
+class ProgramBadge:
+    """The program a routine follows: its slug and title, this week, its number of weeks."""
+
+    slug: str
+    title: str
+    week: int
+    weeks: int
 
 
 def programme_position(started: dt.date, today: dt.date) -> tuple[int, int]:
@@ -53,6 +64,9 @@ def routine_for(db: Session, user_id: int, library: Library, today: dt.date) -> 
     week, day = programme_position(first.created_at.date(), today)
     try:
         answers = parse_answers(latest.answers)
+        followed = _program_routine(db, user_id, answers, scan, library, today)
+        if followed is not None:
+            return followed
         days = week_schedule(answers, scan.measurements if scan else None, week, library)
         following = build_plan(answers, scan.measurements if scan else None, week + 1, library)
     except ValueError as exc:  # AnswersError, ScanError, PolicyError, KnowledgeError are ValueErrors
@@ -67,4 +81,38 @@ def routine_for(db: Session, user_id: int, library: Library, today: dt.date) -> 
         days=days,
         has_scan=scan is not None,
         next_week_new=new,
+    )
+
+
+def _program_routine(
+    db: Session, user_id: int, answers: Answers, scan: Scan | None, library: Library, today: dt.date
+) -> RoutineView | None:
+    """The routine of a member following a program (facecoach.studio.programs), None otherwise or once
+    the program is over (the personal routine takes over again)."""
+    from facecoach.studio.enrolment import current_enrolment, spec_of
+    from facecoach.studio.programs import program_day, week_library
+
+    found = current_enrolment(db, user_id)
+    if found is None:
+        return None
+    enrolment, program = found
+    spec = spec_of(program)
+    measurements = scan.measurements if scan else None
+    pd = program_day(spec, answers, measurements, enrolment.started_on, today, library)
+    if pd is None:
+        return None
+    now = {i.technique for d in pd.days for i in d.plan.items}
+    new: list[str] = []
+    if pd.week < pd.weeks:
+        following = build_plan(answers, measurements, pd.week + 1, week_library(library, spec.weeks[pd.week]))
+        new = list(dict.fromkeys(i.technique for i in following.items if i.technique not in now))
+    return RoutineView(
+        started=enrolment.started_on,
+        week=pd.week,
+        day=pd.day,
+        today=pd.today,
+        days=pd.days,
+        has_scan=scan is not None,
+        next_week_new=new,
+        program=ProgramBadge(program.slug, program.title, pd.week, pd.weeks),
     )

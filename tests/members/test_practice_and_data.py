@@ -84,6 +84,8 @@ def test_streak_and_weeks() -> None:
 def _populate(s: object, email: str) -> int:
     from sqlalchemy.orm import Session
 
+    from tests.reliability.populate import add_studio_rows
+
     assert isinstance(s, Session)
     user = auth.create_user(s, email, "0123456789ab")
     auth.start_session(s, user)
@@ -114,6 +116,7 @@ def _populate(s: object, email: str) -> int:
     s.add(OutboxMessage(user_id=user.id, to_email=email, subject="s", body="b http://x/reset/Old-Token_1"))
     record_session(s, user.id, {"technique_ids": ["x"], "reps": 3})
     auth.request_reset(s, email, "http://x/")
+    add_studio_rows(s, user.id)  # program followed, mail preferences, subscription, payment event
     return user.id
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
 
 from facecoach.members import auth, signup
 from facecoach.members.billing import join_plan
@@ -16,6 +19,14 @@ from facecoach.members.models import (
 )
 from facecoach.members.payments import TestPaymentProvider
 from facecoach.members.practice import record_session
+from facecoach.members.studio_models import (
+    Lesson,
+    MailPreference,
+    PaymentEvent,
+    Program,
+    ProgramEnrolment,
+    Subscription,
+)
 
 PASSWORD = "a good long password"
 GOOD_CARD = "4242424242424242"
@@ -55,7 +66,36 @@ def add_member(
             )
         )
         auth.request_reset(s, email, "http://127.0.0.1:8000")
+        add_studio_rows(s, user.id)
         return user.id
+
+
+def add_studio_rows(s: Any, user_id: int) -> None:
+    """The member follows a program, wants reminders, pays through a provider (the studio's tables)."""
+    program = s.scalar(select(Program).where(Program.slug == "seven-day-starter"))
+    if program is None:
+        program = Program(slug="seven-day-starter", title="7-day starter", weeks=[["cheek-release"]])
+        s.add(program)
+        s.flush()
+    s.add(ProgramEnrolment(user_id=user_id, program_id=program.id, started_on=dt.date(2026, 11, 20)))
+    s.add(
+        MailPreference(
+            user_id=user_id, reminders=True, days=[1, 3, 5], at_local="07:30", timezone="Europe/Vienna"
+        )
+    )
+    s.add(
+        Subscription(
+            user_id=user_id, provider="stripe", customer_ref=f"cus_{user_id}", plan="member", status="active"
+        )
+    )
+    s.add(
+        PaymentEvent(
+            provider="stripe",
+            event_id=f"evt_populate_{user_id}",
+            kind="checkout.session.completed",
+            user_id=user_id,
+        )
+    )
 
 
 def add_pending_signup(db: Database, email: str) -> None:
@@ -70,6 +110,22 @@ def add_instructor_edit(db: Database, email: str = "coach@example.org") -> int:
         s.add(
             LibraryEdit(
                 kind="claim", entry_id="jade-roller-myth", data={"id": "jade-roller-myth"}, updated_by=user.id
+            )
+        )
+        s.add(
+            Lesson(
+                technique_id="smile-lift",
+                directory=f"populate-{user.id}",
+                original_file="original.mp4",
+                uploaded_by=user.id,
+            )
+        )
+        s.add(
+            Program(
+                slug=f"jaw-{user.id}",
+                title="4 weeks for the jaw",
+                weeks=[["jaw-release"]],
+                created_by=user.id,
             )
         )
         return user.id

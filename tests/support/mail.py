@@ -9,7 +9,7 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -22,6 +22,7 @@ class Received:
     to: list[str]
     subject: str
     text: str
+    headers: dict[str, str] = field(default_factory=dict)  # every header, by lower-case name
 
     def link(self) -> str:
         """The path of the one account link in the mail (``/reset/…`` or ``/signup/confirm/…``)."""
@@ -51,7 +52,8 @@ class MailSink:
         body = msg.get_body(preferencelist=("plain",))
         text = body.get_content() if body is not None else ""
         with self._cond:
-            self.messages.append(Received(list(envelope.rcpt_tos), str(msg["Subject"]), text))
+            headers = {k.lower(): str(v) for k, v in msg.items()}
+            self.messages.append(Received(list(envelope.rcpt_tos), str(msg["Subject"]), text, headers))
             self._cond.notify_all()
         return "250 OK"
 

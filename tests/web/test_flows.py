@@ -51,7 +51,8 @@ def test_signup_login_logout_and_revocation(site: Site) -> None:
     token = csrf_of(c.get("/signup").text)
     r = c.post("/signup", data={"email": "NEW@example.org", "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 200 and "Check your mail" in r.text
-    note = site.mail_to("new@example.org", count=2)[1]
+    _confirmation, welcome, note = site.mail_to("new@example.org", count=3)  # the studio's welcome between
+    assert welcome.subject == "Welcome to facecoach"
     assert "already has one" in note.text and "/signup/confirm/" not in note.text
     assert c.post(link, data={"csrf_token": token}).status_code == 400  # the link worked once
 

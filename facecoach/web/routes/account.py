@@ -22,6 +22,7 @@ from facecoach.members.plans import all_plans
 from facecoach.web.context import AppContext
 from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, redirect, render
 from facecoach.web.security import ANON_COOKIE, SESSION_COOKIE, new_anon_id, set_cookie
+from facecoach.web.studio_mail import queue_receipt, queue_welcome
 
 router = APIRouter(include_in_schema=False)
 
@@ -115,6 +116,7 @@ def signup_confirm(
     except auth.AccountError as exc:
         db.rollback()
         return render(request, "signup_confirm.html", viewer, token=token, error=str(exc), status_code=400)
+    queue_welcome(get_ctx(request), user.id)
     return _login_response(
         request, session.id, "/membership", "Welcome to facecoach — your account is ready."
     )
@@ -373,6 +375,7 @@ def membership_join(
             error=f"Payment failed: {result.message}.",
             status_code=402,
         )
+    queue_receipt(ctx, user.id)
     return redirect(
         "/assessment", request, f"You are a member now — {result.message}. Start with the assessment."
     )

@@ -79,6 +79,8 @@ def library_page(
     ctx: AppContext = Depends(get_ctx),
     db: Session = Depends(get_db),
 ) -> Response:
+    from facecoach.studio.enrolment import published_programs
+
     library = library_of(ctx, db)
     error = None
     try:
@@ -103,6 +105,7 @@ def library_page(
         muscles=muscles,
         tools=[(t, TOOL_LABELS.get(t, t)) for t in get_args(ToolName)],
         tool_labels=TOOL_LABELS,
+        programs=published_programs(db),
     )
 
 
@@ -150,6 +153,8 @@ def technique_page(
         diagram = stroke_diagram(
             technique.massage.strokes, f"strokes-{technique.id}", f"Strokes of {technique.name}"
         )
+    from facecoach.web.routes.lessons import lesson_context
+
     releases = (
         [library.techniques[r.id] for r in library.releases_for(technique.targets[0])]
         if technique.kind == "exercise"
@@ -166,6 +171,7 @@ def technique_page(
         tool_labels=TOOL_LABELS,
         sides_note=SIDES_NOTE,
         progression=progression_weeks(technique),
+        **lesson_context(db, ctx, viewer, technique.id),
     )
 
 
