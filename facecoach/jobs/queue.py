@@ -28,12 +28,13 @@ from facecoach.jobs.audit_work import run_audit
 from facecoach.jobs.runner import AuditWork, JobRunner, Jobs, failure_message, progress_writer, set_job
 from facecoach.members.db import Database
 from facecoach.members.models import AuditJob, utcnow
+from facecoach.studio.lesson_work import process_lesson
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "audits"
 #: Work a message may name → the function that does it (``register_work`` adds more).
-WORK: dict[str, AuditWork] = {"audit": run_audit}
+WORK: dict[str, AuditWork] = {"audit": run_audit, "lesson": process_lesson}
 #: Fraction (per million fetches) of queue polls that look for dead workers' jobs (~every 10 polls).
 MAINTENANCE_PER_MILLION = 100_000
 

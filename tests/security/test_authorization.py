@@ -10,6 +10,7 @@ the member's own data (checked by markers planted in it), and nobody writes with
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -17,7 +18,9 @@ from sqlalchemy import select
 
 from facecoach.knowledge import load_library
 from facecoach.members.models import Assessment, AuditJob, Scan
+from facecoach.members.studio_models import Lesson, Program
 from facecoach.planning.assessment import Answers
+from facecoach.studio.lessons import folder_of
 from tests.security.routes import route_table
 from tests.web.fixtures import ROLES, Site
 
@@ -25,10 +28,33 @@ LIB = load_library()
 EXERCISE = next(t.id for t in LIB.techniques.values() if t.kind == "exercise")
 SECRET_FILE = "member-private-clip-7f3a.mp4"
 SECRET_MEASURE = 7.3141
+PROGRAM_SLUG = "authz-starter"
 
 # Who may use each route: public · login (any account) · member (paid plan or instructor) · owner (the
 # member who owns the object, or the instructor) · instructor · anon-only (forms for the logged-out).
 RULES: dict[tuple[str, str], str] = {
+    # The instructor's studio (issue 18): her lessons, programs and dashboard; members watch and join.
+    ("GET", "/studio"): "instructor",
+    ("GET", "/studio/lessons"): "instructor",
+    ("POST", "/studio/lessons"): "instructor",
+    ("GET", "/studio/lessons/{lesson_id}"): "instructor",
+    ("POST", "/studio/lessons/{lesson_id}/publish"): "instructor",
+    ("POST", "/studio/lessons/{lesson_id}/unpublish"): "instructor",
+    ("POST", "/studio/lessons/{lesson_id}/delete"): "instructor",
+    ("GET", "/studio/programs"): "instructor",
+    ("GET", "/studio/programs/{program_id}"): "instructor",
+    ("POST", "/studio/programs/save"): "instructor",
+    ("POST", "/studio/programs/{program_id}/delete"): "instructor",
+    ("GET", "/lessons/{lesson_id}/video"): "member",
+    ("GET", "/lessons/{lesson_id}/poster.jpg"): "member",
+    ("GET", "/lessons/for"): "public",
+    ("GET", "/programs/{slug}"): "public",
+    ("POST", "/programs/{slug}/join"): "member",
+    ("POST", "/programs/leave"): "login",
+    ("GET", "/account/mail"): "login",
+    ("POST", "/account/mail"): "login",
+    ("GET", "/mail/unsubscribe/{token}"): "public",
+    ("POST", "/mail/unsubscribe/{token}"): "public",
     ("GET", "/"): "public",
     ("GET", "/healthz"): "public",
     ("GET", "/docs"): "public",
@@ -131,7 +157,13 @@ EXPECTED = {
     },
 }
 # POSTs that end a role's state are run last, in this order.
-LAST = [("POST", "/membership/cancel"), ("POST", "/account/delete"), ("POST", "/logout")]
+LAST = [
+    ("POST", "/studio/lessons/{lesson_id}/delete"),
+    ("POST", "/studio/programs/{program_id}/delete"),
+    ("POST", "/membership/cancel"),
+    ("POST", "/account/delete"),
+    ("POST", "/logout"),
+]
 # Harmless input for each write: authorized roles get a validation answer or a no-op, never a change of plan.
 FORMS: dict[str, dict[str, str]] = {
     "/checker": {"text": "jade rollers"},
@@ -147,6 +179,10 @@ FORMS: dict[str, dict[str, str]] = {
     "/audit": {"technique": "no-such-exercise"},
     "/admin/{kind}s/save": {"yaml": "id: [unclosed"},
 }
+# Writes that carry their own credential instead of the CSRF token: RFC 8058 one-click unsubscribe is
+# POSTed by mail programs without cookies; the signed token in its URL is what authorises it. An invalid
+# token must be refused (400) and change nothing.
+CSRF_EXEMPT = {("POST", "/mail/unsubscribe/{token}")}
 JSON_BODIES: dict[str, Any] = {"/api/check": {"text": "jade rollers"}, "/api/sessions": {"reps": 1}}
 
 
@@ -170,7 +206,23 @@ def _plant_member_data(site: Site) -> int:
         PLANTED["scan_id"] = scan.id
         job = AuditJob(user_id=uid, technique_id=EXERCISE, filename=SECRET_FILE, status="done", result={})
         s.add(job)
+        lesson = Lesson(
+            technique_id=EXERCISE,
+            directory="authz",
+            original_file="lesson.mp4",
+            media_file="lesson.mp4",
+            published_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            has_poster=True,
+        )
+        program = Program(slug=PROGRAM_SLUG, title="7-day starter", weeks=[[EXERCISE]], published=True)
+        s.add_all([lesson, program])
         s.flush()
+        PLANTED["lesson_id"], PLANTED["program_id"] = lesson.id, program.id
+        folder = folder_of(site.app.state.ctx.settings.data_dir, lesson)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "lesson.mp4").write_bytes(b"\0\0\0\x18ftypmp42 not played here")
+        (folder / "poster.jpg").write_bytes(b"\xff\xd8\xff\xe0 poster")
+        s.commit()
         return job.id
 
 
@@ -185,6 +237,9 @@ def _fill(path: str, job_id: int) -> str:
         .replace("{job_id}", str(job_id))
         .replace("{kind}", "technique")
         .replace("{entry_id}", EXERCISE)
+        .replace("{lesson_id}", str(PLANTED.get("lesson_id", 0)))
+        .replace("{program_id}", str(PLANTED.get("program_id", 0)))
+        .replace("{slug}", PROGRAM_SLUG)
     )
 
 
@@ -298,7 +353,10 @@ def test_every_write_needs_the_csrf_token(sqlite_site: Site) -> None:
                 ({}, {**data, "csrf_token": stolen}),
             ):
                 r = client.post(path, data=form, headers=headers, follow_redirects=False)
-                if r.status_code != 403 or "CSRF" not in r.text:
+                if (method, template) in CSRF_EXEMPT:
+                    if r.status_code != 400:
+                        problems.append(f"POST {path} as {role} with a forged token: {r.status_code}")
+                elif r.status_code != 403 or "CSRF" not in r.text:
                     problems.append(f"POST {path} as {role} without a valid token: {r.status_code}")
     assert problems == [], "\n".join(problems)
     assert digests(site.db) == before
