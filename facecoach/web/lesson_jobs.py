@@ -1,6 +1,7 @@
 """The one place the studio hands work to the audit job runner: a new lesson's processing (web copy,
 poster, audit — :func:`facecoach.studio.lesson_work.process_lesson`) runs as an audit job, in the web
-worker's thread or on the Redis queue (``facecoach worker`` knows it as ``lesson``: facecoach.jobs.queue.WORK)."""
+worker's thread or on the Redis queue (``facecoach worker`` knows it as ``lesson`` in
+facecoach.jobs.queue.WORK)."""
 
 from __future__ import annotations
 
