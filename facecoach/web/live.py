@@ -30,6 +30,7 @@ from facecoach.members.session_summary import SessionSummaryError, SummaryRules
 from facecoach.vision.landmarks import FaceObservation
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer, get_ctx, get_viewer, render, upsell
+from facecoach.web.diagrams import SIDES_NOTE
 from facecoach.web.live_access import SIGNED_OUT, still_allowed
 from facecoach.web.live_protocol import (
     CLOSE_FORBIDDEN,
@@ -149,6 +150,7 @@ def live_page(
         "wasm_url": "/static/vendor/tasks-vision/wasm",
         "vision_module": "/static/vendor/tasks-vision/vision_bundle.mjs",
         "max_fps": live_settings(ctx).max_fps,
+        "sides_note": SIDES_NOTE,  # the site's one left/right sentence, under the stroke map too
     }
     return render(
         request,

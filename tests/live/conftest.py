@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -146,3 +149,33 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     app = create_app(settings, database=db)
     yield LiveApp(app, db, settings)
     db.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(live_app: LiveApp) -> Iterator[str]:
+    """The app on a real uvicorn server on a free loopback port, in a thread."""
+    import uvicorn
+
+    from facecoach.web.live_protocol import LiveSettings, max_message_bytes
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        live_app.app,
+        log_level="warning",
+        lifespan="off",
+        ws_max_size=max_message_bytes(LiveSettings()),  # as `facecoach serve` runs it
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
