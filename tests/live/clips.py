@@ -85,6 +85,7 @@ def render_clip(
 # A restless practice of one smile lift (issue 15): after calibrating, the head jumps sideways
 # RESTLESS_JUMPS times (each a head_motion fault), the face leaves the picture for AWAY_S, comes back
 # and rests in view for REST_AFTER_AWAY_S before the rep: a long time with no event to change the prompt.
+# The forehead creases in the hold (a forehead_wrinkle fault): a second kind of cue in the list.
 RESTLESS_JUMPS = 5
 JUMP_PX = 50.0
 AWAY_START_S = 12.0
@@ -100,7 +101,7 @@ def restless_script() -> Script:
     done = sum(s.seconds for s in segs)
     segs.append(Segment(AWAY_START_S + AWAY_S + REST_AFTER_AWAY_S - done))
     segs.append(Segment(0.4, {"smile": (0.0, 1.0)}))
-    segs.append(Segment(HOLD_S + 0.6, {"smile": (1.0, 1.0)}))
+    segs.append(Segment(HOLD_S + 0.6, {"smile": (1.0, 1.0)}, creases=(CREASES, CREASES)))
     segs.append(Segment(0.4, {"smile": (1.0, 0.0)}))
     segs.append(Segment(2.0))
     return Script(segs)

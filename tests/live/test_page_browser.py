@@ -1,7 +1,8 @@
 """What the live page says and does in Chromium (issue 15), driven by a fake camera clip.
 
 * A restless practice (tests/live/clips.py ``restless_script``): the head jumps sideways five times
-  (five ``head_motion`` faults), the face leaves the picture and comes back, then one smile lift. The cue
+  (five ``head_motion`` faults), the face leaves the picture and comes back, then one smile lift with
+  forehead creases (a ``forehead_wrinkle`` fault). The cue
   list and the end summary show one line per fault kind with its count, and after "Back in view." the
   prompt returns to the step's instruction within two seconds — it never stays on a sentence that says
   nothing about what to do next.
@@ -138,11 +139,11 @@ def test_restless_practice_one_line_per_fault_and_a_prompt_that_moves_on(
     t0 = time.monotonic()
     while page.get_attribute("#live", "data-state") == "running":
         now = time.monotonic() - t0
-        assert now < 90, "the session did not finish in time"
+        assert now < 150, "the session did not finish in time"
         cues = _cues(page)
         if len(cues) >= len(worst_list):
             worst_list = cues
-        if len(cues) and "cues" not in shots and onsets.get("head_motion", 0) >= 3:
+        if len(cues) >= 2 and "cues" not in shots:  # both kinds: the newest on top, the other below it
             page.screenshot(path=str(ARTIFACTS / "restless-cues.png"))
             shots.add("cues")
             axe_running = _blocking(page)
@@ -161,8 +162,8 @@ def test_restless_practice_one_line_per_fault_and_a_prompt_that_moves_on(
         json.dumps({"prompts": prompts, "cues": worst_list, "onsets": onsets, "cells": cells}, indent=1)
     )
 
-    # The clip's jumps were seen as separate faults of one kind …
-    assert onsets.get("head_motion", 0) >= RESTLESS_JUMPS - 1, onsets
+    # The clip's jumps were seen as separate faults of one kind, the creases as another …
+    assert onsets.get("head_motion", 0) >= RESTLESS_JUMPS - 1 and onsets.get("forehead_wrinkle"), onsets
     # … and the cue list shows each kind once, with its count.
     kinds = [c["kind"] for c in worst_list]
     assert len(kinds) == len(set(kinds)), worst_list
@@ -193,7 +194,7 @@ def test_restless_practice_one_line_per_fault_and_a_prompt_that_moves_on(
     # Nothing went to another origin, and the CSP had nothing to block.
     assert _foreign(requests, server) == []
     assert page.evaluate("window.__csp") == []
-    assert axe_running == [], axe_running
+    assert axe_running == [], axe_running  # None: the list never showed two lines
     assert _blocking(page) == []
 
 
@@ -228,7 +229,6 @@ GUARD = """async () => {
   try { const x = new XMLHttpRequest(); x.open('POST', 'https://example.org/x'); x.send(); out.xhr = 'sent'; }
   catch (e) { out.xhr = e.name; }
   out.beacon = navigator.sendBeacon('https://example.org/b', 'x');
-  try { new WebSocket('wss://example.org/ws'); out.socket = 'open'; } catch (e) { out.socket = e.name; }
   out.own = (await fetch('/live-static/index.html')).status;
   out.data = (await fetch('data:text/plain,hi')).status;
   out.refused = m.refusedOrigins();
@@ -237,18 +237,15 @@ GUARD = """async () => {
 
 
 def test_the_page_guard_refuses_every_way_out(static_page: Any) -> None:
-    """static/live/same-origin.js alone: fetch (URL or Request), XMLHttpRequest, sendBeacon and WebSocket
-    to another origin are refused before a request exists; the site itself and data: URLs still work."""
+    """static/live/same-origin.js alone: fetch (URL or Request), XMLHttpRequest and sendBeacon to another
+    origin are refused before a request exists; the site itself and data: URLs still work. (A WebSocket
+    to another host is left to the CSP: tests/security/test_csp_browser.py.)"""
     requests: list[str] = []
     static_page.on("request", lambda r: requests.append(r.url))
     got = static_page.evaluate(GUARD)
-    assert got["fetch"] == got["request"] == got["xhr"] == got["socket"] == "TypeError", got
+    assert got["fetch"] == got["request"] == got["xhr"] == "TypeError", got
     assert got["beacon"] is False and got["own"] == 200 and got["data"] == 200, got
-    assert got["refused"] == [
-        "https://odml.pa.googleapis.com",
-        *["https://example.org"] * 3,
-        "wss://example.org",
-    ], got
+    assert got["refused"] == ["https://odml.pa.googleapis.com", *["https://example.org"] * 3], got
     assert [u for u in requests if "facecoach.test" not in u and not u.startswith("data:")] == []
 
 

@@ -2,10 +2,10 @@
 // 1.1.0) starts a usage logger with every task it creates: it POSTs statistics to
 // https://odml.pa.googleapis.com/v1/log with fetch() every 60 s and when the task closes. The library has no
 // switch for it: `enableLogging` is declared in vision.d.ts but not implemented, and the logger is built
-// unconditionally in createFromOptions (see docs/live-protocol.md, "Privacy"). So the page itself refuses,
-// before anything is sent, every fetch, XMLHttpRequest, sendBeacon and WebSocket to another origin;
-// the logger takes the refusal as a failed send and stops for good. The CSP (connect-src 'self') stays
-// as the second fence.
+// unconditionally in createFromOptions (see docs/live-protocol.md, "Nothing else leaves either"). So the
+// page itself refuses, before anything is sent, every fetch, XMLHttpRequest and sendBeacon to another
+// origin; the logger takes the refusal as a failed send and stops for good. The CSP (connect-src 'self')
+// stays as the fence for the rest (a WebSocket to another host is refused by it, and reported).
 
 const refused = [];
 
@@ -17,7 +17,6 @@ function foreign(url) {
     return false; // not a URL at all: the browser's own API will refuse it
   }
   if (u.protocol === "data:" || u.protocol === "blob:") return false; // never leaves the browser
-  if (u.protocol === "ws:" || u.protocol === "wss:") return u.host !== location.host;
   return u.origin !== location.origin;
 }
 
@@ -58,11 +57,4 @@ export function keepRequestsOnThisSite(win = window) {
     const beacon = win.navigator.sendBeacon.bind(win.navigator);
     win.navigator.sendBeacon = (url, data) => (foreign(url) ? (refuse(url), false) : beacon(url, data));
   }
-  const Socket = win.WebSocket;
-  win.WebSocket = new Proxy(Socket, {
-    construct(target, args) {
-      if (foreign(args[0])) throw refuse(args[0]);
-      return new target(...args);
-    },
-  });
 }
