@@ -4,7 +4,7 @@ Run: ``.venv/bin/python bench/bench_live.py [--seconds 6] [--levels 25,50,100,15
 
 Frames are real: the Face Landmarker's output (points, blendshapes) and the forehead crease energy of
 every frame of ``../shared/data/woman_expressions_24fps.mp4``, encoded exactly as the page sends them
-(``facecoach.web.live_protocol``). It prints:
+(``facecoach.live.protocol``). It prints:
 
 * in process: decode + coaching evaluator per landmark frame (ms, p50/p99) — no network;
 * one session on a real uvicorn server (one worker, loopback): the round trip of a frame to its reply,
@@ -40,9 +40,10 @@ import numpy as np
 from facecoach.coaching.evaluator import evaluator_for
 from facecoach.coaching.specs import spec_by_id
 from facecoach.coaching.wrinkle import forehead_crease_energy
+from facecoach.config import LiveSettings
+from facecoach.live.protocol import Control, LandmarkFrame, decode_frame, encode_landmarks
+from facecoach.live.session import LiveSession
 from facecoach.vision.landmarks import FaceLandmarker
-from facecoach.web.live_protocol import Control, LandmarkFrame, LiveSettings, decode_frame, encode_landmarks
-from facecoach.web.live_session import LiveSession
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 TECHNIQUE = "smile-lift"
@@ -102,7 +103,7 @@ def in_process(frames: list[Any], fps: float, n: int = 3000) -> tuple[float, flo
         f = decode_frame(data, limits)
         assert isinstance(f, LandmarkFrame)
         ts = f.header.timestamp_ms / 1000.0
-        events = session.frame(f.face, ts)
+        events = [e.to_dict() for e in session.frame(f.face, ts)]  # as the socket sends them
         cost = (time.perf_counter() - t0) * 1000.0
         if any(e["type"] == "calibrated" for e in events):
             calibrations.append(cost)
@@ -179,6 +180,9 @@ def start_server(folder: Path, ws_impl: str) -> tuple[subprocess.Popen[bytes], i
         "DATABASE_URL": url,
         "FACECOACH_SECRET_KEY": secret,
         "FACECOACH_DATA_DIR": str(folder),
+        # Every simulated session is the same member: lift the per-member socket cap (issue 11, 3 by
+        # default) so the load levels measure the server, not the cap.
+        "FACECOACH_LIVE_MAX_SOCKETS_PER_MEMBER": "10000",
     }
     cmd = [
         sys.executable,

@@ -16,6 +16,49 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 
 
+class LiveSettings(BaseSettings):
+    """Every limit of the live socket, one explicit setting each (env prefix ``FACECOACH_LIVE_``).
+
+    A section of :class:`Settings` (``settings.live``); its own settings class so that the
+    ``FACECOACH_LIVE_*`` names are read whether it is built by ``Settings()`` or on its own."""
+
+    model_config = SettingsConfigDict(env_prefix="FACECOACH_LIVE_", extra="ignore")
+
+    #: Sustained frame rate above which a client is closed (frames per second).
+    max_fps: float = Field(default=60.0, gt=0)
+    #: Frames a client may send in a burst above ``max_fps`` (a token bucket's capacity).
+    burst_frames: int = Field(default=30, ge=1)
+    #: Largest JPEG frame accepted (bytes) and its largest size (pixels).
+    max_jpeg_bytes: int = Field(default=400_000, ge=1024)
+    max_jpeg_pixels: int = Field(default=1280 * 720, ge=64 * 64)
+    #: Largest JSON control message (bytes).
+    max_control_bytes: int = Field(default=2048, ge=64)
+    #: Largest frame width/height a client may declare (pixels).
+    max_frame_side: int = Field(default=4096, ge=64)
+    #: Concurrent JPEG-mode connections per worker (each one runs the Python landmarker).
+    max_jpeg_sessions: int = Field(default=4, ge=0)
+    #: A connection that sends nothing for this long is closed (seconds).
+    idle_timeout_s: float = Field(default=60.0, gt=0)
+    #: Longest session (seconds) and most routine steps one connection may run.
+    max_session_s: float = Field(default=3 * 3600.0, gt=0)
+    max_steps: int = Field(default=60, ge=1)
+    #: How often an open socket re-checks its login session and plan (seconds); also on ``finish``.
+    #: Logged out, password changed elsewhere, account deleted: closed 4401; plan cancelled: 4403.
+    session_recheck_s: float = Field(default=30.0, gt=0, le=30.0)
+    #: Live sockets, and JPEG-mode sessions, one member may hold at once (per process; per site, shared
+    #: through Redis, when ``REDIS_URL`` is set). Above it the new connection is closed 1013.
+    max_sockets_per_member: int = Field(default=3, ge=1)
+    max_jpeg_sessions_per_member: int = Field(default=1, ge=0)
+    #: A massage step completes when frames kept arriving for its duration by the server's clock: a gap
+    #: between two frames counts for at most this many seconds, and the step may end this much early
+    #: (the page's own timer and the network), seconds.
+    massage_max_gap_s: float = Field(default=1.0, gt=0, le=30.0)
+    massage_grace_s: float = Field(default=1.0, ge=0, le=10.0)
+    #: With ``REDIS_URL``, a held slot (JPEG mode, a member's socket) is a lease in Redis renewed every
+    #: third of this while held: a killed worker's slots come back after at most this long (seconds).
+    slot_lease_s: float = Field(default=60.0, ge=1.0, le=3600.0)
+
+
 @dataclass(frozen=True)
 class InputLimits:
     """What vision may be asked to read (bytes, pixels, seconds), handed to it as an argument so that an
@@ -44,6 +87,9 @@ _LIMITS = InputLimits()
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FACECOACH_", extra="ignore")
+
+    #: The live-coaching socket's limits (environment ``FACECOACH_LIVE_*``, read when Settings is built).
+    live: LiveSettings = Field(default_factory=LiveSettings)
 
     #: SQLAlchemy URL. SQLite (WAL) by default; PostgreSQL with ``postgresql+psycopg://…``.
     database_url: str = Field(

@@ -110,7 +110,7 @@ def worker(
 ) -> None:
     """Run video audits from the Redis queue (FACECOACH_JOB_QUEUE=redis, REDIS_URL) until stopped."""
     from facecoach.config import get_settings
-    from facecoach.web.queue import QueueError, run_worker
+    from facecoach.jobs.queue import QueueError, run_worker
 
     settings = get_settings()
     if not settings.redis_url:

@@ -102,8 +102,8 @@ def serve(
         console.print("[bold]Demo accounts[/bold] (demo only — change or delete them on a real site):")
         for role, email, password in accounts:
             console.print(f"  {role:<10} {email}  password: {password}", soft_wrap=True)
-    from facecoach.web.live_protocol import LiveSettings, max_message_bytes  # live coaching's read limit
-    from facecoach.web.queue import QueueError
+    from facecoach.jobs.queue import QueueError
+    from facecoach.live.protocol import max_message_bytes  # live coaching's read limit
 
     try:
         app_ = create_app(database=db)
@@ -123,7 +123,7 @@ def serve(
         port=port,
         log_level="info",
         proxy_headers=False,  # the app believes X-Forwarded-* only from FACECOACH_TRUSTED_PROXIES
-        ws_max_size=max_message_bytes(LiveSettings()),
+        ws_max_size=max_message_bytes(app_.state.ctx.settings.live),
     )
 
 

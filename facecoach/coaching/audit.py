@@ -1,5 +1,12 @@
 """The video audit: the coaching engine over a recorded video → a timeline of reps, holds and faults.
 
+Two ways: :func:`audit_video` for one named exercise (``facecoach audit VIDEO --technique ID``), and
+:func:`audit_any` for any tutorial (segments, techniques recognised, wrinkling, over-use and a verdict:
+:mod:`facecoach.coaching.tutorial`). Both analyse the whole video first and then calibrate on its first
+neutral stretch (:func:`facecoach.coaching.calibration.find_neutral_stretch`), so a video that starts
+mid-expression is measured from a face at rest, frames before that stretch included; when there is no
+neutral stretch, the most relaxed one is used and the result says so.
+
 Frames are read with :mod:`facecoach.vision.sources` (content-sniffed, size- and length-limited), the
 Face Landmarker runs in VIDEO mode, the forehead crease energy is computed from each analysed frame,
 and the same streaming :class:`Evaluator` as live coaching turns them into events. Because the
@@ -27,8 +34,17 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
-from facecoach.coaching.evaluator import Evaluator, Event, Fault
-from facecoach.coaching.specs import CoachingSpec, UnknownTechniqueError, spec_by_id
+from facecoach.coaching.calibration import (
+    Calibration,
+    CalibrationError,
+    NeutralStretch,
+    calibrate,
+    find_neutral_stretch,
+)
+from facecoach.coaching.evaluator import Evaluator, Event, Fault, usable
+from facecoach.coaching.segments import HandPresence
+from facecoach.coaching.specs import CoachingSpec, EvaluationSettings, UnknownTechniqueError, spec_by_id
+from facecoach.coaching.tutorial import CalibrationOut, TutorialResult, review_video
 from facecoach.coaching.wrinkle import forehead_crease_energy
 from facecoach.config import InputLimits
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
@@ -91,9 +107,10 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class AuditCalibration(_Out):
-    start_s: float
-    end_s: float
+#: start_s/end_s of the frames calibrated on, and the neutral check: ``neutral`` False when the video
+#: has no neutral stretch (``reasons`` why the one used is not), ``waited_s`` of video before it,
+#: ``rereferenced`` (start_s, end_s) of each re-reference after the head turned away and back.
+AuditCalibration = CalibrationOut
 
 
 class AuditHold(_Out):
@@ -192,6 +209,37 @@ def analyse(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def neutral_calibration(
+    frames: list[tuple[float, FaceObservation | None]], settings: EvaluationSettings
+) -> tuple[Calibration, NeutralStretch]:
+    """Calibrate on the first neutral stretch of analysed frames (or the most relaxed one, marked so).
+
+    Raises :class:`AuditError` when no face is ever usable long enough to calibrate on.
+    """
+    faces = [(t, f if f is not None and usable(f) else None) for t, f in frames]
+    stretch = find_neutral_stretch(
+        faces, settings.calibration_s, settings.calibration_min_frames, settings.max_gap_s
+    )
+    if stretch is None or len(stretch.frames) < settings.calibration_min_frames:
+        raise AuditError("no usable face: the video never shows a face long enough to calibrate on")
+    try:
+        cal = calibrate(stretch.frames)
+    except CalibrationError:
+        raise AuditError("no usable face: the irises are never clear enough to calibrate on") from None
+    return replace(cal, is_neutral=stretch.neutral, reasons=stretch.reasons), stretch
+
+
+def calibration_out(cal: Calibration, stretch: NeutralStretch) -> CalibrationOut:
+    return CalibrationOut(
+        start_s=_r(cal.start_s),
+        end_s=_r(cal.end_s),
+        neutral=stretch.neutral,
+        reasons=list(stretch.reasons),
+        waited_s=_r(stretch.waited_s),
+        rereferenced=[(_r(a), _r(b)) for a, b in cal.rereferences],
+    )
+
+
 def evaluate(
     inputs: Iterable[tuple[float, FaceObservation | None]],
     spec: CoachingSpec,
@@ -199,36 +247,38 @@ def evaluate(
     duration_s: float | None = None,
     on_frame: Callable[[AnalysedFrame, Evaluator], None] | None = None,
 ) -> AuditResult:
-    """Run the evaluator over analysed frames and build the result (the fast half of an audit)."""
+    """Calibrate on the first neutral stretch, then run the evaluator over every analysed frame and
+    build the result (the fast half of an audit)."""
     if spec.kind != "exercise" or not spec.measures:
         raise AuditError(f"{spec.technique_id} is a massage: there are no reps or form faults to audit")
-    ev = Evaluator(spec, stop_after_reps=False)
+    frames = list(inputs)
+    cal, stretch = neutral_calibration(frames, spec.settings)
+    ev = Evaluator(spec, stop_after_reps=False, calibration=cal)
     last_t = 0.0
-    for t, frame in inputs:
+    for t, frame in frames:
         events = ev.push(frame, t)
         last_t = t
         if on_frame is not None:
             on_frame(AnalysedFrame(t, frame, events), ev)
     end = duration_s if duration_s is not None else last_t
-    if ev.calibration is None:
-        raise AuditError("no usable face: the video never shows a face long enough to calibrate on")
     ev.finish(end)
-    return _result(spec, ev, fps, end)
+    assert ev.calibration is not None
+    return _result(spec, ev, fps, end, calibration_out(ev.calibration, stretch))
 
 
 def _r(x: float) -> float:
     return round(float(x), 3)
 
 
-def _result(spec: CoachingSpec, ev: Evaluator, fps: float, duration_s: float) -> AuditResult:
-    cal = ev.calibration
-    assert cal is not None
+def _result(
+    spec: CoachingSpec, ev: Evaluator, fps: float, duration_s: float, calibration: CalibrationOut
+) -> AuditResult:
     faults: list[Fault] = sorted(ev.faults, key=lambda f: f.start_s)
     return AuditResult(
         technique=spec.technique_id,
         fps=_r(fps),
         duration_s=_r(duration_s),
-        calibration=AuditCalibration(start_s=_r(cal.start_s), end_s=_r(cal.end_s)),
+        calibration=calibration,
         reps=ev.reps,
         holds=[
             AuditHold(start_s=_r(h.start_s), end_s=_r(h.end_s), seconds=_r(h.seconds), completed=h.completed)
@@ -346,17 +396,48 @@ def _sampled_frames(
                 progress(read, source.info.frame_count)
 
 
-def _annotated_frames(
-    source: VideoSource, step: int, progress: ProgressCallback | None, annotator: _Annotator
-) -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
-    """Every ``step``-th frame for analysis, while every frame is decoded and drawn with the state after
-    the last analysed one."""
-    for i, (t, rgb) in enumerate(source.frames(1)):
-        if i % step == 0:
-            yield t, rgb
-            if progress is not None:
-                progress(source.frames_read, source.info.frame_count)
-        annotator.write(np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8))
+@dataclass(frozen=True)
+class _Drawn:
+    """What the annotator draws from one analysed frame on, until the next one."""
+
+    t: float
+    lines: list[str]
+    faults: list[str]
+    activation: float
+    active: bool
+    points: NDArray[np.float64] | None
+
+
+def _snapshots(annotator: _Annotator, into: list[_Drawn]) -> Callable[[AnalysedFrame, Evaluator], None]:
+    def on_frame(frame: AnalysedFrame, ev: Evaluator) -> None:
+        annotator.update(frame, ev)
+        pts = None if annotator.points is None else annotator.points[::4, :2].copy()
+        into.append(
+            _Drawn(
+                frame.timestamp_s,
+                annotator.lines,
+                annotator.faults,
+                annotator.activation,
+                annotator.active,
+                pts,
+            )
+        )
+
+    return on_frame
+
+
+def _write_annotated(path: Path, limits: InputLimits, annotator: _Annotator, drawn: list[_Drawn]) -> None:
+    """Decode every frame again and draw on it the state after the last analysed frame before it."""
+    j = -1
+    with _open_video(path, limits) as source:
+        for t, rgb in source.frames(1):
+            while j + 1 < len(drawn) and drawn[j + 1].t <= t + 1e-6:
+                j += 1
+            if j >= 0:
+                d = drawn[j]
+                annotator.lines, annotator.faults = d.lines, d.faults
+                annotator.activation, annotator.active, annotator.points = d.activation, d.active, d.points
+            annotator.write(np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8))
 
 
 def _second_landmarker(
@@ -366,6 +447,76 @@ def _second_landmarker(
     if not parallel or (os.cpu_count() or 1) <= 1:
         return None
     return stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
+
+
+@dataclass(frozen=True)
+class AnalysedVideo:
+    """Every analysed frame of a video, and what is known about it."""
+
+    frames: list[tuple[float, FaceObservation | None]]
+    fps: float
+    duration_s: float
+    width: int
+    height: int
+    crowded_s: list[tuple[float, float]]  # seconds in which more than one face was seen
+
+
+def _with_people_count(
+    frames: Iterable[tuple[float, NDArray[np.uint8]]],
+    counter: FaceLandmarker | None,
+    every_s: float,
+    crowded: list[tuple[float, float]],
+) -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
+    """Pass frames through; about every ``every_s`` count the faces in one (another landmarker, image
+    mode, up to 3 faces) and note the seconds in which there were more than one."""
+    next_t = 0.0
+    for t, rgb in frames:
+        if counter is not None and t >= next_t:
+            next_t = t + every_s
+            if len(counter.detect(rgb).faces) > 1:
+                crowded.append((t - every_s, t + every_s))  # up to the checks either side
+        yield t, rgb
+
+
+def analyse_video(
+    path: str | Path,
+    *,
+    limits: InputLimits,
+    model: Path | None = None,
+    progress: ProgressCallback | None = None,
+    analysis_fps: float = 10.0,
+    prefetch: bool = True,
+    parallel: bool = True,
+    count_people_every_s: float | None = None,
+) -> AnalysedVideo:
+    """Landmarks and crease energy of every analysed frame (at most ``analysis_fps`` per second).
+
+    Raises :class:`AuditError` for a missing, unreadable, oversized or over-long file (``limits``), or a
+    picture. ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
+    """
+    path = Path(path)
+    crowded: list[tuple[float, float]] = []
+    with _open_video(path, limits) as source:
+        info = source.info
+        step = max(1, round(info.fps / analysis_fps)) if analysis_fps > 0 else 1
+        stream = _sampled_frames(source, step, progress, prefetch)
+        try:
+            with contextlib.ExitStack() as stack:
+                landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
+                second = _second_landmarker(stack, parallel, model)
+                counter = (
+                    stack.enter_context(FaceLandmarker(mode="image", max_faces=3, model=model))
+                    if count_people_every_s
+                    else None
+                )
+                counted = _with_people_count(stream, counter, count_people_every_s or 1.0, crowded)
+                frames = list(analyse(counted, landmarker, second))
+        finally:
+            stream.close()  # stops the decoding thread before the video is closed
+        if source.frames_read == 0:
+            raise AuditError(f"cannot read {path.name}: no frames could be decoded")
+        duration = (info.frame_count if info.frame_count > 0 else source.frames_read) / info.fps
+    return AnalysedVideo(frames, info.fps, duration, info.width, info.height, crowded)
 
 
 def audit_video(
@@ -388,28 +539,72 @@ def audit_video(
     """
     spec = resolve_spec(technique_id)
     path = Path(path)
-    with _open_video(path, limits) as source:
-        info = source.info
-        annotator = (
-            _Annotator(Path(annotate), info.fps, (info.width, info.height), spec) if annotate else None
-        )
-        step = max(1, round(info.fps / analysis_fps)) if analysis_fps > 0 else 1
-        stream = (
-            _sampled_frames(source, step, progress, prefetch)
-            if annotator is None
-            else _annotated_frames(source, step, progress, annotator)
-        )
+    video = analyse_video(
+        path,
+        limits=limits,
+        model=model,
+        progress=progress,
+        analysis_fps=analysis_fps,
+        prefetch=prefetch,
+        parallel=parallel,
+    )
+    if annotate is None:
+        result = evaluate(video.frames, spec, video.fps)
+    else:
+        annotator = _Annotator(Path(annotate), video.fps, (video.width, video.height), spec)
+        drawn: list[_Drawn] = []
         try:
-            with contextlib.ExitStack() as stack:
-                landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
-                second = _second_landmarker(stack, parallel, model)
-                on_frame = annotator.update if annotator is not None else None
-                result = evaluate(analyse(stream, landmarker, second), spec, info.fps, None, on_frame)
+            result = evaluate(video.frames, spec, video.fps, None, _snapshots(annotator, drawn))
+            _write_annotated(path, limits, annotator, drawn)
         finally:
-            stream.close()  # stops the decoding thread before the video is closed
-            if annotator is not None:
-                annotator.close()
-        if source.frames_read == 0:
-            raise AuditError(f"cannot read {path.name}: no frames could be decoded")
-        duration = (info.frame_count if info.frame_count > 0 else source.frames_read) / info.fps
-        return result.model_copy(update={"duration_s": _r(duration)})
+            annotator.close()
+    return result.model_copy(update={"duration_s": _r(video.duration_s)})
+
+
+def audit_any(
+    path: str | Path,
+    *,
+    limits: InputLimits,
+    model: Path | None = None,
+    progress: ProgressCallback | None = None,
+    analysis_fps: float = 10.0,
+    prefetch: bool = True,
+    parallel: bool = True,
+    hands: list[HandPresence] | None = None,
+    count_people_every_s: float = 1.0,
+) -> TutorialResult:
+    """Audit any video without being told its technique (see :mod:`facecoach.coaching.tutorial`).
+
+    ``hands``: hands on the face over time, from hand tracking (the seam for it; empty until then).
+    Raises :class:`AuditError` for a file that cannot be audited (``limits``) or a video without a
+    usable face. ``model``: as for :func:`audit_video`.
+    """
+    video = analyse_video(
+        path,
+        limits=limits,
+        model=model,
+        progress=progress,
+        analysis_fps=analysis_fps,
+        prefetch=prefetch,
+        parallel=parallel,
+        count_people_every_s=count_people_every_s,
+    )
+    return audit_frames(video.frames, video.fps, video.duration_s, video.crowded_s, hands or [])
+
+
+def audit_frames(
+    frames: list[tuple[float, FaceObservation | None]],
+    fps: float,
+    duration_s: float,
+    crowded_s: list[tuple[float, float]] | None = None,
+    hands: list[HandPresence] | None = None,
+) -> TutorialResult:
+    """:func:`audit_any` on frames already analysed (the fast, pure half; tests and caches use it)."""
+    settings = spec_by_id(_ANY_EXERCISE).settings
+    cal, stretch = neutral_calibration(frames, settings)
+    return review_video(
+        frames, cal, calibration_out(cal, stretch), fps, duration_s, crowded_s or [], hands or []
+    )
+
+
+_ANY_EXERCISE = "smile-lift"  # any exercise: the evaluation settings are shared by all of them

@@ -1,6 +1,9 @@
 """The streaming exercise evaluator: timestamped frames in, coaching events out. Pure Python, no I/O.
 
-One :class:`Evaluator` follows one exercise. It first calibrates on ~1.5 s of the neutral face, then
+One :class:`Evaluator` follows one exercise. It first calibrates on ~1.5 s of the neutral face (only
+frames that pass :func:`facecoach.vision.neutral.check_neutral` count: a face mid-expression restarts the
+wait, so a frown is never taken as neutral; or it is given a calibration found beforehand, as the audit of
+a recorded video does), then
 turns the spec's movement into an *activation* (``sign × measure / expected``; for a left/right pair, of
 the side that moves more — the ``asymmetry`` fault watches the other): a rep starts when the activation
 crosses ``start_fraction`` and ends when it falls back under ``release_fraction`` (hysteresis, so noise
@@ -11,6 +14,12 @@ Everything is timed by the frames' timestamps, never by frame counts, so 10 fps 
 reps and the same fault onsets. A frame without a usable face (``None``, non-finite landmarks, or a
 head turned/tilted past the vision quality gate's limits) pauses the clock: a gap never counts as
 holding, and a fault that was on ends at the last frame that showed it.
+
+After the face has been lost for ``rereference_after_s`` (turned away past the limits, or out of view) and
+comes back, the next ``rereference_s`` of neutral frames re-reference the pose, position and forehead
+(:meth:`Calibration.rereferenced`; a ``rereferenced`` event), so the turn away and back does not linger as
+head motion. Head turns within the limits need no such step: the geometry is measured in the pose-free
+face frame and the blendshapes are pose-independent.
 
 Faults (kinds from the knowledge base) must persist ``fault_min_s`` before they are reported, with
 ``start_s`` at their true onset, and end once clear for ``fault_clear_s``. A fault event is sent twice:
@@ -36,6 +45,7 @@ from facecoach.coaching.specs import CoachingSpec, WatchedFault
 from facecoach.vision import landmark_ids as ids
 from facecoach.vision.geometry import HeadPose
 from facecoach.vision.landmarks import FaceObservation
+from facecoach.vision.neutral import NeutralRules, check_neutral
 from facecoach.vision.quality import check_pose
 
 Side = Literal["left", "right", "both"] | None
@@ -62,6 +72,15 @@ class Calibrated(Event):
     start_s: float
     end_s: float
     noise: dict[str, float | None] = field(default_factory=dict)  # None: not measurable (no forehead)
+
+
+@dataclass(frozen=True)
+class Rereferenced(Event):
+    """New pose, position and forehead references from ``start_s``–``end_s`` (the head came back)."""
+
+    type: ClassVar[str] = "rereferenced"
+    start_s: float
+    end_s: float
 
 
 @dataclass(frozen=True)
@@ -149,7 +168,7 @@ class Hold:
     completed: bool
 
 
-def _usable(face: FaceObservation) -> bool:
+def usable(face: FaceObservation) -> bool:
     """A frame the measures can use: 478 finite landmarks, eye corners ≥ 4 px apart (else: no face)."""
     pts = face.points_px
     if getattr(pts, "shape", None) != (478, 3) or not math.isfinite(float(pts.sum())):
@@ -174,7 +193,7 @@ def _merge(a: Side, b: Side) -> Side:
     return "both"
 
 
-class _FaultTracker:
+class FaultTracker:
     """Debounce of one fault kind by timestamps (see the module docstring)."""
 
     def __init__(self, kind: str, cue: str, min_s: float, clear_s: float, merge_sides: bool = True) -> None:
@@ -236,10 +255,18 @@ class Evaluator:
     ``push(None, timestamp_s)`` for a frame without a usable face;
     returns the events that frame caused. ``finish(t)`` closes what is open and emits ``finished``.
     ``stop_after_reps``: emit ``finished`` as soon as reps × sets are done (live coaching); the audit
-    passes False and counts every rep in the video.
+    passes False and counts every rep in the video. ``calibration``: one found beforehand (the audit's
+    neutral stretch): the evaluator measures from the first frame and emits no ``calibrated`` event.
+    ``neutral_rules``: the neutral range (``vision/neutral.yaml`` by default).
     """
 
-    def __init__(self, spec: CoachingSpec, stop_after_reps: bool = True) -> None:
+    def __init__(
+        self,
+        spec: CoachingSpec,
+        stop_after_reps: bool = True,
+        calibration: Calibration | None = None,
+        neutral_rules: NeutralRules | None = None,
+    ) -> None:
         if spec.kind != "exercise" or not spec.measures:
             raise ValueError(f"{spec.technique_id} is not an exercise with a measurable movement")
         self.spec = spec
@@ -267,7 +294,7 @@ class Evaluator:
         self._start_thr = spec.settings.start_fraction
         self._release_thr = spec.settings.release_fraction
         self._trackers = [
-            _FaultTracker(
+            FaultTracker(
                 f.kind,
                 f.cue,
                 spec.settings.fault_min_s,
@@ -281,6 +308,11 @@ class Evaluator:
         self._move_in_mm = all(m in MM_MEASURES for m in spec.measures)
         self._expected = spec.expected  # scaled to the person's face size at calibration
         self._tol: list[dict[str, float]] = []
+        self._neutral_rules = neutral_rules
+        self._lost_since: float | None = None
+        self._reref: list[FaceObservation] | None = None  # collecting a re-reference when not None
+        if calibration is not None:
+            self._apply_calibration(calibration)
 
     # -- public -----------------------------------------------------------------------------------
     @property
@@ -305,16 +337,31 @@ class Evaluator:
                 raise ValueError("a frame without a face needs its timestamp")
             return self._lost(timestamp_s)
         t = frame.timestamp_s
-        if not _usable(frame):
+        if not usable(frame):
             return self._lost(t)
         raw = raw_measures(frame)
         verdict = check_pose(HeadPose(raw["pose:yaw"], raw["pose:pitch"], raw["pose:roll"]))
         if not verdict.ok:  # turned too far for the measures to mean anything: pause, and say why
             return self._lost(t, verdict.message)
         events: list[Event] = []
+        dt = self._step(t, events)
+        if self.calibration is None:
+            self._collect(frame, dt, t, events)
+            return events
+        if self._reref is not None:
+            self._rereference(frame, events)
+        m = measures_from_raw(raw, self.calibration)
+        self._update(t, dt, m, events)
+        return events
+
+    def _step(self, t: float, events: list[Event]) -> float:
+        """Seconds since the last usable frame (0 on the first one back, or after a long gap)."""
         if not self._present:
             if self._seen:
                 events.append(FaceFound(t))
+                away = t - (self._lost_since if self._lost_since is not None else t)
+                if self.calibration is not None and away >= self.settings.rereference_after_s:
+                    self._reref = []
             self._present = True
             self._seen = True
             dt = 0.0
@@ -323,20 +370,23 @@ class Evaluator:
             if dt < 0 or dt > self.settings.max_gap_s:
                 dt = 0.0
         self._last_t = t
-        if self.calibration is None:
-            self._calib.append(frame)
-            self._calib_time += dt
-            if (
-                self._calib_time >= self.settings.calibration_s
-                and len(self._calib) >= self.settings.calibration_min_frames
-            ):
-                calibrated = self._calibrate(t)
-                if calibrated is not None:
-                    events.append(calibrated)
-            return events
-        m = measures_from_raw(raw, self.calibration)
-        self._update(t, dt, m, events)
-        return events
+        return dt
+
+    def _collect(self, frame: FaceObservation, dt: float, t: float, events: list[Event]) -> None:
+        """One more calibration frame, if the face is neutral (else the wait starts again)."""
+        if not check_neutral(frame, self._neutral_rules).neutral:
+            self._calib = []  # mid-expression, eyes shut or turned: wait for a neutral face
+            self._calib_time = 0.0
+            return
+        self._calib.append(frame)
+        self._calib_time += dt
+        if (
+            self._calib_time >= self.settings.calibration_s
+            and len(self._calib) >= self.settings.calibration_min_frames
+        ):
+            calibrated = self._calibrate(t)
+            if calibrated is not None:
+                events.append(calibrated)
 
     def finish(self, t: float) -> list[Event]:
         if self.finished:
@@ -357,8 +407,25 @@ class Evaluator:
             self._calib = []  # no usable scale in these frames: start calibrating afresh
             self._calib_time = 0.0
             return None
-        self.calibration = cal
         self._calib = []
+        noise = self._apply_calibration(cal)
+        return Calibrated(t, cal.start_s, cal.end_s, noise)
+
+    def _rereference(self, frame: FaceObservation, events: list[Event]) -> None:
+        assert self._reref is not None and self.calibration is not None
+        if not check_neutral(frame, self._neutral_rules).neutral:
+            self._reref = []
+            return
+        self._reref.append(frame)
+        first = self._reref[0].timestamp_s
+        if frame.timestamp_s - first >= self.settings.rereference_s:
+            self.calibration = self.calibration.rereferenced(self._reref)
+            self._reref = None
+            events.append(Rereferenced(frame.timestamp_s, first, frame.timestamp_s))
+
+    def _apply_calibration(self, cal: Calibration) -> dict[str, float | None]:
+        """Set the thresholds for this person; returns the noise per measure (None: not measurable)."""
+        self.calibration = cal
         s = self.settings
         noise_act = sum(cal.noise.get(m, 0.0) for m in self.spec.measures) / len(self.spec.measures)
         self._expected = self.spec.expected * (cal.size_factor if self._move_in_mm else 1.0)
@@ -377,13 +444,14 @@ class Evaluator:
                     for m, tol in f.measures.items()
                 }
             )
-        noise = {k: (round(v, 4) if math.isfinite(v) else None) for k, v in cal.noise.items()}
-        return Calibrated(t, cal.start_s, cal.end_s, noise)
+        return {k: (round(v, 4) if math.isfinite(v) else None) for k, v in cal.noise.items()}
 
     def _lost(self, t: float, reason: str | None = None) -> list[Event]:
         events: list[Event] = []
         if self._present:
             self._present = False
+            self._lost_since = t
+            self._reref = None
             events.append(FaceLost(t, reason))
             self._close_faults(t, events)
         return events
@@ -544,6 +612,14 @@ class MassageTimer:
             self._next += self.spec.settings.progress_every_s
             events.append(Progress(now, elapsed, target, elapsed / target))
         return events
+
+    def finish(self, t: float) -> list[Event]:
+        """The step ends at ``t`` (seconds): ``finished`` unless it already was, as
+        :meth:`Evaluator.finish` (a massage has no hold or fault left open)."""
+        if self.finished:
+            return []
+        self.finished = True
+        return [Finished(t, 0, 0)]
 
 
 def evaluator_for(spec: CoachingSpec, stop_after_reps: bool = True) -> Evaluator | MassageTimer:

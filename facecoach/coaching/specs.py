@@ -44,6 +44,8 @@ class EvaluationSettings(_Model):
     progress_every_s: float = Field(gt=0, le=10)
     min_rep_s: float = Field(ge=0, le=10)
     default_hold_s: float = Field(gt=0, le=60)
+    rereference_after_s: float = Field(gt=0, le=60)
+    rereference_s: float = Field(gt=0, le=10)
 
     @model_validator(mode="after")
     def _hysteresis(self) -> EvaluationSettings:

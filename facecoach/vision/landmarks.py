@@ -72,7 +72,7 @@ N_LANDMARKS = 478
 @dataclass(frozen=True, slots=True)
 class FaceObservation:
     """One face seen in one frame: the one type from the landmarker (here or in the browser, whose
-    landmark frames ``web.live_protocol`` decodes into it) through the scan to the coaching engine.
+    landmark frames ``live.protocol`` decodes into it) through the scan to the coaching engine.
 
     ``points_px``: (478, 3) float array; x, y in pixels of the frame, z in MediaPipe's relative depth
     scaled by the frame width (so roughly pixels, positive away from the camera).

@@ -543,6 +543,7 @@ def scan_file(path: Path | str, limits: InputLimits) -> ScanResult:
 
 class _Text(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    label: str = Field(min_length=1)  # what the measure is called (the progress charts' headings)
     floor: float = Field(gt=0)
     left: str
     right: str

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from facecoach.config import REPO_DIR, Settings, get_settings
+from facecoach.jobs.queue import job_runner
 from facecoach.members.auth import RateLimiter
 from facecoach.members.db import Database
 from facecoach.members.library_store import LibraryStore
@@ -27,7 +28,6 @@ from facecoach.web import backends, live
 from facecoach.web.account_mail import MailJobs
 from facecoach.web.context import AppContext
 from facecoach.web.deps import csrf_protect, get_viewer, render
-from facecoach.web.queue import job_runner
 from facecoach.web.routes import account, admin, api, assessment, content, member
 from facecoach.web.scanner import Scanner
 from facecoach.web.security import (
@@ -74,6 +74,7 @@ def create_app(
     settings = settings or get_settings()
     db = database or Database.connect(settings.database_url)
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    jpeg_slots, member_slots = backends.live_slots(settings)
     ctx = AppContext(
         settings=settings,
         db=db,
@@ -90,6 +91,8 @@ def create_app(
         ),
         account_limiter=account_limiter or backends.account_limiter(settings),
         mail_jobs=MailJobs(db, mailer or _mailer(settings), settings.base_url),
+        jpeg_slots=jpeg_slots,
+        member_slots=member_slots,
     )
 
     @contextlib.asynccontextmanager
@@ -108,7 +111,6 @@ def create_app(
         docs_url=None,  # served below from the local Swagger UI, under the same CSP as every page
         redoc_url=None,
     )
-    backends.install_shared_state(settings, ctx.extra)
     app.state.ctx = ctx
     app.state.signer = Signer(settings.secret_key)
     templates.env.globals["plan_names"] = plan_names()

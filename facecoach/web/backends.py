@@ -25,9 +25,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from facecoach.config import Settings
+from facecoach.live.slots import JpegSlots, MemberSlots
 from facecoach.members.auth import MemoryRateLimiter, RateLimiter
-from facecoach.web.live import JpegSlots
-from facecoach.web.live_slots import MemberSlots
 
 if TYPE_CHECKING:
     import redis
@@ -289,16 +288,13 @@ def account_limiter(settings: Settings) -> RateLimiter:
     return rate_limiter(settings, settings.signup_attempts, settings.signup_window_s)
 
 
-def install_shared_state(settings: Settings, extra: dict[str, object]) -> None:
-    """Put the shared live-coaching stores into an app context's ``extra`` when Redis is configured."""
+def live_slots(settings: Settings) -> tuple[JpegSlots, MemberSlots]:
+    """Live coaching's JPEG-mode and per-member counts: in this process, or in Redis when ``REDIS_URL``
+    is set (leases of ``settings.live.slot_lease_s`` seconds, renewed while held)."""
     if not settings.redis_url:
-        return
-    from facecoach.web.live_protocol import LiveSettings
-
-    lease = min(60.0, LiveSettings().max_session_s + 120.0)  # seconds; renewed while held
-    extra["live_jpeg_slots"] = RedisJpegSlots(
-        redis_client(settings.redis_url), lease_s=lease, prefix=settings.queue_namespace + ":"
-    )
-    extra["live_member_slots"] = RedisMemberSlots(
-        redis_client(settings.redis_url), lease_s=lease, prefix=settings.queue_namespace + ":"
+        return JpegSlots(), MemberSlots()
+    lease, prefix = settings.live.slot_lease_s, settings.queue_namespace + ":"
+    return (
+        RedisJpegSlots(redis_client(settings.redis_url), lease_s=lease, prefix=prefix),
+        RedisMemberSlots(redis_client(settings.redis_url), lease_s=lease, prefix=prefix),
     )

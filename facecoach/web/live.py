@@ -4,18 +4,20 @@ Mode ``landmarks`` (default, private): the page runs the Face Landmarker itself 
 binary landmark frames; the video never leaves the device. Mode ``jpeg``: the page sends JPEG frames and
 the server runs the same landmarker and the forehead crease energy. Either way the coaching engine's
 evaluator runs here and its events go back as JSON. The wire format, limits and close codes are in
-``docs/live-protocol.md`` (codec: :mod:`facecoach.web.live_protocol`).
+``docs/live-protocol.md``.
+
+This module is only the web side: the page, the socket's login and origin checks, and the receive/send
+loop. What it runs is :mod:`facecoach.live` (codec ``protocol``, per-connection state ``session``, step
+checks ``checks``, server mode ``server_mode``, capacity ``slots``, re-checks ``access``, page steps
+``steps``); the limits are ``settings.live`` of the app's :class:`facecoach.config.Settings`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import io
 import logging
-import threading
 import time
-from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -24,83 +26,38 @@ from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from facecoach.coaching.specs import CoachingSpec, spec_for
+from facecoach.coaching.evaluator import evaluator_for
+from facecoach.config import LiveSettings
 from facecoach.knowledge import Library
-from facecoach.members.session_summary import SessionSummaryError, SummaryRules
-from facecoach.vision.landmarks import FaceObservation
-from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_viewer, render, upsell
-from facecoach.web.diagrams import SIDES_NOTE
-from facecoach.web.live_access import SIGNED_OUT, still_allowed
-from facecoach.web.live_protocol import (
+from facecoach.live.access import SIGNED_OUT, still_allowed
+from facecoach.live.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_NORMAL,
     CLOSE_POLICY,
     CLOSE_SERVER_ERROR,
-    CLOSE_TOO_BIG,
     CLOSE_TRY_LATER,
     CLOSE_UNAUTHENTICATED,
     JpegFrame,
     LandmarkFrame,
-    LiveSettings,
     NoFaceFrame,
     ProtocolError,
     RateLimiter,
     decode_control,
     decode_frame,
 )
-from facecoach.web.live_session import LiveSession, StepEvaluator, saved_record
-from facecoach.web.live_slots import JPEG, SOCKET, MemberSlots
-from facecoach.web.live_steps import routine_steps, single_step
+from facecoach.live.server_mode import ServerLandmarker
+from facecoach.live.session import LiveSession, library_specs, saved_record
+from facecoach.live.slots import JPEG, SOCKET
+from facecoach.live.steps import routine_steps, single_step
+from facecoach.members.session_summary import SessionSummaryError, SummaryRules
+from facecoach.web.context import AppContext
+from facecoach.web.deps import Viewer, get_ctx, get_viewer, render, upsell
+from facecoach.web.diagrams import SIDES_NOTE
 from facecoach.web.routes.content import library_of
+from facecoach.web.routine import routine_for
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-
-
-def live_settings(ctx: AppContext) -> LiveSettings:
-    """The app's live limits (tests put their own in ``ctx.extra['live_settings']``)."""
-    found = ctx.extra.get("live_settings")
-    if not isinstance(found, LiveSettings):
-        found = LiveSettings()
-        ctx.extra["live_settings"] = found
-    return found
-
-
-class JpegSlots:
-    """How many JPEG-mode connections (each running a Python landmarker) this worker serves at once."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.in_use = 0
-
-    def acquire(self, limit: int) -> bool:
-        with self._lock:
-            if self.in_use >= limit:
-                return False
-            self.in_use += 1
-            return True
-
-    def release(self) -> None:
-        with self._lock:
-            self.in_use = max(0, self.in_use - 1)
-
-
-def _jpeg_slots(ctx: AppContext) -> JpegSlots:
-    slots = ctx.extra.get("live_jpeg_slots")
-    if not isinstance(slots, JpegSlots):
-        slots = JpegSlots()
-        ctx.extra["live_jpeg_slots"] = slots
-    return slots
-
-
-def _member_slots(ctx: AppContext) -> MemberSlots:
-    """Per-member socket and JPEG-mode counts (Redis-backed when the app installed them)."""
-    slots = ctx.extra.get("live_member_slots")
-    if not isinstance(slots, MemberSlots):
-        slots = MemberSlots()
-        ctx.extra["live_member_slots"] = slots
-    return slots
 
 
 # -- the page ------------------------------------------------------------------------------------------------
@@ -123,7 +80,8 @@ def live_page(
     with ctx.db.session() as db:
         library = library_of(ctx, db)
         if technique is None:
-            steps = routine_steps(db, viewer.id, library, dt.datetime.now(dt.UTC).date())
+            routine = routine_for(db, viewer.id, library, dt.datetime.now(dt.UTC).date())
+            steps = routine_steps(routine.today.plan.items, library) if routine is not None else []
     if technique is not None:
         steps = single_step(library, technique)
         if not steps:
@@ -149,7 +107,7 @@ def live_page(
         "model_url": "/static/models/face_landmarker.task",
         "wasm_url": "/static/vendor/tasks-vision/wasm",
         "vision_module": "/static/vendor/tasks-vision/vision_bundle.mjs",
-        "max_fps": live_settings(ctx).max_fps,
+        "max_fps": ctx.settings.live.max_fps,
         "sides_note": SIDES_NOTE,  # the site's one left/right sentence, under the stroke map too
     }
     return render(
@@ -179,71 +137,6 @@ def _current_library(ctx: AppContext) -> Library:
         return library_of(ctx, db)
 
 
-def _evaluator_for(spec: CoachingSpec) -> StepEvaluator:
-    from facecoach.coaching.evaluator import evaluator_for
-
-    return cast(StepEvaluator, evaluator_for(spec))
-
-
-def _spec_lookup(library: Library) -> Callable[[str], CoachingSpec]:
-    """Specs from the app's current library (the YAML plus the instructor's edits)."""
-
-    def lookup(technique_id: str) -> CoachingSpec:
-        technique = library.techniques.get(technique_id)
-        if technique is None:
-            raise LookupError(technique_id)
-        return spec_for(technique)
-
-    return lookup
-
-
-class _ServerLandmarker:
-    """Mode ``jpeg``: the Python landmarker and crease energy for one connection (VIDEO mode)."""
-
-    def __init__(self) -> None:
-        from facecoach.vision.landmarks import FaceLandmarker
-
-        self._lm = FaceLandmarker(mode="video", max_faces=1)
-
-    def process(self, frame: JpegFrame) -> FaceObservation | None:
-        import cv2
-        import numpy as np
-        from PIL import Image, UnidentifiedImageError
-
-        from facecoach.coaching.audit import with_crease_energy
-
-        # The JPEG's own size, from its header, before anything is decoded: a small file can declare a
-        # huge picture (a decompression bomb); it must be the size the frame header says (already limited).
-        try:
-            with Image.open(io.BytesIO(frame.jpeg)) as probe:
-                fmt, size = probe.format, probe.size
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ProtocolError("the JPEG declares a picture too big to decode", CLOSE_TOO_BIG) from None
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
-            raise ProtocolError("the JPEG could not be read") from None
-        if fmt != "JPEG" or size != (frame.header.width, frame.header.height):
-            raise ProtocolError(
-                f"the picture is a {fmt} of {size[0]}×{size[1]}, not the JPEG the header says"
-            )
-        bgr = cv2.imdecode(np.frombuffer(frame.jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise ProtocolError("the JPEG could not be decoded")
-        h, w = bgr.shape[:2]
-        if (w, h) != (frame.header.width, frame.header.height):
-            raise ProtocolError(
-                f"the JPEG is {w}×{h}, the header says {frame.header.width}×{frame.header.height}"
-            )
-        rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
-        ts = frame.header.timestamp_ms / 1000.0
-        found = self._lm.detect(rgb, ts)
-        if not found.faces:
-            return None
-        return with_crease_energy(found.faces[0], rgb)
-
-    def close(self) -> None:
-        self._lm.close()
-
-
 async def _close(ws: WebSocket, code: int, reason: str) -> None:
     if ws.application_state != WebSocketState.DISCONNECTED:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
@@ -254,7 +147,7 @@ async def live_socket(ws: WebSocket) -> None:
     """The coaching socket. Registered as a plain Starlette route (below): the app's HTTP-level
     dependencies (CSRF on forms) do not apply to a WebSocket, which checks its Origin instead."""
     ctx: AppContext = ws.app.state.ctx
-    limits = live_settings(ctx)
+    limits = ctx.settings.live
     # The web app's own session check (cookie → server-side session); a WebSocket is an HTTP connection
     # with the same cookies, so the Request-typed dependency reads it the same way.
     viewer = await anyio.to_thread.run_sync(get_viewer, cast(Request, ws), ctx)
@@ -268,7 +161,7 @@ async def live_socket(ws: WebSocket) -> None:
     if not viewer.is_member:
         await _close(ws, CLOSE_FORBIDDEN, "live coaching needs the Member plan")
         return
-    members = _member_slots(ctx)
+    members = ctx.member_slots
     cap = limits.max_sockets_per_member
     if not await anyio.to_thread.run_sync(members.acquire, SOCKET, viewer.id, cap):
         await _close(ws, CLOSE_TRY_LATER, f"your account has {cap} live sessions open: close one first")
@@ -303,8 +196,8 @@ class _Connection:
         self.viewer = viewer
         self.limits = limits
         self.session = LiveSession(
-            _spec_lookup(library),
-            _evaluator_for,
+            library_specs(library),
+            evaluator_for,
             limits.max_steps,
             massage_max_gap_s=limits.massage_max_gap_s,
             massage_grace_s=limits.massage_grace_s,
@@ -312,7 +205,7 @@ class _Connection:
         self.rate = RateLimiter(limits.max_fps, limits.burst_frames)
         self.mode: str | None = None
         self.last_seq: int | None = None
-        self.server_lm: _ServerLandmarker | None = None
+        self.server_lm: ServerLandmarker | None = None
         self.jpeg_slot = False
         self.member_jpeg = False
         self.started = time.monotonic()
@@ -359,7 +252,8 @@ class _Connection:
 
     async def _recheck(self) -> None:
         """Close (4401/4403) once the login session is gone or the plan no longer includes live coaching."""
-        refusal = await anyio.to_thread.run_sync(still_allowed, self.ctx, self.viewer)
+        viewer = self.viewer
+        refusal = await anyio.to_thread.run_sync(still_allowed, self.ctx.db, viewer.session_id, viewer.id)
         self.next_check = time.monotonic() + self.limits.session_recheck_s
         if refusal is not None:
             raise ProtocolError(refusal.reason, refusal.code)
@@ -368,7 +262,7 @@ class _Connection:
         if self.mode is not None and self.mode != mode:
             raise ProtocolError("the mode cannot change during a session")
         if mode == "jpeg" and not self.member_jpeg:
-            members = _member_slots(self.ctx)
+            members = self.ctx.member_slots
             cap = self.limits.max_jpeg_sessions_per_member
             if not await anyio.to_thread.run_sync(members.acquire, JPEG, self.viewer.id, cap):
                 raise ProtocolError(
@@ -377,7 +271,7 @@ class _Connection:
             self.member_jpeg = True
         if mode == "jpeg" and not self.jpeg_slot:
             # The slot store may be shared across workers (Redis): ask it off the event loop.
-            slots = _jpeg_slots(self.ctx)
+            slots = self.ctx.jpeg_slots
             if not await anyio.to_thread.run_sync(slots.acquire, self.limits.max_jpeg_sessions):
                 raise ProtocolError("server-side processing is busy: try again later", CLOSE_TRY_LATER)
             self.jpeg_slot = True
@@ -399,7 +293,7 @@ class _Connection:
             if self.mode != "jpeg":
                 raise ProtocolError("a JPEG frame in landmarks mode")
             if self.server_lm is None:
-                self.server_lm = await anyio.to_thread.run_sync(_ServerLandmarker)
+                self.server_lm = await anyio.to_thread.run_sync(ServerLandmarker)
             face = await anyio.to_thread.run_sync(self.server_lm.process, frame)
         elif isinstance(frame, LandmarkFrame):
             if self.mode is None:
@@ -418,7 +312,7 @@ class _Connection:
             "type": "frame",
             "seq": seq,
             "face": face is not None,
-            "events": events,
+            "events": [e.to_dict() for e in events],  # typed until here: serialised for the socket
             "proc_ms": proc_ms,
         }
         if isinstance(frame, JpegFrame) and face is not None:
@@ -462,8 +356,8 @@ class _Connection:
             self.server_lm.close()
             self.server_lm = None
         if self.jpeg_slot:
-            _jpeg_slots(self.ctx).release()
+            self.ctx.jpeg_slots.release()
             self.jpeg_slot = False
         if self.member_jpeg:
-            _member_slots(self.ctx).release(JPEG, self.viewer.id)
+            self.ctx.member_slots.release(JPEG, self.viewer.id)
             self.member_jpeg = False

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -123,3 +124,97 @@ def test_two_trackers_find_what_one_finds(smile_video: Path) -> None:
     for a, b in zip(one.holds, two.holds, strict=True):
         assert abs(a.start_s - b.start_s) <= 0.2 and abs(a.end_s - b.end_s) <= 0.2
     assert [(f.kind, f.side) for f in one.faults] == [(f.kind, f.side) for f in two.faults]
+
+
+@pytest.fixture(scope="module")
+def tutorial_video(tmp_path_factory: pytest.TempPathFactory, warpers: Callable[[str], FaceWarper]) -> Path:
+    """A portrait video (the face on a tall canvas) at 15 fps: rest, a brow raise with forehead
+    creases, rest, two one-sided smiles, rest — then the face leaves the frame, and two people come in."""
+    from tests.coaching.synth import Script, Segment
+
+    warper = warpers("happy_f15.jpg")
+    script = Script(
+        [
+            Segment(2.0),
+            *rep_script("brows_up", 2, 3.0, rest_first_s=0.0, rest_s=1.5, creases_in_hold=1.0).segments,
+            Segment(2.0),
+            *rep_script("smile_left_only", 2, 5.4, rest_first_s=0.0, rest_s=1.5).segments,
+        ]
+    )
+    h, w = warper.image.shape[:2]
+    tall = (w, h + 200)
+    path = tmp_path_factory.mktemp("audit") / "tutorial.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 15.0, tall)
+
+    def put(rgb: np.ndarray) -> None:
+        canvas = np.full((tall[1], tall[0], 3), 60, np.uint8)
+        canvas[100 : 100 + h] = rgb
+        writer.write(cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+
+    for _t, rgb in render(warper, script, 15.0):
+        put(rgb)
+    blank = np.full((h, w, 3), 60, np.uint8)
+    for _ in range(30):  # 2 s without a face
+        put(blank)
+    group = cv2.imread(str(Path(__file__).parents[2].parent / "shared" / "data" / "group_five.jpg"))
+    assert group is not None
+    # two of its five people, cropped so that their faces are large enough to be found
+    crowd = np.full((h, w, 3), 60, np.uint8)
+    crowd[: round(w * 270 / 380)] = cv2.resize(group[250:520, 480:860], (w, round(w * 270 / 380)))[..., ::-1]
+    for _ in range(30):  # 2 s of several people
+        put(crowd)
+    writer.release()
+    return path
+
+
+SEGMENT_KEYS = {
+    "start_s",
+    "end_s",
+    "kind",
+    "technique",
+    "confidence",
+    "reps",
+    "holds",
+    "faults",
+    "trains_overused",
+}
+
+
+def test_any_audit_json_is_the_contract(tutorial_video: Path) -> None:
+    code, stdout, stderr = invoke(["audit", str(tutorial_video), "--json"])
+    assert code == 0, stderr
+    data = json.loads(stdout)
+    assert {"verdict", "segments", "calibration", "hands"} <= set(data)
+    assert set(data["verdict"]) >= {"level", "reasons"} and data["verdict"]["level"] == "unsafe"
+    assert data["hands"] == []
+    assert data["calibration"]["neutral"] is True and data["calibration"]["start_s"] == 0.0
+    for seg in data["segments"]:
+        assert set(seg) >= SEGMENT_KEYS
+        assert seg["kind"] in {"rest", "exercise", "massage", "unrecognised"}
+        for fault in seg["faults"]:
+            assert set(fault) == {"kind", "side", "start_s", "end_s", "cue"}
+    moves = [s for s in data["segments"] if s["action"]]
+    assert [s["action"] for s in moves] == ["brows_up", "smile"]
+    assert moves[0]["trains_overused"] == ["frontalis"] and moves[0]["technique"] is None
+    assert moves[1]["technique"] == "smile-lift"
+    assert any(f["kind"] == "asymmetry" and f["side"] == "right" for f in moves[1]["faults"])
+    # the face leaving and two people coming in are segments of their own, not errors
+    views = [s["view"] for s in data["segments"]]
+    assert "no_face" in views and "several_faces" in views
+    last_face = max(s["end_s"] for s in data["segments"] if s["view"] == "face")
+    crowd = next(s for s in data["segments"] if s["view"] == "several_faces")
+    assert crowd["start_s"] >= last_face - 0.01 and data["segments"][-1]["end_s"] == data["duration_s"]
+    # the text report says the verdict in one sentence
+    code, stdout, _ = invoke(["audit", str(tutorial_video)])
+    assert code == 0 and "Safe to follow: no, because" in stdout and "frontalis" in stdout
+
+
+def test_technique_audit_reports_the_neutral_check(smile_video: Path) -> None:
+    result = audit_video(smile_video, "smile-lift", limits=InputLimits())
+    cal = result.calibration
+    assert cal.neutral and cal.reasons == [] and cal.waited_s == 0.0 and cal.rereferenced == []
+
+
+def test_annotate_needs_a_technique(smile_video: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = invoke(["audit", str(smile_video), "--annotate", str(tmp_path / "a.mp4")])
+    assert code == 2 and stdout == "" and "--technique" in stderr

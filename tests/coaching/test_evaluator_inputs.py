@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import cv2
 import numpy as np
+import pytest
 
 from facecoach.coaching.evaluator import Evaluator, Event
 from facecoach.coaching.specs import spec_by_id
@@ -65,3 +66,36 @@ def test_a_head_tilted_too_far_pauses_with_the_reason(
     reason = events[0].to_dict()["reason"]
     assert "tilted" in reason and "upright" in reason
     assert [e.type for e in ev.push(replace(face, timestamp_s=t + 0.1))] == ["face_found"]
+
+
+def test_the_head_turning_away_and_back_re_references_the_pose(
+    image_landmarker: FaceLandmarker, astronaut: np.ndarray
+) -> None:
+    """Calibrated on a frontal face; the head turns away past the limits for 2 s, and comes back shifted
+    sideways by 40 px (a new resting place): after 0.5 s of that neutral face the pose and position are
+    re-referenced, so the shift does not count as head motion for the rest of the exercise."""
+    face = image_landmarker.detect(astronaut).faces[0]
+    m = cv2.getRotationMatrix2D((256.0, 160.0), 35.0, 1.0)
+    tilted = image_landmarker.detect(cv2.warpAffine(astronaut, m, (512, 512))).faces[0]
+    moved = np.float32([[1, 0, 40], [0, 1, 0]])  # type: ignore[list-item]
+    shifted = image_landmarker.detect(cv2.warpAffine(astronaut, moved, (512, 512))).faces[0]
+    ev = Evaluator(spec_by_id("lip-pucker"), stop_after_reps=False)
+    events: list[Event] = []
+    t = 0.0
+    for _ in range(20):
+        events += ev.push(replace(face, timestamp_s=t))
+        t += 0.1
+    for _ in range(20):
+        events += ev.push(replace(tilted, timestamp_s=t))
+        t += 0.1
+    for _ in range(40):
+        events += ev.push(replace(shifted, timestamp_s=t))
+        t += 0.1
+    ev.finish(t)
+    types = [e.type for e in events]
+    assert types.count("rereferenced") == 1 and types.index("rereferenced") > types.index("face_found")
+    assert ev.calibration is not None and len(ev.calibration.rereferences) == 1
+    start, _end = ev.calibration.rereferences[0]
+    assert start == pytest.approx(4.0, abs=0.05)  # the first frame back
+    assert ev.measures is not None and ev.measures.head_shift < 1.0  # mm: the new place is the reference
+    assert [f for f in ev.faults if f.kind == "head_motion" and f.start_s > 4.6] == []

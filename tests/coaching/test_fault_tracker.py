@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from facecoach.coaching.evaluator import Fault, _FaultTracker
+from facecoach.coaching.evaluator import Fault, FaultTracker
 
 
 def _run(fps: float, on_windows: list[tuple[float, float, str]], merge: bool = True) -> list[Fault]:
-    tr = _FaultTracker("squint", "Keep your {side} eye soft.", 0.3, 0.2, merge_sides=merge)
+    tr = FaultTracker("squint", "Keep your {side} eye soft.", 0.3, 0.2, merge_sides=merge)
     out = []
     for i in range(int(6 * fps)):
         t = i / fps

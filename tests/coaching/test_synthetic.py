@@ -183,3 +183,20 @@ def test_massage_is_timed_not_evaluated() -> None:
     assert abs(events[-1].t_s - spec.duration_s) < 0.15
     fractions = [e.to_dict()["fraction"] for e in events if e.type == "progress"]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_a_massage_timer_finishes_like_an_exercise() -> None:
+    """Both evaluators end a step through ``finish(t)`` (the live session calls it on either, no
+    getattr): an early end is one ``finished`` at that time, a second call or a timed-out massage none."""
+    from facecoach.coaching.evaluator import Finished
+
+    spec = spec_by_id("jaw-release")
+    timer = evaluator_for(spec)
+    timer.push(None, 0.0)
+    timer.push(None, 3.0)
+    assert [(type(e), e.t_s) for e in timer.finish(3.5)] == [(Finished, 3.5)]
+    assert timer.finished and timer.finish(4.0) == [] and timer.push(None, 5.0) == []
+    done = evaluator_for(spec)
+    done.push(None, 0.0)
+    assert done.push(None, spec.duration_s)[-1].type == "finished"
+    assert done.finish(spec.duration_s + 1) == []

@@ -17,7 +17,8 @@ import pydantic  # noqa: F401
 import pydantic_settings  # noqa: F401
 
 with atheris.instrument_imports(include=["facecoach"]):
-    from facecoach.web.live_protocol import HEADER, LiveSettings, ProtocolError, decode_control, decode_frame
+    from facecoach.config import LiveSettings
+    from facecoach.live.protocol import HEADER, ProtocolError, decode_control, decode_frame
 
 LIMITS = LiveSettings()
 

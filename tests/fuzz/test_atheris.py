@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facecoach.web.live_protocol import BLENDSHAPE_NAMES, encode_jpeg, encode_landmarks, encode_no_face
+from facecoach.live.protocol import BLENDSHAPE_NAMES, encode_jpeg, encode_landmarks, encode_no_face
 from tests.reliability.support import REPO, child_env
 
 pytest.importorskip("atheris")

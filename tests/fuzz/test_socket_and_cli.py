@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from starlette.websockets import WebSocketDisconnect
 from typer.testing import CliRunner
 
+from facecoach.live.protocol import HEADER, encode_no_face
 from facecoach.planning.assessment import AnswersError, load_answers
-from facecoach.web.live_protocol import HEADER, encode_no_face
 from tests.web.fixtures import Site
 
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))

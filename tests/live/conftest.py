@@ -126,9 +126,13 @@ class LiveApp:
             return found[1].id
 
     def limits(self, **overrides: Any) -> None:
-        from facecoach.web.live_protocol import LiveSettings
+        """From now on serve an app built with its own settings: these live limits (the rest their
+        defaults), the same database and secret."""
+        from facecoach.config import LiveSettings
+        from facecoach.web.app import create_app
 
-        self.app.state.ctx.extra["live_settings"] = LiveSettings(**overrides)
+        self.settings = self.settings.model_copy(update={"live": LiveSettings(**overrides)})
+        self.app = create_app(self.settings, database=self.db)
 
 
 @pytest.fixture(scope="module")
@@ -156,17 +160,21 @@ def server(live_app: LiveApp) -> Iterator[str]:
     """The app on a real uvicorn server on a free loopback port, in a thread."""
     import uvicorn
 
-    from facecoach.web.live_protocol import LiveSettings, max_message_bytes
+    from facecoach.live.protocol import max_message_bytes
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+
+    async def current_app(scope: Any, receive: Any, send: Any) -> None:
+        await live_app.app(scope, receive, send)  # the app the last live_app.limits() built
+
     config = uvicorn.Config(
-        live_app.app,
+        current_app,
         log_level="warning",
         lifespan="off",
-        ws_max_size=max_message_bytes(LiveSettings()),  # as `facecoach serve` runs it
+        ws_max_size=max_message_bytes(live_app.settings.live),  # as `facecoach serve` runs it
     )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from facecoach.members.models import PracticeSession
-from facecoach.web.live_protocol import (
+from facecoach.config import LiveSettings
+from facecoach.live.protocol import (
     HEADER,
     LANDMARK_MESSAGE_BYTES,
     LandmarkFrame,
-    LiveSettings,
     decode_frame,
     max_message_bytes,
 )
+from facecoach.members.models import PracticeSession
 from facecoach.web.security import SESSION_COOKIE
 from tests.live.clips import Clip, write_y4m
 from tests.live.conftest import LiveApp

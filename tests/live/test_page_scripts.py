@@ -20,15 +20,15 @@ from PIL import Image
 
 from facecoach.coaching import wrinkle
 from facecoach.coaching.wrinkle import forehead_crease_energy, forehead_grid
-from facecoach.vision import landmark_ids as ids
-from facecoach.web.live_protocol import (
+from facecoach.config import LiveSettings
+from facecoach.live.protocol import (
     BLENDSHAPE_NAMES,
     JpegFrame,
     LandmarkFrame,
-    LiveSettings,
     NoFaceFrame,
     decode_frame,
 )
+from facecoach.vision import landmark_ids as ids
 
 pytestmark = pytest.mark.browser
 

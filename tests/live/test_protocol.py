@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from facecoach.web.live_protocol import (
+from facecoach.config import LiveSettings
+from facecoach.live.protocol import (
     BLENDSHAPE_NAMES,
     HEADER,
     LANDMARK_MESSAGE_BYTES,
     LandmarkFrame,
-    LiveSettings,
     ProtocolError,
     RateLimiter,
     decode_control,

@@ -17,8 +17,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from facecoach.members.models import PracticeSession
-from facecoach.web.live_protocol import (
+from facecoach.live.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_NORMAL,
     CLOSE_POLICY,
@@ -31,6 +30,7 @@ from facecoach.web.live_protocol import (
     encode_landmarks,
     encode_no_face,
 )
+from facecoach.members.models import PracticeSession
 from facecoach.web.security import SESSION_COOKIE
 from tests.live.conftest import LandmarkedClip, LiveApp
 
@@ -443,3 +443,26 @@ def test_ending_an_exercise_early_does_not_complete_it(live_app: LiveApp, smile_
     step = end["summary"]["steps"][0]
     assert step["completed"] is False and step["reps"] == 0
     assert end["saved"] is False
+
+
+def test_the_app_applies_its_own_live_settings_and_the_environment_sets_the_default(
+    live_app: LiveApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One Settings: ``FACECOACH_LIVE_*`` still set its ``live`` section, and an app built with its own
+    Settings applies those limits, whatever the environment says (before: the socket read a fresh
+    ``LiveSettings()`` from the environment unless a test planted one in ``ctx.extra``)."""
+    from facecoach.config import LiveSettings, Settings
+    from facecoach.web.app import create_app
+
+    monkeypatch.setenv("FACECOACH_LIVE_MAX_FPS", "24")
+    monkeypatch.setenv("FACECOACH_LIVE_MAX_STEPS", "7")
+    from_env = Settings(database_url=live_app.settings.database_url, redis_url="").live
+    assert (from_env.max_fps, from_env.max_steps, from_env.burst_frames) == (24.0, 7, 30)
+    own = live_app.settings.model_copy(update={"live": LiveSettings(max_fps=9.0)})
+    app = create_app(own, database=live_app.db)
+    client = TestClient(app)
+    client.cookies.set(SESSION_COOKIE, live_app.member(fresh=False))
+    with client, client.websocket_connect("/live/ws") as ws:
+        assert _hello(ws)["max_fps"] == 9.0
+    page = client.get("/live?technique=smile-lift")
+    assert page.status_code == 200 and '"max_fps": 9.0' in page.text

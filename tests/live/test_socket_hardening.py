@@ -18,8 +18,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from facecoach.members.models import PracticeSession, User
-from facecoach.web.live_protocol import (
+from facecoach.live.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_NORMAL,
     CLOSE_POLICY,
@@ -30,6 +29,7 @@ from facecoach.web.live_protocol import (
     encode_jpeg,
     encode_no_face,
 )
+from facecoach.members.models import PracticeSession, User
 from tests.live.conftest import LandmarkedClip, LiveApp
 from tests.live.test_socket import FAST, _client, _closed, _hello, _landmark_messages, _run
 from tests.reliability.support import redis_url  # noqa: F401  (fixture)
@@ -153,7 +153,8 @@ def test_a_gap_between_frames_counts_for_little(live_app: LiveApp, short_massage
 
 def test_massage_check_counts_server_time_and_skips_pauses() -> None:
     """The step check on its own (a fake server clock): what the socket relies on."""
-    from facecoach.web.live_checks import ExerciseCheck, MassageCheck
+    from facecoach.coaching.evaluator import Finished, RepDone
+    from facecoach.live.checks import ExerciseCheck, MassageCheck
 
     check = MassageCheck(duration_s=10.0, max_gap_s=1.0, grace_s=0.5)
     for t in np.arange(0.0, 6.01, 0.1):  # 6 s of frames
@@ -167,9 +168,9 @@ def test_massage_check_counts_server_time_and_skips_pauses() -> None:
     check.grace_s = 0.3
     assert check.finish() is False
     exercise = ExerciseCheck()
-    exercise.frame(0.0, [{"type": "rep_done"}])
+    exercise.frame(0.0, [RepDone(0.0, rep=1, start_s=0.0, held_s=5.0)])
     assert exercise.finish() is False
-    exercise.frame(1.0, [{"type": "finished"}])
+    exercise.frame(1.0, [Finished(1.0, reps=1, failed=0)])
     assert exercise.finish() is True
 
 
@@ -325,7 +326,7 @@ def test_an_open_socket_closes_once_its_login_is_gone(
 def test_the_recheck_interval_is_at_most_30_seconds() -> None:
     from pydantic import ValidationError
 
-    from facecoach.web.live_protocol import LiveSettings
+    from facecoach.config import LiveSettings
 
     assert LiveSettings().session_recheck_s == 30.0
     with pytest.raises(ValidationError):
@@ -372,7 +373,7 @@ def test_one_member_cannot_hold_every_jpeg_slot(live_app: LiveApp) -> None:
         with _client(live_app, other) as c4, c4.websocket_connect("/live/ws") as theirs:
             _hello(theirs)
             _start(theirs, "smile-lift", mode="jpeg")
-    slots = live_app.app.state.ctx.extra["live_member_slots"]
+    slots = live_app.app.state.ctx.member_slots
     uid = live_app.member_id(cookie)
     assert slots.held("jpeg", uid) == 0 and slots.held("socket", uid) == 0  # all given back
 
@@ -441,3 +442,33 @@ def test_caps_hold_under_concurrent_connects(live_app: LiveApp) -> None:
     for t in threads:
         t.join(10)
     assert sorted(results) == ["1013"] * 6 + ["hello"] * 2, results
+
+
+def test_the_apps_slot_lease_comes_from_its_settings(live_app: LiveApp, redis_url: str) -> None:  # noqa: F811
+    """With Redis, the app's live slots are leases of ``settings.live.slot_lease_s``: a killed worker's
+    slots come back after it (before: ``min(60, max_session_s + 120)`` of a fresh ``LiveSettings()``,
+    always 60 s, whatever the app was built with)."""
+    from facecoach.config import LiveSettings
+    from facecoach.web.app import create_app
+    from facecoach.web.backends import RedisJpegSlots, RedisMemberSlots
+
+    settings = live_app.settings.model_copy(
+        update={
+            "redis_url": redis_url,
+            "queue_namespace": f"test-{uuid.uuid4().hex[:8]}",
+            "live": LiveSettings(slot_lease_s=1.0),
+        }
+    )
+    killed, alive = (create_app(settings, database=live_app.db).state.ctx for _ in range(2))
+    assert isinstance(killed.member_slots, RedisMemberSlots) and isinstance(killed.jpeg_slots, RedisJpegSlots)
+    try:
+        assert killed.member_slots.acquire("socket", 7, 1) and killed.jpeg_slots.acquire(1)
+        assert not alive.member_slots.acquire("socket", 7, 1) and not alive.jpeg_slots.acquire(1)
+        killed.member_slots.stop_renewing()  # the worker is killed: its leases run out
+        killed.jpeg_slots.stop_renewing()
+        time.sleep(1.5)
+        assert alive.member_slots.acquire("socket", 7, 1) and alive.jpeg_slots.acquire(1)
+    finally:
+        for slots in (killed.member_slots, killed.jpeg_slots, alive.member_slots, alive.jpeg_slots):
+            assert isinstance(slots, RedisMemberSlots | RedisJpegSlots)
+            slots.stop_renewing()

@@ -37,7 +37,7 @@ def test_source_column_up_and_down_keeps_the_rows(database_url: str) -> None:
             )
         _insert(db, {"reps": 1, "steps": [], "mode": "landmarks", "source": "live"})  # from the socket
         _insert(db, {"reps": 1})  # from POST /api/sessions
-        migrate.upgrade(db)
+        migrate.upgrade(db, "0002")
         assert migrate.current_revision(db) == "0002"
         with db.engine.connect() as conn:
             sources = list(conn.execute(text("SELECT source FROM practice_sessions ORDER BY id")).scalars())

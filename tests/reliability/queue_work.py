@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from facecoach.config import Settings
-from facecoach.web.queue import register_work
+from facecoach.jobs.queue import register_work
 
 
 def slow(
@@ -34,5 +34,5 @@ def broken(
     raise ValueError("this video has no face in it\nsecond line")
 
 
-register_work("test-slow", "tests.reliability.queue_work:slow")
-register_work("test-broken", "tests.reliability.queue_work:broken")
+register_work("test-slow", slow)
+register_work("test-broken", broken)

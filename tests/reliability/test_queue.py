@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from facecoach.config import Settings
+from facecoach.jobs.queue import AuditQueue, QueueError, QueueJobRunner, job_runner, run_job
+from facecoach.jobs.runner import JobRunner
 from facecoach.members import auth, migrate
 from facecoach.members.db import Database
 from facecoach.members.models import AuditJob
-from facecoach.web.jobs import JobRunner
-from facecoach.web.queue import AuditQueue, QueueError, QueueJobRunner, job_runner, run_job
 from tests.reliability import queue_work
 from tests.reliability.support import child_env, kill9, spawn, stop, unique, wait_until
 
@@ -211,7 +211,7 @@ def test_a_real_video_audit_runs_on_a_queue_worker(tmp_path: Path, redis_url: st
     ``facecoach worker`` process and its timeline lands in the job's row."""
     import cv2
 
-    from facecoach.web.audit_work import run_audit
+    from facecoach.jobs.audit_work import run_audit
 
     db, settings, job_id, video = _setup(tmp_path, redis_url)
     source = cv2.VideoCapture(str(shared_data / "woman_expressions_24fps.mp4"))

@@ -143,8 +143,8 @@ def test_progress_without_manual_sessions_shows_no_mark(sqlite_site: Site) -> No
 
 def test_live_sessions_are_saved_through_the_same_model() -> None:
     """The live record is built on the server and validated by the same model before it is saved."""
+    from facecoach.live.session import saved_record
     from facecoach.members.session_summary import SessionSummary
-    from facecoach.web.live_session import saved_record
 
     record, details = saved_record(
         {

@@ -18,9 +18,10 @@ from facecoach.members.models import AuditJob, Scan, User
 from facecoach.members.practice import session_dates, sessions_per_week, streak
 from facecoach.planning.plan import PlanItem
 from facecoach.web.capacity import Busy, check_audit_capacity
-from facecoach.web.charts import asymmetry_chart, audit_timeline, weekly_bars
+from facecoach.web.charts import audit_timeline, weekly_bars
 from facecoach.web.context import AppContext
 from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, redirect, render, upsell
+from facecoach.web.progress import scan_charts
 from facecoach.web.routes.content import TOOL_LABELS, library_of
 from facecoach.web.routine import TASTE_ITEMS, RoutineError, routine_for
 
@@ -103,35 +104,8 @@ def progress_page(
 ) -> Response:
     if viewer is None or not viewer.is_member:
         return upsell(request, viewer, "member", "Progress")
-    from facecoach.vision.scan import ScanResult, scan_texts, threshold
-
     scans = list(db.scalars(select(Scan).where(Scan.user_id == viewer.id).order_by(Scan.created_at, Scan.id)))
-    series: dict[str, list[tuple[dt.datetime, float, float]]] = {}
-    for s in scans:
-        try:
-            result = ScanResult.model_validate(s.measurements)
-        except ValueError:
-            continue
-        for key, value in result.asymmetry.model_dump().items():
-            series.setdefault(key, []).append((s.created_at, float(value), threshold(result, key)))
-    texts = scan_texts().measures
-    charts = []
-    for key, points in series.items():
-        unit = "°" if key.endswith("_deg") else " mm"
-        label = getattr(texts.get(key), "label", None) or key.removesuffix("_mm").removesuffix(
-            "_deg"
-        ).replace("_", " ")
-        charts.append(
-            {
-                "key": key,
-                "label": label,
-                "svg": asymmetry_chart(points, unit, label, f"chart-{key}"),
-                "latest": points[-1][1],
-                "band": points[-1][2],
-                "unit": unit,
-                "n": len(points),
-            }
-        )
+    charts = scan_charts((s.created_at, s.measurements) for s in scans)
     today = dt.datetime.now(dt.UTC).date()
     dates = session_dates(db, viewer.id)
     weeks = sessions_per_week(dates, today)
@@ -257,7 +231,7 @@ async def audit_submit(
     job = AuditJob(user_id=viewer.id, technique_id=technique_id, filename=(video.filename or "video")[:255])
     db.add(job)
     db.commit()
-    from facecoach.web.audit_work import run_audit
+    from facecoach.jobs.audit_work import run_audit
 
     ctx.jobs.submit(job.id, path, technique_id, run_audit)
     return redirect(f"/audit/{job.id}", request, "Video received — the audit is running.")

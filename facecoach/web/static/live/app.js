@@ -177,9 +177,8 @@ function onMessage(msg) {
 }
 
 function onEvent(ev) {
-  const type = ev.type || ev.event;
   const step = state.step;
-  switch (type) {
+  switch (ev.type) {
     case "calibrated":
       state.calibrated = true;
       prompter.instruction(nextRepInstruction());
@@ -206,7 +205,7 @@ function onEvent(ev) {
       prompter.instruction(nextRepInstruction());
       break;
     case "fault":
-      if (ev.end_s === null || ev.end_s === undefined || ev.ongoing) {
+      if (ev.end_s === null || ev.end_s === undefined) {
         cues.add(ev.cue || ev.kind, "bad", ev.kind);
         speak(ev.cue || ev.kind);
       }

@@ -1,4 +1,4 @@
-// The live-coaching wire format, browser side. Mirror of facecoach/web/live_protocol.py; the layout is
+// The live-coaching wire format, browser side. Mirror of facecoach/live/protocol.py; the layout is
 // documented in docs/live-protocol.md. Every multi-byte field is little-endian.
 
 export const VERSION = 1;

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from facecoach.live.protocol import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from facecoach.members.auth import session_user
+from facecoach.members.db import Database
 from facecoach.members.plans import allows
-from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer
-from facecoach.web.live_protocol import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 
 
 @dataclass(frozen=True)
@@ -29,12 +28,12 @@ SIGNED_OUT = Refusal(CLOSE_UNAUTHENTICATED, "you are no longer signed in: log in
 NOT_A_MEMBER = Refusal(CLOSE_FORBIDDEN, "live coaching needs the Member plan")
 
 
-def still_allowed(ctx: AppContext, viewer: Viewer) -> Refusal | None:
-    """None while the login session that opened the socket is alive and its account is a member's.
-    Blocking (a database read): call it from a worker thread."""
-    with ctx.db.session() as db:
-        found = session_user(db, viewer.session_id)
-        if found is None or found[1].id != viewer.id:
+def still_allowed(db: Database, session_id: str, member_id: int) -> Refusal | None:
+    """None while the login session ``session_id`` that opened the socket is alive and belongs to
+    ``member_id``, whose plan includes live coaching. Blocking (a database read): call it from a thread."""
+    with db.session() as s:
+        found = session_user(s, session_id)
+        if found is None or found[1].id != member_id:
             return SIGNED_OUT
         if not allows(found[1].plan, "member"):
             return NOT_A_MEMBER

@@ -3,7 +3,7 @@
 The web worker only records the ``audit_jobs`` row and sends a message naming the job; ``facecoach
 worker`` processes (any number, on any machine that reaches Redis, the database and the uploads) run it
 and write status and progress to the row, which every page polls. The in-process
-:class:`facecoach.web.jobs.JobRunner` stays the default for one box.
+:class:`facecoach.jobs.runner.JobRunner` stays the default for one box.
 
 Nothing is lost when a worker dies: Dramatiq acknowledges a message only after the actor returns, and a
 worker that stops heart-beating for ``queue_heartbeat_timeout_ms`` has its unacknowledged messages put
@@ -16,7 +16,6 @@ most start registered work on jobs that exist.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -25,15 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from facecoach.config import Settings
+from facecoach.jobs.audit_work import run_audit
+from facecoach.jobs.runner import AuditWork, JobRunner, Jobs, failure_message, progress_writer, set_job
 from facecoach.members.db import Database
 from facecoach.members.models import AuditJob, utcnow
-from facecoach.web.jobs import AuditWork, failure_message, progress_writer, set_job
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "audits"
-#: Work a message may name → "module:function" (imported in the worker on first use).
-WORK: dict[str, str] = {"audit": "facecoach.web.audit_work:run_audit"}
+#: Work a message may name → the function that does it (``register_work`` adds more).
+WORK: dict[str, AuditWork] = {"audit": run_audit}
 #: Fraction (per million fetches) of queue polls that look for dead workers' jobs (~every 10 polls).
 MAINTENANCE_PER_MILLION = 100_000
 
@@ -42,27 +42,25 @@ class QueueError(RuntimeError):
     """The queue cannot take or run a job (Redis unreachable, unknown work)."""
 
 
-def register_work(name: str, target: str) -> None:
-    """Make ``name`` runnable by workers (``target`` is "module:function" with the AuditWork signature)."""
-    WORK[name] = target
+def register_work(name: str, work: AuditWork) -> None:
+    """Make ``work`` runnable by workers under ``name`` (a module given to ``facecoach worker --import``
+    registers its work when imported, in the worker and on the web side alike)."""
+    WORK[name] = work
 
 
 def _resolve(name: str) -> AuditWork:
-    target = WORK.get(name)
-    if target is None:
+    work = WORK.get(name)
+    if work is None:
         raise QueueError(f"unknown work {name!r}")
-    module, _, attr = target.partition(":")
-    fn: AuditWork = getattr(importlib.import_module(module), attr)
-    return fn
+    return work
 
 
 def work_name(work: AuditWork) -> str:
     """The registered name of a work function (what the web side sends)."""
-    target = f"{work.__module__}:{work.__qualname__}"
     for name, registered in WORK.items():
-        if registered == target:
+        if registered is work:
             return name
-    raise QueueError(f"{target} is not registered work (see facecoach.web.queue.WORK)")
+    raise QueueError(f"{work.__module__}:{work.__qualname__} is not registered work (see WORK)")
 
 
 def make_broker(settings: Settings) -> Any:
@@ -157,7 +155,7 @@ class AuditQueue:
 
 
 class QueueJobRunner:
-    """The web side of the queue with :class:`facecoach.web.jobs.JobRunner`'s contract."""
+    """The web side of the queue with :class:`facecoach.jobs.runner.JobRunner`'s contract (:class:`Jobs`)."""
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
@@ -194,10 +192,8 @@ class QueueJobRunner:
         self._queue.close()
 
 
-def job_runner(db: Database, settings: Settings) -> Any:
+def job_runner(db: Database, settings: Settings) -> Jobs:
     """The runner the settings ask for: the in-process thread by default, the Redis queue when asked."""
-    from facecoach.web.jobs import JobRunner
-
     if settings.job_queue == "redis":
         return QueueJobRunner(db, settings)
     if settings.job_queue not in ("", "inprocess"):

@@ -1,4 +1,4 @@
-"""The steps of a live session as the page needs them: today's routine items joined with their techniques.
+"""The steps of a live session as the page needs them: today's plan items joined with their techniques.
 
 A step is plain JSON for the page: what to do (steps, cues, the reason it is in the routine), how much
 (reps, hold seconds, duration seconds), and for a massage how (pressure, tool angle in degrees, the
@@ -7,14 +7,12 @@ strokes in normalised face coordinates, direction words). Content comes from the
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Sequence
 from typing import Any
-
-from sqlalchemy.orm import Session
 
 from facecoach.knowledge import Library
 from facecoach.knowledge.models import Technique
-from facecoach.web.routine import routine_for
+from facecoach.planning.plan import PlanItem
 
 
 def technique_step(
@@ -66,17 +64,13 @@ def single_step(library: Library, technique_id: str) -> list[dict[str, Any]]:
     return [technique_step(t)] if t is not None else []
 
 
-def routine_steps(db: Session, member_id: int, library: Library, today: dt.date) -> list[dict[str, Any]]:
-    """Today's routine of the member, in order (empty before the first assessment)."""
-    routine = routine_for(db, member_id, library, today)
-    if routine is None:
-        return []
+def routine_steps(items: Sequence[PlanItem], library: Library) -> list[dict[str, Any]]:
+    """The plan's items as steps, in order (an item whose technique the library no longer has is left out)."""
     steps = []
-    for item in routine.today.plan.items:
+    for item in items:
         t = library.techniques.get(item.technique)
-        if t is None:
-            continue
-        steps.append(
-            technique_step(t, item.reps, item.hold_s, item.duration_s, item.reason, list(item.sides))
-        )
+        if t is not None:
+            steps.append(
+                technique_step(t, item.reps, item.hold_s, item.duration_s, item.reason, list(item.sides))
+            )
     return steps

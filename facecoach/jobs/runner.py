@@ -1,6 +1,7 @@
-"""Video audits as background jobs: one worker thread (the landmarker is CPU-bound), progress written
-to the ``audit_jobs`` row so any page or worker can poll it. A queue on Redis/PostgreSQL can replace this
-runner later (issue 7) with the same ``submit`` contract.
+"""Video audits as background jobs in this process: one worker thread (the landmarker is CPU-bound),
+progress written to the ``audit_jobs`` row so any page or worker can poll it. The default for one box;
+:mod:`facecoach.jobs.queue` runs the same jobs on Redis (``FACECOACH_JOB_QUEUE=redis``) behind the same
+:class:`Jobs` contract.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from facecoach.config import Settings
 from facecoach.members.db import Database
@@ -23,6 +24,18 @@ log = logging.getLogger(__name__)
 #: ``work(video_path, technique_id, progress, settings)`` → the timeline as a JSON-able dict;
 #: ``progress(f)`` takes 0…1; ``settings`` are the running app's or worker's (input limits, model path).
 AuditWork = Callable[[Path, str, Callable[[float], None], Settings], dict[str, Any]]
+
+
+class Jobs(Protocol):
+    """What the web app needs of a job runner (in-process or the queue's web side)."""
+
+    def submit(self, job_id: int, video: Path, technique_id: str, work: AuditWork) -> None:
+        """Run ``work`` on the uploaded ``video`` for the ``audit_jobs`` row ``job_id`` (which it updates)."""
+
+    def wait(self, job_id: int, timeout: float | None = None) -> None:
+        """Block until the job has finished (tests; pages poll the row)."""
+
+    def shutdown(self) -> None: ...
 
 
 def set_job(db: Database, job_id: int, **values: Any) -> None:

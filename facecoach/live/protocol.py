@@ -32,9 +32,8 @@ from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from facecoach.config import LiveSettings
 from facecoach.vision.landmarks import FaceObservation
 
 VERSION = 1
@@ -115,43 +114,6 @@ class Kind(IntEnum):
     LANDMARKS = 1
     NO_FACE = 2
     JPEG = 3
-
-
-class LiveSettings(BaseSettings):
-    """Every limit of the live socket, one explicit setting each (env prefix ``FACECOACH_LIVE_``)."""
-
-    model_config = SettingsConfigDict(env_prefix="FACECOACH_LIVE_", extra="ignore")
-
-    #: Sustained frame rate above which a client is closed (frames per second).
-    max_fps: float = Field(default=60.0, gt=0)
-    #: Frames a client may send in a burst above ``max_fps`` (a token bucket's capacity).
-    burst_frames: int = Field(default=30, ge=1)
-    #: Largest JPEG frame accepted (bytes) and its largest size (pixels).
-    max_jpeg_bytes: int = Field(default=400_000, ge=1024)
-    max_jpeg_pixels: int = Field(default=1280 * 720, ge=64 * 64)
-    #: Largest JSON control message (bytes).
-    max_control_bytes: int = Field(default=2048, ge=64)
-    #: Largest frame width/height a client may declare (pixels).
-    max_frame_side: int = Field(default=4096, ge=64)
-    #: Concurrent JPEG-mode connections per worker (each one runs the Python landmarker).
-    max_jpeg_sessions: int = Field(default=4, ge=0)
-    #: A connection that sends nothing for this long is closed (seconds).
-    idle_timeout_s: float = Field(default=60.0, gt=0)
-    #: Longest session (seconds) and most routine steps one connection may run.
-    max_session_s: float = Field(default=3 * 3600.0, gt=0)
-    max_steps: int = Field(default=60, ge=1)
-    #: How often an open socket re-checks its login session and plan (seconds); also on ``finish``.
-    #: Logged out, password changed elsewhere, account deleted: closed 4401; plan cancelled: 4403.
-    session_recheck_s: float = Field(default=30.0, gt=0, le=30.0)
-    #: Live sockets, and JPEG-mode sessions, one member may hold at once (per process; per site, shared
-    #: through Redis, when ``REDIS_URL`` is set). Above it the new connection is closed 1013.
-    max_sockets_per_member: int = Field(default=3, ge=1)
-    max_jpeg_sessions_per_member: int = Field(default=1, ge=0)
-    #: A massage step completes when frames kept arriving for its duration by the server's clock: a gap
-    #: between two frames counts for at most this many seconds, and the step may end this much early
-    #: (the page's own timer and the network), seconds.
-    massage_max_gap_s: float = Field(default=1.0, gt=0, le=30.0)
-    massage_grace_s: float = Field(default=1.0, ge=0, le=10.0)
 
 
 def max_message_bytes(limits: LiveSettings) -> int:
@@ -260,6 +222,18 @@ def encode_jpeg(seq: int, timestamp_ms: float, image_size: tuple[int, int], jpeg
 
 def decode_frame(data: bytes, limits: LiveSettings) -> Frame:
     """Parse and validate one binary message; raises :class:`ProtocolError` with the close code."""
+    header = _decode_header(data, limits)
+    if header.kind is Kind.NO_FACE:
+        if len(data) != HEADER_BYTES:
+            raise ProtocolError("a no-face frame carries no payload")
+        return NoFaceFrame(header)
+    if header.kind is Kind.JPEG:
+        return _jpeg_frame(header, data, limits)
+    return LandmarkFrame(header, _landmark_face(header, data))
+
+
+def _decode_header(data: bytes, limits: LiveSettings) -> Header:
+    """The 20-byte header, checked: the message's size, version, kind, timestamp and frame size."""
     n = len(data)
     if n > max(LANDMARK_MESSAGE_BYTES, HEADER_BYTES + limits.max_jpeg_bytes):
         raise ProtocolError(f"frame of {n} bytes is too big", CLOSE_TOO_BIG)
@@ -276,48 +250,51 @@ def decode_frame(data: bytes, limits: LiveSettings) -> Frame:
         raise ProtocolError("timestamp is not a finite, non-negative number")
     if not (16 <= width <= limits.max_frame_side and 16 <= height <= limits.max_frame_side):
         raise ProtocolError(f"frame size {width}×{height} is out of range")
-    header = Header(version, kind, flags, seq, ts_ms, width, height)
-    if kind is Kind.NO_FACE:
-        if n != HEADER_BYTES:
-            raise ProtocolError("a no-face frame carries no payload")
-        return NoFaceFrame(header)
-    if kind is Kind.JPEG:
-        if n - HEADER_BYTES > limits.max_jpeg_bytes:
-            raise ProtocolError(f"JPEG of {n - HEADER_BYTES} bytes is too big", CLOSE_TOO_BIG)
-        if width * height > limits.max_jpeg_pixels:
-            raise ProtocolError(f"JPEG frame {width}×{height} has too many pixels", CLOSE_TOO_BIG)
-        jpeg = bytes(data[HEADER_BYTES:])
-        if len(jpeg) < 4 or jpeg[:2] != b"\xff\xd8":
-            raise ProtocolError("payload is not a JPEG")
-        return JpegFrame(header, jpeg)
+    return Header(version, kind, flags, seq, ts_ms, width, height)
+
+
+def _jpeg_frame(header: Header, data: bytes, limits: LiveSettings) -> JpegFrame:
+    """A JPEG frame within the byte and pixel limits (its picture is checked when it is decoded)."""
+    size = len(data) - HEADER_BYTES
+    if size > limits.max_jpeg_bytes:
+        raise ProtocolError(f"JPEG of {size} bytes is too big", CLOSE_TOO_BIG)
+    if header.width * header.height > limits.max_jpeg_pixels:
+        raise ProtocolError(f"JPEG frame {header.width}×{header.height} has too many pixels", CLOSE_TOO_BIG)
+    jpeg = bytes(data[HEADER_BYTES:])
+    if len(jpeg) < 4 or jpeg[:2] != b"\xff\xd8":
+        raise ProtocolError("payload is not a JPEG")
+    return JpegFrame(header, jpeg)
+
+
+def _landmark_face(header: Header, data: bytes) -> FaceObservation:
+    """The landmark payload as the coaching engine's observation: finite landmarks near the frame,
+    blendshape scores in [0, 1] and, when flagged, a finite non-negative crease energy."""
+    n = len(data)
     if n != LANDMARK_MESSAGE_BYTES:
         code = CLOSE_TOO_BIG if n > LANDMARK_MESSAGE_BYTES else CLOSE_POLICY
         raise ProtocolError(f"landmark frame must be {LANDMARK_MESSAGE_BYTES} bytes, got {n}", code)
     floats = np.frombuffer(data, dtype="<f4", offset=HEADER_BYTES)
     if not np.isfinite(floats[:-1]).all():
         raise ProtocolError("landmark frame contains NaN or infinite values")
+    width, height = header.width, header.height
     points = floats[: N_POINTS * 3].astype(np.float64).reshape(N_POINTS, 3)
-    # A face may run a little off the frame; coordinates far outside it are not a face.
-    xy = points[:, :2]
-    if (
-        (xy[:, 0] < -width).any()
-        or (xy[:, 0] > 2 * width).any()
-        or (xy[:, 1] < -height).any()
-        or (xy[:, 1] > 2 * height).any()
-        or (np.abs(points[:, 2]) > 2 * width).any()
-    ):
+    # A face may run a little off the frame; coordinates far outside it are not a face (x, y, z in px).
+    low = np.array([-width, -height, -2 * width], dtype=np.float64)
+    high = np.array([2 * width, 2 * height, 2 * width], dtype=np.float64)
+    if ((points < low) | (points > high)).any():
         raise ProtocolError("landmarks lie far outside the frame")
     shapes = floats[N_POINTS * 3 : N_POINTS * 3 + N_BLENDSHAPES]
     if (shapes < -0.01).any() or (shapes > 1.01).any():
         raise ProtocolError("blendshape scores must lie in [0, 1]")
-    crease: float | None = None
-    if flags & FLAG_CREASE:
-        crease = float(floats[-1])
-        if not math.isfinite(crease) or crease < 0 or crease > 1e6:
-            raise ProtocolError("crease energy must be a finite, non-negative number")
+    crease = _crease_energy(float(floats[-1])) if header.flags & FLAG_CREASE else None
     blendshapes = {name: float(v) for name, v in zip(BLENDSHAPE_NAMES, shapes.tolist(), strict=True)}
-    face = FaceObservation(points, blendshapes, None, (width, height), ts_ms / 1000.0, crease)
-    return LandmarkFrame(header, face)
+    return FaceObservation(points, blendshapes, None, (width, height), header.timestamp_ms / 1000.0, crease)
+
+
+def _crease_energy(value: float) -> float:
+    if not math.isfinite(value) or value < 0 or value > 1e6:
+        raise ProtocolError("crease energy must be a finite, non-negative number")
+    return value
 
 
 def decode_control(text: str, limits: LiveSettings) -> Control:

@@ -8,13 +8,16 @@ checks of a massage plug into :class:`MassageCheck` without touching the socket 
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Protocol
+
+from facecoach.coaching.evaluator import Event, Finished
 
 
 class StepCheck(Protocol):
     """One step's completion check. Times are the server's clock (seconds, monotonic)."""
 
-    def frame(self, now_s: float, events: list[dict[str, Any]]) -> None:
+    def frame(self, now_s: float, events: Sequence[Event]) -> None:
         """A frame of this step arrived (not paused) at ``now_s``; ``events``: what the evaluator said."""
 
     def pause(self) -> None:
@@ -31,8 +34,8 @@ class ExerciseCheck:
     def __init__(self) -> None:
         self.done = False
 
-    def frame(self, now_s: float, events: list[dict[str, Any]]) -> None:
-        if any((e.get("type") or e.get("event")) == "finished" for e in events):
+    def frame(self, now_s: float, events: Sequence[Event]) -> None:
+        if any(isinstance(e, Finished) for e in events):
             self.done = True
 
     def pause(self) -> None:
@@ -59,7 +62,7 @@ class MassageCheck:
         self.covered_s = 0.0
         self._last: float | None = None
 
-    def frame(self, now_s: float, events: list[dict[str, Any]]) -> None:
+    def frame(self, now_s: float, events: Sequence[Event]) -> None:
         if self._last is not None:
             self.covered_s += min(max(0.0, now_s - self._last), self.max_gap_s)
         self._last = now_s

@@ -2,7 +2,7 @@
 
 No I/O here: the socket handler (``facecoach.web.live``) decodes messages, feeds them in and sends what
 comes out. The summary it builds is what the *server* saw (reps and faults from its own evaluator, and
-whether each step completed from its step check, :mod:`facecoach.web.live_checks`), so the saved
+whether each step completed from its step check, :mod:`facecoach.live.checks`), so the saved
 session cannot be inflated by a client that claims more than it did: a ``done`` or ``skip`` only ends
 a step, it never completes one.
 """
@@ -11,29 +11,43 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from facecoach.coaching.specs import CoachingSpec
+from facecoach.coaching.evaluator import Calibrated, Event, Fault, Finished, RepDone, RepFailed
+from facecoach.coaching.specs import CoachingSpec, spec_for
+from facecoach.knowledge import Library
+from facecoach.live.checks import ExerciseCheck, MassageCheck, StepCheck
+from facecoach.live.protocol import Control, ProtocolError
 from facecoach.members.session_summary import SessionSummary, parse_summary
 from facecoach.vision.landmarks import FaceObservation
-from facecoach.web.live_checks import ExerciseCheck, MassageCheck, StepCheck
-from facecoach.web.live_protocol import Control, ProtocolError
-
-
-class _Event(Protocol):
-    def to_dict(self) -> dict[str, Any]: ...
 
 
 class StepEvaluator(Protocol):
-    """What a step needs from the coaching engine's evaluators (exercise or massage timer)."""
+    """What a step needs from the coaching engine's evaluators (exercise or massage timer): frames in,
+    typed events out; ``finish(t)`` closes what is still open when the step ends (seconds)."""
 
-    def push(self, frame: FaceObservation | None, t: float | None = None) -> list[Any]: ...
+    def push(self, frame: FaceObservation | None, timestamp_s: float | None = None) -> list[Event]: ...
+
+    def finish(self, t: float) -> list[Event]: ...
 
 
 EvaluatorFactory = Callable[[CoachingSpec], StepEvaluator]
 SpecLookup = Callable[[str], CoachingSpec]
+
+
+def library_specs(library: Library) -> SpecLookup:
+    """Specs from a library (the app's current one: the YAML plus the instructor's edits); an unknown
+    technique id raises ``LookupError``."""
+
+    def lookup(technique_id: str) -> CoachingSpec:
+        technique = library.techniques.get(technique_id)
+        if technique is None:
+            raise LookupError(technique_id)
+        return spec_for(technique)
+
+    return lookup
 
 
 @dataclass
@@ -46,7 +60,7 @@ class StepRecord:
     started_s: float  # server clock (seconds, monotonic)
     reps: int = 0
     reps_failed: int = 0
-    faults: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)  # the latest report of each (kind, onset)
     calibrated: bool = False
     finished: bool = False
     skipped: bool = False
@@ -60,7 +74,7 @@ class StepRecord:
             "reps": self.reps,
             "reps_target": self.reps_target,
             "reps_failed": self.reps_failed,
-            "faults": self.faults,
+            "faults": [_fault_entry(f) for f in self.faults],
             "completed": self.finished,
             "skipped": self.skipped,
             "duration_s": round(max(0.0, end - self.started_s), 2),
@@ -181,11 +195,10 @@ class LiveSession:
         if record is None:
             return []
         # Close what the evaluator still has open (a fault in progress, a hold) before recording.
-        # Its own "finished" does not count here: ending early is not completing the exercise.
-        finish = getattr(self._evaluator, "finish", None)
-        if record.kind == "exercise" and finish is not None and self._t0 is not None and not record.finished:
-            closing = [e.to_dict() for e in finish(max(0.0, self._last_ts - self._t0))]
-            self._record([e for e in closing if e.get("type") != "finished"])
+        # Its own "finished" does not count here: ending early is not completing the step.
+        if self._evaluator is not None and self._t0 is not None and not record.finished:
+            closing = self._evaluator.finish(max(0.0, self._last_ts - self._t0))
+            self._record([e for e in closing if not isinstance(e, Finished)])
         record.ended_s = self._clock()
         # Completed or not is the server's decision (the step check), whatever the client said.
         record.finished = self._check.finish() if self._check is not None else False
@@ -197,8 +210,9 @@ class LiveSession:
 
     # -- frames --------------------------------------------------------------------------------------------
 
-    def frame(self, frame: FaceObservation | None, timestamp_s: float) -> list[dict[str, Any]]:
-        """Feed one frame (None: no usable face); returns the evaluator's events as dicts."""
+    def frame(self, frame: FaceObservation | None, timestamp_s: float) -> list[Event]:
+        """Feed one frame (None: no usable face); returns the evaluator's events (the socket sends them
+        with ``Event.to_dict``)."""
         if timestamp_s < self._last_ts:
             raise ProtocolError("frame timestamps went backwards")
         self._last_ts = timestamp_s
@@ -214,33 +228,25 @@ class LiveSession:
             t = timestamp_s - self._t0
         if frame is not None:
             frame = replace(frame, timestamp_s=t)
-        events = [e.to_dict() for e in self._evaluator.push(frame, t)]
+        events = self._evaluator.push(frame, t)
         if not isinstance(self._check, MassageCheck):
             self._check.frame(now, events)
         self._record(events)
         return events
 
-    def _record(self, events: list[dict[str, Any]]) -> None:
+    def _record(self, events: Sequence[Event]) -> None:
         record = self._current
         assert record is not None
         for ev in events:
-            kind = ev.get("type") or ev.get("event")
-            if kind == "calibrated":
+            if isinstance(ev, Calibrated):
                 record.calibrated = True
-            elif kind == "rep_done":
+            elif isinstance(ev, RepDone):
                 record.reps += 1
-            elif kind == "rep_failed":
+            elif isinstance(ev, RepFailed):
                 record.reps_failed += 1
-            elif kind == "fault":
-                # A fault is reported at its onset (end_s None) and again when it ends: one entry.
-                key = (ev.get("kind"), ev.get("start_s"))
-                for known in record.faults:
-                    if (known.get("kind"), known.get("start_s")) == key:
-                        known.update({k: v for k, v in ev.items() if k not in ("type", "event")})
-                        break
-                else:
-                    record.faults.append({k: v for k, v in ev.items() if k not in ("type", "event")})
-            elif kind == "finished":
+            elif isinstance(ev, Fault):
+                _keep_fault(record.faults, ev)
+            elif isinstance(ev, Finished):
                 record.finished = True
 
     # -- summary -------------------------------------------------------------------------------------------
@@ -249,7 +255,7 @@ class LiveSession:
         """The session as the page shows it (and, through :meth:`record`, as it is saved)."""
         now = self._clock()
         steps = [s.to_dict(now) for s in self.steps]
-        faults = Counter(str(f["kind"]) for s in self.steps for f in s.faults)
+        faults = Counter(f.kind for s in self.steps for f in s.faults)
         return {
             "technique_ids": list(dict.fromkeys(s.technique_id for s in self.steps)),
             "reps": sum(s.reps for s in self.steps),
@@ -259,6 +265,27 @@ class LiveSession:
             "mode": mode,
             "source": "live",
         }
+
+
+def _keep_fault(faults: list[Fault], fault: Fault) -> None:
+    """A fault is reported at its onset (``end_s`` None) and again when it ends: one entry, the latest."""
+    for i, known in enumerate(faults):
+        if (known.kind, _ms(known.start_s)) == (fault.kind, _ms(fault.start_s)):
+            faults[i] = fault
+            return
+    faults.append(fault)
+
+
+def _ms(seconds: float) -> float:
+    """A time as the page and the saved record see it (``Event.to_dict`` rounds to milliseconds)."""
+    return round(seconds, 3)
+
+
+def _fault_entry(fault: Fault) -> dict[str, Any]:
+    """A fault in a step's summary: its event without the ``type`` key."""
+    entry = fault.to_dict()
+    del entry["type"]
+    return entry
 
 
 def saved_record(summary: dict[str, Any]) -> tuple[SessionSummary, dict[str, Any]]:
