@@ -52,6 +52,7 @@ from facecoach.live.steps import routine_steps, single_step
 from facecoach.members.session_summary import SessionSummaryError, SummaryRules
 from facecoach.web.context import AppContext
 from facecoach.web.deps import Viewer, get_ctx, get_viewer, render, upsell
+from facecoach.web.diagrams import SIDES_NOTE
 from facecoach.web.routes.content import library_of
 from facecoach.web.routine import routine_for
 
@@ -107,6 +108,7 @@ def live_page(
         "wasm_url": "/static/vendor/tasks-vision/wasm",
         "vision_module": "/static/vendor/tasks-vision/vision_bundle.mjs",
         "max_fps": ctx.settings.live.max_fps,
+        "sides_note": SIDES_NOTE,  # the site's one left/right sentence, under the stroke map too
     }
     return render(
         request,

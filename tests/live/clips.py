@@ -65,12 +65,46 @@ def render_clip(
     reps: int,
     creased_rep: int | None,
     fps: float = 15.0,
+    script: Script | None = None,
+    away: tuple[tuple[float, float], ...] = (),
 ) -> Clip:
+    """The frames of ``script`` (default: :func:`smile_script`); during each ``away`` window (start_s,
+    end_s) the face is gone: the frame is the canvas's plain background colour."""
     warper = FaceWarper(face, points_px)
-    script = smile_script(reps, creased_rep)
+    script = script or smile_script(reps, creased_rep)
     n = round(script.duration_s * fps)
-    frames = [warper.render_state(script.state(i / fps)) for i in range(n)]
+    empty = np.empty_like(face)
+    empty[:] = face[0, 0]
+    frames = [
+        empty.copy() if any(a <= i / fps < b for a, b in away) else warper.render_state(script.state(i / fps))
+        for i in range(n)
+    ]
     return Clip(fps, frames, reps, creased_rep)
+
+
+# A restless practice of one smile lift (issue 15): after calibrating, the head jumps sideways
+# RESTLESS_JUMPS times (each a head_motion fault), the face leaves the picture for AWAY_S, comes back
+# and rests in view for REST_AFTER_AWAY_S before the rep: a long time with no event to change the prompt.
+# The forehead creases in the hold (a forehead_wrinkle fault): a second kind of cue in the list.
+RESTLESS_JUMPS = 5
+JUMP_PX = 50.0
+AWAY_START_S = 12.0
+AWAY_S = 1.5
+REST_AFTER_AWAY_S = 5.5
+
+
+def restless_script() -> Script:
+    segs = [Segment(3.5)]
+    for _ in range(RESTLESS_JUMPS):
+        segs.append(Segment(0.8, shift_px=(JUMP_PX, JUMP_PX)))
+        segs.append(Segment(0.8))
+    done = sum(s.seconds for s in segs)
+    segs.append(Segment(AWAY_START_S + AWAY_S + REST_AFTER_AWAY_S - done))
+    segs.append(Segment(0.4, {"smile": (0.0, 1.0)}))
+    segs.append(Segment(HOLD_S + 0.6, {"smile": (1.0, 1.0)}, creases=(CREASES, CREASES)))
+    segs.append(Segment(0.4, {"smile": (1.0, 0.0)}))
+    segs.append(Segment(2.0))
+    return Script(segs)
 
 
 def write_y4m(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -150,3 +153,37 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     app = create_app(settings, database=db)
     yield LiveApp(app, db, settings)
     db.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(live_app: LiveApp) -> Iterator[str]:
+    """The app on a real uvicorn server on a free loopback port, in a thread."""
+    import uvicorn
+
+    from facecoach.live.protocol import max_message_bytes
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+
+    async def current_app(scope: Any, receive: Any, send: Any) -> None:
+        await live_app.app(scope, receive, send)  # the app the last live_app.limits() built
+
+    config = uvicorn.Config(
+        current_app,
+        log_level="warning",
+        lifespan="off",
+        ws_max_size=max_message_bytes(live_app.settings.live),  # as `facecoach serve` runs it
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)

@@ -10,11 +10,8 @@ The fake camera loops the clip; the page stops the exercise after the prescribed
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,38 +34,6 @@ from tests.support.browser import FAKE_CAMERA, launch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "live"
-
-
-@pytest.fixture(scope="module")
-def server(live_app: LiveApp) -> Iterator[str]:
-    """The app on a real uvicorn server on a free loopback port, in a thread."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-
-    async def current_app(scope: Any, receive: Any, send: Any) -> None:
-        await live_app.app(scope, receive, send)  # the app the last live_app.limits() built
-
-    config = uvicorn.Config(
-        current_app,
-        log_level="warning",
-        lifespan="off",
-        ws_max_size=max_message_bytes(live_app.settings.live),  # as `facecoach serve` runs it
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ import pytest
 from facecoach.config import PACKAGE_DIR
 from facecoach.web.security import SESSION_COOKIE
 from tests.live.conftest import LiveApp
-from tests.live.test_browser import server  # noqa: F401  (the app on a real uvicorn, a fixture)
 from tests.live.test_page import CONFIG, _config, _get
 from tests.support.browser import launch
 
@@ -61,7 +60,7 @@ def test_every_template_embeds_json_through_tojson() -> None:
 
 def test_the_live_page_still_works_in_a_browser(
     playwright_instance: Any,
-    server: str,  # noqa: F811
+    server: str,
     live_app: LiveApp,
     hostile_name: str,
 ) -> None:

@@ -3,7 +3,9 @@ in Debian's Chromium with axe-core (from node_modules, injected by the test; not
 violation of impact "serious" or "critical". Plus what axe does not judge: the focus ring's contrast, the
 skip link, and a distinct title for each library view. Screenshots: ``test-artifacts/ux/a11y-*.png``.
 
-Not here: /live (its page belongs to the live-coaching work) and /docs (Swagger UI's own markup)."""
+/live is here as it loads (today's routine, one exercise); its running views (camera, cues, stroke map)
+and the end summary are checked by tests/live/test_page_browser.py. Not here: /docs (Swagger UI's own
+markup)."""
 
 from __future__ import annotations
 
@@ -46,6 +48,8 @@ PAGES = {
         "/account",
         "/assessment",
         "/assessment/scan",
+        "/live",
+        "/live?technique=smile-lift",
     ],
     "instructor": [
         "/admin",

@@ -1,9 +1,14 @@
 // Live coaching page: the camera, the in-page Face Landmarker (private mode) or JPEG frames (server mode),
 // the WebSocket to the coaching engine, and the step-by-step session UI. Plain ES module, no build step.
+import { keepRequestsOnThisSite } from "./same-origin.js";
 import { encodeJpeg, encodeLandmarks, encodeNoFace, N_POINTS } from "./protocol.js";
 import { foreheadCreaseEnergy } from "./crease.js";
+import { CueList, lineText, tally } from "./cues.js";
 import { drawStrokeMap } from "./massage.js";
+import { Prompter } from "./prompt.js";
 import { REGION_OUTLINES } from "./regions.js";
+
+keepRequestsOnThisSite(); // before the face model's library is loaded: it has a usage logger of its own
 
 const cfg = JSON.parse(document.getElementById("live-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -11,6 +16,9 @@ const root = $("live");
 const TARGET_FPS = Math.min(15, cfg.max_fps || 15);
 const MAX_IN_FLIGHT = 2;
 const RING = 2 * Math.PI * 42;
+const FLASH_MS = 1500; // how long "Back in view." and the like stay before the instruction is back
+const REST_MS = 2500; // "Good. Release and rest." before the next rep is asked for
+const LOST_MS = 400; // a face gone for less than this (a frame or two) is not announced
 
 const state = {
   mode: null, // "landmarks" | "jpeg"
@@ -25,6 +33,7 @@ const state = {
   lastSent: 0,
   lastTs: 0,
   reps: 0,
+  target: 0, // reps the current exercise asks for (0: not given)
   calibrated: false,
   lastPoints: null,
   massage: null, // {remaining, timer}
@@ -57,8 +66,17 @@ function speak(text) {
   }
 }
 
-function prompt(text) {
-  $("prompt").textContent = text;
+const prompter = new Prompter($("prompt"));
+const cues = new CueList($("cues"));
+
+/** What to do for the next rep of the current exercise (the standing instruction between reps). */
+function nextRepInstruction() {
+  const step = state.step;
+  const cue = (step && step.cues && step.cues[0]) || "start the movement";
+  const target = state.target;
+  if (state.reps === 0) return step && step.hold_s ? `Go: ${cue}` : "Go!";
+  if (target && state.reps >= target) return "Release and relax.";
+  return `Rep ${state.reps + 1}${target ? ` of ${target}` : ""}: ${cue}`;
 }
 
 // ---- mode: in-page landmarks when possible, JPEG frames otherwise --------------------------------------
@@ -163,11 +181,11 @@ function onEvent(ev) {
   switch (ev.type) {
     case "calibrated":
       state.calibrated = true;
-      prompt(step && step.hold_s ? `Go: ${step.cues[0] || "start the movement"}` : "Go!");
+      prompter.instruction(nextRepInstruction());
       speak("Go");
       break;
     case "rep_started":
-      prompt("Hold it…");
+      prompter.instruction(step && step.hold_s ? `Hold it… ${Math.round(step.hold_s)} s` : "Hold it…");
       break;
     case "hold_progress": {
       const frac = ev.fraction ?? (ev.target_s ? ev.held_s / ev.target_s : 0);
@@ -178,26 +196,30 @@ function onEvent(ev) {
       state.reps = ev.rep ?? state.reps + 1;
       $("rep-count").textContent = String(state.reps);
       setRing(1, ev.held_s);
-      prompt("Good. Release and rest.");
+      prompter.instruction(nextRepInstruction());
+      prompter.flash("Good. Release and rest.", REST_MS);
       break;
     case "rep_failed":
       setRing(0, null);
-      addCue(ev.cue || "Released too early: hold until the ring is full", "warn");
+      cues.add(ev.cue || "Released too early: hold until the ring is full", "warn");
+      prompter.instruction(nextRepInstruction());
       break;
     case "fault":
       if (ev.end_s === null || ev.end_s === undefined) {
-        addCue(ev.cue || ev.kind, "bad", ev.kind);
+        cues.add(ev.cue || ev.kind, "bad", ev.kind);
         speak(ev.cue || ev.kind);
       }
       break;
     case "face_lost":
-      prompt("I can't see your face — come back into view.");
+      // The face is there but turned or tilted too far: the reason says what to change.
+      prompter.alert(ev.reason || "I can't see your face — come back into view.", LOST_MS);
       break;
     case "face_found":
-      prompt(state.calibrated ? "Back in view." : "Relax your face and look at the camera…");
+      // "Back in view." only after "I can't see your face" was on screen; then the instruction again.
+      if (prompter.clearAlert() && state.calibrated) prompter.flash("Back in view.", FLASH_MS);
       break;
     case "finished": {
-      prompt("Exercise complete.");
+      prompter.reset("Exercise complete.");
       speak("Well done");
       const generation = state.generation;
       setTimeout(() => {
@@ -224,16 +246,6 @@ function setRing(frac, seconds) {
   const f = Math.max(0, Math.min(1, frac || 0));
   $("hold-ring").setAttribute("stroke-dashoffset", String(RING * (1 - f)));
   $("hold-text").textContent = seconds ? `${Number(seconds).toFixed(1)} s` : "";
-}
-
-function addCue(text, level, kind) {
-  const list = $("cues");
-  const li = document.createElement("li");
-  li.className = `cue ${level}`;
-  if (kind) li.dataset.kind = kind;
-  li.textContent = text;
-  list.prepend(li);
-  while (list.children.length > 5) list.lastChild.remove();
 }
 
 // ---- camera and frames --------------------------------------------------------------------------------
@@ -395,9 +407,10 @@ function beginStep() {
   $("step-counter").textContent = `Step ${state.index + 1} of ${cfg.steps.length} · ${step.kind}`;
   $("step-name").textContent = step.name;
   $("step-reason").textContent = step.reason;
-  $("cues").replaceChildren();
+  cues.clear();
   // A shorter practice (?reps=N) is already applied to step.reps by the server; the socket is told too.
   const reps = step.kind === "exercise" && step.reps ? step.reps : null;
+  state.target = reps || 0;
   send({ type: "start", technique: step.id, mode: state.mode, ...(reps ? { reps } : {}) });
   if (step.kind === "exercise") {
     $("exercise-view").hidden = false;
@@ -408,13 +421,14 @@ function beginStep() {
     setRing(0, null);
     fillList($("ex-steps"), step.steps);
     fillList($("ex-cues"), step.cues);
-    prompt("Relax your face and look at the camera: measuring your neutral face…");
+    prompter.reset("Relax your face and look at the camera: measuring your neutral face…");
     speak("Relax your face and look at the camera");
   } else {
     $("exercise-view").hidden = true;
     $("massage-view").hidden = false;
     const m = step.massage || { strokes: [], pressure: "light", direction: "" };
     drawStrokeMap($("stroke-map"), m.strokes);
+    $("stroke-sides").textContent = cfg.sides_note || "";
     $("m-pressure").textContent = m.pressure;
     $("m-tool").textContent =
       step.tool === "hands" || step.tool === "none"
@@ -467,6 +481,16 @@ function finish() {
   setState("finishing");
 }
 
+/** A step's faults in the summary: one line per kind with its count, or a dash. */
+function faultCell(faults) {
+  const lines = tally(faults);
+  if (!lines.length) return "—";
+  const ul = document.createElement("ul");
+  ul.className = "live-fault-lines";
+  ul.replaceChildren(...lines.map((l) => Object.assign(document.createElement("li"), { textContent: lineText(l) })));
+  return ul;
+}
+
 function showSummary(msg) {
   state.finished = true;
   stopMassageTimer();
@@ -475,20 +499,24 @@ function showSummary(msg) {
   $("live-summary").hidden = false;
   const sum = msg.summary;
   $("summary-saved").textContent = msg.saved
-    ? `Saved to your progress: ${sum.reps} reps in ${Math.round(sum.duration_s)} s.`
+    ? `Saved to your progress: ${sum.reps} ${sum.reps === 1 ? "rep" : "reps"} in ${Math.round(sum.duration_s)} s.`
     : "Nothing was completed, so nothing was saved.";
   const rows = sum.steps.map((s) => {
     const tr = document.createElement("tr");
     tr.dataset.technique = s.technique_id;
-    const faults = s.faults.map((f) => f.cue || f.kind).join("; ") || "—";
     const known = cfg.steps.find((c) => c.id === s.technique_id);
     const cells = [
       (known ? known.name : s.technique_id) + (s.skipped ? " (skipped)" : ""),
       s.kind === "exercise" ? `${s.reps}${s.reps_target ? " / " + s.reps_target : ""}` : "—",
-      faults,
+      faultCell(s.faults),
       `${Math.round(s.duration_s)} s`,
     ];
-    for (const c of cells) tr.append(Object.assign(document.createElement("td"), { textContent: c }));
+    for (const c of cells) {
+      const td = document.createElement("td");
+      if (typeof c === "string") td.textContent = c;
+      else td.append(c);
+      tr.append(td);
+    }
     return tr;
   });
   $("summary-rows").replaceChildren(...rows);
@@ -503,7 +531,8 @@ function wireControls() {
     state.paused = !state.paused;
     send({ type: state.paused ? "pause" : "resume" });
     $("btn-pause").textContent = state.paused ? "Resume" : "Pause";
-    prompt(state.paused ? "Paused." : "");
+    if (state.paused) prompter.alert("Paused: press Resume to go on.");
+    else prompter.clearAlert();
   });
   $("btn-skip").addEventListener("click", () => {
     send({ type: "skip" });
@@ -524,7 +553,7 @@ function wireControls() {
     if (step.kind === "exercise") {
       $("rep-count").textContent = "0";
       setRing(0, null);
-      prompt("Again: relax your face and look at the camera…");
+      prompter.reset("Again: relax your face and look at the camera…");
     } else startMassageTimer(step.duration_s);
   });
   $("btn-end").addEventListener("click", () => finish());

@@ -2,7 +2,8 @@
 // direction (it matters for lymphatic drainage) and a dot travelling along it. Stroke coordinates are the
 // knowledge base's normalised face coordinates: x 0 = the person's right … 1 = their left, y 0 = hairline
 // … 1 = chin, below 1 the neck. The map is drawn as a mirror (the person's left on the viewer's left) so
-// it matches what they see in a mirror or in the camera view.
+// it matches what they see in a mirror or in the camera view: the site's one convention, whose sentence
+// (facecoach.web.diagrams.SIDES_NOTE) the server passes in the page's config and the page shows under it.
 
 const NS = "http://www.w3.org/2000/svg";
 const SCALE_X = 80; // face width in viewBox units
@@ -34,8 +35,8 @@ function outline(svg, bottom) {
   el("ellipse", { cx: 9, cy: 56, rx: 3, ry: 8 }, g); // ears
   el("ellipse", { cx: 91, cy: 56, rx: 3, ry: 8 }, g);
   const labels = el("g", { fill: "#5c6370", "font-size": 4.2, stroke: "none" }, svg);
-  el("text", { x: 4, y: bottom - 2 }, labels).textContent = "your left";
-  el("text", { x: 78, y: bottom - 2 }, labels).textContent = "your right";
+  el("text", { x: 4, y: bottom - 2, "data-side": "left" }, labels).textContent = "your left";
+  el("text", { x: 78, y: bottom - 2, "data-side": "right" }, labels).textContent = "your right";
 }
 
 function mirrored(path) {
