@@ -109,7 +109,7 @@ def local_day_hour(t_s: float, utc_offset_s: int) -> tuple[dt.date, int]:
 
 
 def calibrate_guard(frames: Sequence[FaceObservation]) -> Calibration:
-    """The member's neutral face from frames of it (``coaching.calibration``; CalibrationError if unusable)."""
+    """The member's neutral face from frames of it (``coaching.calibration``; CalibrationError if none)."""
     return calibrate(list(frames))
 
 
