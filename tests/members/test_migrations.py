@@ -52,7 +52,7 @@ def test_cli_upgrade_from_any_directory(tmp_path: Path) -> None:
         timeout=60,
     )
     assert up.returncode == 0, up.stderr
-    assert '"revision": "0002"' in up.stdout  # the head revision
+    assert '"revision": "0003_guard"' in up.stdout  # the head revision
     down = subprocess.run(
         [sys.executable, "-c", "from facecoach.cli import main; main()", "db", "downgrade", "--json"],
         cwd=tmp_path,

@@ -79,7 +79,7 @@ function showError(text) {
 async function postJson(url, body, keepalive = false) {
   const r = await fetch(url, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
     body: JSON.stringify(body),
     credentials: "same-origin",
     keepalive,
