@@ -13,12 +13,19 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import typer
 from numpy.typing import NDArray
 
 from facecoach.cli.app import app, console, err_console, fail, print_json
+
+if TYPE_CHECKING:
+    from facecoach.coaching.calibration import Calibration
+    from facecoach.guard.policy import GuardSettings
+    from facecoach.guard.rules import GuardRules
+    from facecoach.guard.session import RunReport
 
 Frames = Iterator[tuple[float, NDArray[np.uint8]]]
 
@@ -62,6 +69,44 @@ def _video(path: Path, fps: float) -> Frames:
         yield from src.frames(step=max(1, round(src.info.fps / fps)))
 
 
+def _settings(rules: GuardRules, rate: float, interval: int | None, quiet_hours: str | None) -> GuardSettings:
+    from facecoach.guard.policy import GuardSettings
+
+    if not 0 < rate <= 30:
+        fail("--fps must be above 0 and at most 30")
+    if interval is not None and interval not in rules.nudges.interval_min_choices:
+        fail(f"--interval must be one of {rules.nudges.interval_min_choices}")
+    quiet = _hours(quiet_hours)
+    return GuardSettings(
+        interval_min=interval or rules.nudges.interval_min_default,
+        quiet_start_h=quiet[0],
+        quiet_end_h=quiet[1],
+    )
+
+
+def _saved(path: Path | None) -> Calibration | None:
+    """A calibration file's calibration if it exists (a refusal when it is not one), else None."""
+    from facecoach.guard.session import load_calibration
+
+    if path is None or not path.exists():
+        return None
+    try:
+        return load_calibration(path)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _summary(report: RunReport, rules: GuardRules) -> None:
+    det = report.detector
+    console.print(f"{report.frames} frames, {len(report.nudges)} nudge(s).")
+    if det is None:
+        return
+    for habit in rules.habits:
+        held = sum(c.habit_s.get(habit.id, 0.0) for c in det.counts.values())
+        if held:
+            console.print(f"  {habit.label}: {held / 60:.1f} min held")
+
+
 def _say(nudge: object, bell: bool) -> None:
     from facecoach.guard.detector import Nudge
 
@@ -99,33 +144,18 @@ def guard(
     """Notice held frowns, raised brows, squints, pressed lips and one-sided smirks, gently."""
     from facecoach.coaching.calibration import CalibrationError
     from facecoach.guard.frames import guard_frames
-    from facecoach.guard.policy import GuardSettings
     from facecoach.guard.rules import guard_rules
-    from facecoach.guard.session import load_calibration, save_calibration, watch
+    from facecoach.guard.session import save_calibration, watch
     from facecoach.vision.landmarks import FaceLandmarker
     from facecoach.vision.sources import SourceError
 
     rules = guard_rules()
     rate = fps or rules.sampling.fps
-    if not 0 < rate <= 30:
-        fail("--fps must be above 0 and at most 30")
-    if interval is not None and interval not in rules.nudges.interval_min_choices:
-        fail(f"--interval must be one of {rules.nudges.interval_min_choices}")
-    quiet = _hours(quiet_hours)
+    settings = _settings(rules, rate, interval, quiet_hours)
     window = _window(calibrate_at)
     if window is not None and video is None:
         fail("--calibrate-at is for a video file")
-    settings = GuardSettings(
-        interval_min=interval or rules.nudges.interval_min_default,
-        quiet_start_h=quiet[0],
-        quiet_end_h=quiet[1],
-    )
-    saved = None
-    if calibration is not None and calibration.exists():
-        try:
-            saved = load_calibration(calibration)
-        except ValueError as exc:
-            fail(str(exc))
+    saved = _saved(calibration)
     source = _video(video, rate) if video is not None else _camera(camera, rate, minutes)
     if not json_out:
         err_console.print("Habit guard: relax your face and look at the screen while it calibrates…")
@@ -151,13 +181,4 @@ def guard(
     if json_out:
         print_json(report.to_dict())
         return
-    det = report.detector
-    held = (
-        {}
-        if det is None
-        else {h: sum(c.habit_s.get(h, 0.0) for c in det.counts.values()) for h in rules.habit_ids}
-    )
-    console.print(f"{report.frames} frames, {len(report.nudges)} nudge(s).")
-    for habit in rules.habits:
-        if held.get(habit.id):
-            console.print(f"  {habit.label}: {held[habit.id] / 60:.1f} min held")
+    _summary(report, rules)

@@ -49,6 +49,7 @@ const state = {
   clientId: Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(""),
   small: null,
   nudgeTimer: null,
+  frames: 0,
 };
 
 function setPhase(phase, detail) {
@@ -216,6 +217,7 @@ function tick() {
   const ts = Math.max(performance.now(), state.lastTs + 1);
   state.lastTs = ts;
   const result = state.landmarker.detectForVideo(video, ts);
+  state.frames++;
   const w = video.videoWidth;
   const h = video.videoHeight;
   const faces = (result.faceLandmarks || []).filter((f) => f.length >= 478).map((f) => facePoints(f, w, h));
@@ -427,7 +429,7 @@ function wireControls() {
 
 // for the tests and the bench: send the counts now, read the phase (nothing here reaches the network
 // that the member's own page would not send)
-window.facecoachGuard = { upload: () => uploadCounts(), phase: () => state.phase, fps: () => fps() };
+window.facecoachGuard = { upload: () => uploadCounts(), phase: () => state.phase, fps: () => fps(), frames: () => state.frames };
 
 async function main() {
   wireControls();
