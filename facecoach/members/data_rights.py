@@ -14,6 +14,8 @@ from facecoach.members.models import (
     Assessment,
     AuditJob,
     AuthSession,
+    GuardHour,
+    GuardSetting,
     OutboxMessage,
     PasswordReset,
     Payment,
@@ -35,6 +37,8 @@ MEMBER_TABLES: tuple[type[Any], ...] = (
     Scan,
     Assessment,
     PracticeSession,
+    GuardHour,
+    GuardSetting,
     Payment,
     AuditJob,
     OutboxMessage,
@@ -94,6 +98,7 @@ def export_member(db: Session, user: User) -> dict[str, Any]:
                 select(PracticeSession).where(PracticeSession.user_id == uid).order_by(PracticeSession.id)
             )
         ],
+        "habit_guard": _guard_export(db, uid),
         "payments": [
             {
                 "id": p.id,
@@ -169,6 +174,33 @@ def _studio_export(db: Session, uid: int) -> dict[str, Any]:
         "programs_created": [
             {"slug": p.slug, "title": p.title, "weeks": p.weeks}
             for p in db.scalars(select(Program).where(Program.created_by == uid).order_by(Program.id))
+def _guard_export(db: Session, uid: int) -> dict[str, Any]:
+    """The habit guard's settings and its opt-in hourly counts (there is nothing else: no frames)."""
+    setting = db.get(GuardSetting, uid)
+    return {
+        "settings": None
+        if setting is None
+        else {
+            "enabled": setting.enabled,
+            "interval_min": setting.interval_min,
+            "quiet_start_h": setting.quiet_start_h,
+            "quiet_end_h": setting.quiet_end_h,
+            "paused_until": _iso(setting.paused_until),
+            "sound": setting.sound,
+            "notify": setting.notify,
+            "save_counts": setting.save_counts,
+        },
+        "hours": [
+            {
+                "day": _iso(h.day),
+                "hour": h.hour,
+                "measured_s": h.measured_s,
+                "habit_s": h.habit_s,
+                "nudges": h.nudges,
+            }
+            for h in db.scalars(
+                select(GuardHour).where(GuardHour.user_id == uid).order_by(GuardHour.day, GuardHour.hour)
+            )
         ],
     }
 

@@ -214,3 +214,41 @@ class AuditJob(Base):
 
 # The studio's tables share this Base (imported last: they import it from here).
 from facecoach.members import studio_models as _studio_models  # noqa: E402, F401
+class GuardSetting(Base):
+    """A member's habit-guard choices (one row; absent means the defaults of ``guard/data/habits.yaml``).
+
+    Hours are the member's local hours (0–23); ``paused_until`` is naive UTC; ``save_counts`` is the
+    opt-in without which no :class:`GuardHour` is ever stored.
+    """
+
+    __tablename__ = "guard_settings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    interval_min: Mapped[int] = mapped_column(Integer, default=10)
+    quiet_start_h: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quiet_end_h: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    paused_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    sound: Mapped[bool] = mapped_column(Boolean, default=False)
+    notify: Mapped[bool] = mapped_column(Boolean, default=False)
+    save_counts: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class GuardHour(Base):
+    """Counts of one local hour from one page (``client_id``: a random id per open page, so a repeated
+    upload replaces its own row): seconds watched, seconds of each held habit, nudges shown. Counts only:
+    no frame, landmark or measurement is ever stored."""
+
+    __tablename__ = "guard_hours"
+    __table_args__ = (UniqueConstraint("user_id", "client_id", "day", "hour"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[str] = mapped_column(String(32))
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    hour: Mapped[int] = mapped_column(Integer)
+    measured_s: Mapped[float] = mapped_column(Float, default=0.0)
+    habit_s: Mapped[dict[str, Any]] = mapped_column(JSON)  # habit id → seconds held
+    nudges: Mapped[dict[str, Any]] = mapped_column(JSON)  # habit id → nudges shown
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -30,6 +30,7 @@ from facecoach.web.context import AppContext
 from facecoach.web.deps import csrf_protect, get_viewer, render
 from facecoach.web.routes import account, admin, api, assessment, content, member
 from facecoach.web.routes.studio import router as studio_router
+from facecoach.web.routes import guard as guard_routes
 from facecoach.web.scanner import Scanner
 from facecoach.web.security import (
     ANON_COOKIE,
@@ -213,6 +214,7 @@ def create_app(
         app.include_router(router)
     app.include_router(live.router)
     app.include_router(studio_router)
+    app.include_router(guard_routes.router)
 
     if TASKS_VISION_DIR.is_dir():
         app.mount("/static/vendor/tasks-vision", StaticFiles(directory=TASKS_VISION_DIR), name="tasks-vision")

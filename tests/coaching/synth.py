@@ -67,6 +67,8 @@ MOVES: dict[str, Move] = {
         (L_LID_LO, (0, -0.7)),
         still=R_BROW + L_BROW,
     ),
+    # lips pressed thin: the outer edges of both lips roll in toward the mouth line (habit guard)
+    "lips_press": _move(([0, 37, 267], (0, 2.5)), ([17, 84, 314], (0, -2.5)), still=[13, 14, 61, 291, 152]),
     "frown": _move(
         ([107, 55, 66, 65], (4, 3)), ([336, 285, 296, 295], (-4, 3)), still=[70, 46, 300, 276, 159, 386]
     ),

@@ -13,6 +13,8 @@ from facecoach.members.db import Database
 from facecoach.members.models import (
     Assessment,
     AuditJob,
+    GuardHour,
+    GuardSetting,
     LibraryEdit,
     Scan,
     User,
@@ -36,7 +38,8 @@ def add_member(
     db: Database, email: str, plan: str = "free", picture: bytes = b"\xff\xd8\xff fake jpeg"
 ) -> int:
     """A member with an assessment, a scan (with a picture), a practice session, a payment, an audit,
-    a password reset + outbox mail and a login session: one row in every member table."""
+    a password reset + outbox mail, the habit guard's settings and an hour of its counts, and a login
+    session: one row in every member table."""
     with db.session() as s:
         user = auth.create_user(s, email, PASSWORD, name=email.split("@")[0], plan=plan)
         auth.start_session(s, user, "pytest")
@@ -63,6 +66,18 @@ def add_member(
                 filename="me.mp4",
                 status="done",
                 result={"reps": 3},
+            )
+        )
+        s.add(GuardSetting(user_id=user.id, save_counts=True, interval_min=15))
+        s.add(
+            GuardHour(
+                user_id=user.id,
+                client_id="0123456789abcdef",
+                day=dt.date(2026, 11, 20),
+                hour=10,
+                measured_s=3000.0,
+                habit_s={"frown": 240.0},
+                nudges={"frown": 1},
             )
         )
         auth.request_reset(s, email, "http://127.0.0.1:8000")

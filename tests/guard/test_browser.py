@@ -1,0 +1,242 @@
+"""End to end in Chromium: the fake camera plays a warped real face (tests/guard/clips.py) to /guard on a
+real uvicorn server; the page runs the Face Landmarker in WebAssembly and its own detector at 1 frame/s.
+
+* a held frown, then a second one half a minute later: one nudge (the second is inside the interval);
+  the saved counts equal the page's own; every request the page made is recorded, and none carries a
+  frame or a landmark (no WebSocket, no binary body, only settings and counts of the allowed shape);
+* raised brows: one nudge, for raised brows; nothing is uploaded while "keep my counts" is off;
+* a neutral face: no nudge at all.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from facecoach.members.models import GuardHour, GuardSetting
+from facecoach.web.security import SESSION_COOKIE
+from tests.guard.clips import render_hold
+from tests.live.clips import write_y4m
+from tests.support.browser import FAKE_CAMERA, launch
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+FPS = 2  # of the clip files; the page samples 1 frame/s
+COUNT_KEYS = {"client_id", "hours"}
+HOUR_KEYS = {"day", "hour", "measured_s", "habit_s", "nudges"}
+
+
+@dataclass
+class GuardSite:
+    app: Any
+    db: Any
+    settings: Any
+    url: str = ""
+    members: dict[str, int] = field(default_factory=dict)
+
+    def member(self, **guard: Any) -> tuple[str, int]:
+        """A new member (signed in: the session cookie value) with these guard settings."""
+        from facecoach.members.auth import create_user, start_session
+        from facecoach.web.security import Signer
+
+        with self.db.session() as s:
+            user = create_user(
+                s, f"guard-{uuid.uuid4().hex[:10]}@example.com", "correct horse battery", plan="member"
+            )
+            if guard:
+                s.add(GuardSetting(user_id=user.id, **guard))
+            sid = start_session(s, user).id
+            uid = user.id
+        return Signer(self.settings.secret_key).sign(sid), uid
+
+
+@pytest.fixture(scope="module")
+def guard_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuardSite]:
+    import uvicorn
+
+    from facecoach.config import Settings
+    from facecoach.members.db import Database
+    from facecoach.members.migrate import upgrade
+    from facecoach.web.app import create_app
+
+    folder = tmp_path_factory.mktemp("guard-db")
+    url = f"sqlite:///{folder / 'guard.db'}"
+    settings = Settings(
+        database_url=url, data_dir=folder, secret_key="guard-" + uuid.uuid4().hex, redis_url=""
+    )
+    db = Database.connect(url)
+    upgrade(db)
+    site = GuardSite(create_app(settings, database=db), db, settings)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(site.app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    site.url = f"http://127.0.0.1:{port}"
+    yield site
+    srv.should_exit = True
+    thread.join(timeout=10)
+    db.dispose()
+
+
+def _clip(
+    tmp: Path, base_faces: dict[str, tuple[np.ndarray, np.ndarray]], habit: str | None, **kw: Any
+) -> Path:
+    clip = render_hold(*base_faces["astronaut"], habit, fps=FPS, **kw)
+    return write_y4m(tmp / f"{habit or 'neutral'}.y4m", clip.frames, fps=FPS)
+
+
+@dataclass
+class Run:
+    nudges: int
+    habits: list[str]
+    held_back: str | None
+    counts: list[dict[str, Any]]
+    requests: list[dict[str, Any]]
+    sockets: list[str]
+    states: set[str]
+    logs: list[str]
+
+
+def _watch(
+    playwright: Any, site: GuardSite, clip: Path, cookie: str, seconds: float, upload: bool = False
+) -> Run:
+    browser = launch(playwright, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={clip}")
+    try:
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        context.add_cookies([{"name": SESSION_COOKIE, "value": cookie, "url": site.url}])
+        page = context.new_page()
+        requests: list[dict[str, Any]] = []
+        sockets: list[str] = []
+        logs: list[str] = []
+        page.on(
+            "request",
+            lambda r: requests.append({"method": r.method, "url": r.url, "body": r.post_data_buffer}),
+        )
+        page.on("websocket", lambda ws: sockets.append(ws.url))
+        page.on("console", lambda m: logs.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: logs.append(f"pageerror: {e}"))
+        page.goto(f"{site.url}/guard")
+        page.wait_for_selector("#guard[data-state='ready']", timeout=90_000)
+        page.click("#guard-start")
+        page.wait_for_selector("#guard[data-calibrated='true']", timeout=30_000)
+        states: set[str] = set()
+        habits: list[str] = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            states.add(page.get_attribute("#guard", "data-state") or "")
+            last = page.get_attribute("#guard", "data-last-nudge")
+            if last and len(habits) < int(page.get_attribute("#guard", "data-nudges") or 0):
+                habits.append(last)
+            time.sleep(0.5)
+        if upload:
+            before = int(page.get_attribute("#guard", "data-uploads") or 0)
+            page.evaluate("window.facecoachGuard.upload()")
+            page.wait_for_function(
+                f"Number(document.getElementById('guard').dataset.uploads || 0) > {before}", timeout=10_000
+            )
+        page.get_attribute("#guard", "data-state")
+        return Run(
+            nudges=int(page.get_attribute("#guard", "data-nudges") or 0),
+            habits=habits,
+            held_back=page.get_attribute("#guard", "data-held-back"),
+            counts=json.loads(page.get_attribute("#guard", "data-counts") or "[]"),
+            requests=requests,
+            sockets=sockets,
+            states=states,
+            logs=logs,
+        )
+    finally:
+        browser.close()
+
+
+def _long_number_lists(value: Any) -> int:
+    """The longest list of numbers anywhere in a JSON value (a landmark frame would be ≥ 478 × 3)."""
+    if isinstance(value, list):
+        own = len(value) if value and all(isinstance(v, int | float) for v in value) else 0
+        return max([own, *(_long_number_lists(v) for v in value)])
+    if isinstance(value, dict):
+        return max([0, *(_long_number_lists(v) for v in value.values())])
+    return 0
+
+
+def _assert_only_counts_left(run: Run, site: GuardSite) -> list[dict[str, Any]]:
+    """No WebSocket; GETs carry nothing; POSTs only to the settings or counts, as small JSON of counts."""
+    assert run.sockets == []
+    posted = []
+    for r in run.requests:
+        if r["method"] == "GET":
+            assert r["body"] in (None, b""), r["url"]
+            assert "?" not in r["url"] or r["url"].split("?", 1)[0].endswith(".task"), r["url"]
+            continue
+        assert r["method"] == "POST", r
+        assert r["url"] in (f"{site.url}/guard/counts", f"{site.url}/guard/settings"), r["url"]
+        assert len(r["body"]) < 8000
+        body = json.loads(r["body"].decode("utf-8"))  # JSON text, not a binary frame
+        assert _long_number_lists(body) < 30
+        if r["url"].endswith("/guard/counts"):
+            assert set(body) == COUNT_KEYS and all(set(h) == HOUR_KEYS for h in body["hours"])
+            assert all(isinstance(v, int | float) for h in body["hours"] for v in h["habit_s"].values())
+            posted.append(body)
+    return posted
+
+
+def test_a_held_frown_is_nudged_once_and_only_counts_leave_the_page(
+    playwright_instance: Any, guard_site: GuardSite, base_faces: Any, tmp_path: Path
+) -> None:
+    clip = _clip(tmp_path, base_faces, "frown", rest_s=10.0, hold_s=14.0, after_s=3.0, repeats=2)
+    cookie, uid = guard_site.member(save_counts=True)
+    run = _watch(playwright_instance, guard_site, clip, cookie, seconds=48.0, upload=True)
+    assert run.nudges == 1 and run.habits == ["frown"], (run.habits, run.logs[-10:])
+    assert run.held_back == "interval"  # the second frown was seen held, and not nudged
+    posted = _assert_only_counts_left(run, guard_site)
+    assert posted, "the counts were uploaded"
+    assert sum(b["nudges"].get("frown", 0) for b in run.counts) == 1
+    frown_s = sum(b["habit_s"].get("frown", 0.0) for b in run.counts)
+    assert frown_s >= 2 * 5.0  # two frowns, each held past the 10 s hold
+    with guard_site.db.session() as s:
+        rows = s.scalars(select(GuardHour).where(GuardHour.user_id == uid)).all()
+        saved = {(r.day.isoformat(), r.hour): r for r in rows}
+    for b in run.counts:  # the saved counts match the page's own (up to what happened since the upload)
+        row = saved[(b["day"], b["hour"])]
+        assert row.nudges == b["nudges"]
+        assert row.habit_s.get("frown", 0.0) == pytest.approx(b["habit_s"].get("frown", 0.0), abs=1.5)
+        assert row.measured_s == pytest.approx(b["measured_s"], abs=1.5)
+
+
+def test_raised_brows_are_nudged_and_nothing_is_uploaded_without_the_opt_in(
+    playwright_instance: Any, guard_site: GuardSite, base_faces: Any, tmp_path: Path
+) -> None:
+    clip = _clip(tmp_path, base_faces, "brow_raise", rest_s=10.0, hold_s=14.0, after_s=6.0)
+    cookie, _uid = guard_site.member()
+    run = _watch(playwright_instance, guard_site, clip, cookie, seconds=24.0)
+    assert run.nudges == 1 and run.habits == ["brow_raise"], (run.habits, run.logs[-10:])
+    assert _assert_only_counts_left(run, guard_site) == []
+    assert not any(r["url"].endswith("/guard/counts") for r in run.requests)
+
+
+def test_a_neutral_face_is_never_nudged(
+    playwright_instance: Any, guard_site: GuardSite, base_faces: Any, tmp_path: Path
+) -> None:
+    clip = _clip(tmp_path, base_faces, None, rest_s=10.0, hold_s=14.0, after_s=10.0)
+    cookie, _uid = guard_site.member()
+    run = _watch(playwright_instance, guard_site, clip, cookie, seconds=24.0)
+    assert run.nudges == 0 and "watching" in run.states, (run.states, run.logs[-10:])
+    assert sum(b["measured_s"] for b in run.counts) >= 15.0
+    assert all(b["habit_s"] == {} for b in run.counts)
+    _assert_only_counts_left(run, guard_site)
