@@ -12,6 +12,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ import typer
 from numpy.typing import NDArray
 
 from facecoach.cli.app import app, console, err_console, fail, print_json
+from facecoach.config import get_settings
 
 if TYPE_CHECKING:
     from facecoach.coaching.calibration import Calibration
@@ -56,7 +58,8 @@ def _camera(index: int, fps: float, minutes: float) -> Frames:
 
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # a missing camera: our one line
     last = -1e9
-    for t, rgb in camera_frames(index, max_seconds=minutes * 60.0):
+    limits = replace(get_settings().input_limits, max_video_seconds=minutes * 60.0)
+    for t, rgb in camera_frames(index, limits):
         if t - last >= 1.0 / fps:
             last = t
             yield t, rgb
@@ -65,7 +68,7 @@ def _camera(index: int, fps: float, minutes: float) -> Frames:
 def _video(path: Path, fps: float) -> Frames:
     from facecoach.vision.sources import VideoSource
 
-    with VideoSource(path) as src:
+    with VideoSource(path, get_settings().input_limits) as src:
         yield from src.frames(step=max(1, round(src.info.fps / fps)))
 
 

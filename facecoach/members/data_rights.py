@@ -174,6 +174,10 @@ def _studio_export(db: Session, uid: int) -> dict[str, Any]:
         "programs_created": [
             {"slug": p.slug, "title": p.title, "weeks": p.weeks}
             for p in db.scalars(select(Program).where(Program.created_by == uid).order_by(Program.id))
+        ],
+    }
+
+
 def _guard_export(db: Session, uid: int) -> dict[str, Any]:
     """The habit guard's settings and its opt-in hourly counts (there is nothing else: no frames)."""
     setting = db.get(GuardSetting, uid)

@@ -214,6 +214,8 @@ class AuditJob(Base):
 
 # The studio's tables share this Base (imported last: they import it from here).
 from facecoach.members import studio_models as _studio_models  # noqa: E402, F401
+
+
 class GuardSetting(Base):
     """A member's habit-guard choices (one row; absent means the defaults of ``guard/data/habits.yaml``).
 

@@ -29,8 +29,8 @@ from facecoach.web.account_mail import MailJobs
 from facecoach.web.context import AppContext
 from facecoach.web.deps import csrf_protect, get_viewer, render
 from facecoach.web.routes import account, admin, api, assessment, content, member
-from facecoach.web.routes.studio import router as studio_router
 from facecoach.web.routes import guard as guard_routes
+from facecoach.web.routes.studio import router as studio_router
 from facecoach.web.scanner import Scanner
 from facecoach.web.security import (
     ANON_COOKIE,
