@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from facecoach.errors import without_paths
 from facecoach.members.models import Assessment, Scan
 from facecoach.planning.questionnaire import default_questionnaire
 from facecoach.vision.scan import Scan as VisionScan
@@ -33,7 +34,6 @@ from facecoach.web.questionnaire_form import (
     submitted_values,
 )
 from facecoach.web.scanner import annotated_jpeg
-from facecoach.web.security import without_paths
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
