@@ -81,7 +81,7 @@ def real_scan() -> dict[str, Any]:
     from skimage import data
 
     from facecoach.vision.landmarks import FaceLandmarker
-    from facecoach.vision.scan import analyse_image
+    from facecoach.vision.scan_photo import analyse_image
 
     with FaceLandmarker(mode="image", max_faces=2) as lm:
         return analyse_image(data.astronaut(), lm).result.model_dump(mode="json")

@@ -31,7 +31,9 @@ from PIL import Image
 
 from facecoach.config import InputLimits
 from facecoach.vision.landmarks import FaceLandmarker
-from facecoach.vision.scan import ScanResult, analyse_file, analyse_video, video_step
+from facecoach.vision.scan import ScanResult
+from facecoach.vision.scan_file import analyse_file
+from facecoach.vision.scan_video import analyse_video, video_step
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 LIMITS = InputLimits()
@@ -151,7 +153,7 @@ def main() -> None:
             )
 
         with FaceLandmarker(mode="image", max_faces=4) as lm:
-            from facecoach.vision.scan import scan_image
+            from facecoach.vision.scan_photo import scan_image
 
             photo = np.asarray(Image.open(args.photo).convert("RGB"))
             scan_image(photo, lm)

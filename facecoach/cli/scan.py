@@ -20,7 +20,9 @@ def scan(
     """Measure facial asymmetry (left minus right, your own sides) in millimetres."""
     from facecoach.config import get_settings
     from facecoach.vision.annotate import ANNOTATION_SUFFIXES, write_annotation
-    from facecoach.vision.scan import ScanRefused, analyse_file, describe
+    from facecoach.vision.scan import ScanRefused
+    from facecoach.vision.scan_describe import describe
+    from facecoach.vision.scan_file import analyse_file
 
     if annotate is not None and annotate.suffix.lower() not in ANNOTATION_SUFFIXES:
         fail(f"--annotate must name a {', '.join(ANNOTATION_SUFFIXES)} file, not {annotate.name}")

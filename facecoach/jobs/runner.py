@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from facecoach.config import Settings
+from facecoach.errors import without_paths
 from facecoach.members.db import Database
 from facecoach.members.models import AuditJob, utcnow
-from facecoach.web.security import without_paths
 
 log = logging.getLogger(__name__)
 

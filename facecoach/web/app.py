@@ -27,7 +27,15 @@ from facecoach.members.plans import all_plans, plan_names
 from facecoach.web import backends, live
 from facecoach.web.account_mail import MailJobs
 from facecoach.web.context import AppContext
-from facecoach.web.deps import csrf_protect, get_viewer, render
+from facecoach.web.deps import (
+    LoginRequired,
+    PlanRequired,
+    Viewer,
+    csrf_protect,
+    gate_answer,
+    render,
+    viewer_for,
+)
 from facecoach.web.routes import account, admin, api, assessment, content, member
 from facecoach.web.routes import guard as guard_routes
 from facecoach.web.routes.studio import router as studio_router
@@ -63,24 +71,20 @@ def _mailer(settings: Settings) -> Mailer:
     )
 
 
-def create_app(
-    settings: Settings | None = None,
-    *,
-    database: Database | None = None,
-    payments: PaymentProvider | None = None,
-    login_limiter: RateLimiter | None = None,
-    account_limiter: RateLimiter | None = None,
-    mailer: Mailer | None = None,
-) -> FastAPI:
-    """Build an app. The database must already be migrated (``facecoach db upgrade`` or ``serve``)."""
-    settings = settings or get_settings()
+def _context(
+    settings: Settings,
+    database: Database | None,
+    payments: PaymentProvider | None,
+    login_limiter: RateLimiter | None,
+    account_limiter: RateLimiter | None,
+    mailer: Mailer | None,
+) -> AppContext:
     db = database or Database.connect(settings.database_url)
-    templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     jpeg_slots, member_slots = backends.live_slots(settings)
-    ctx = AppContext(
+    return AppContext(
         settings=settings,
         db=db,
-        templates=templates,
+        templates=Jinja2Templates(directory=str(WEB_DIR / "templates")),
         payments=payments or TestPaymentProvider(),
         login_limiter=login_limiter or backends.login_limiter(settings),
         jobs=job_runner(db, settings),
@@ -96,6 +100,20 @@ def create_app(
         jpeg_slots=jpeg_slots,
         member_slots=member_slots,
     )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    payments: PaymentProvider | None = None,
+    login_limiter: RateLimiter | None = None,
+    account_limiter: RateLimiter | None = None,
+    mailer: Mailer | None = None,
+) -> FastAPI:
+    """Build an app. The database must already be migrated (``facecoach db upgrade`` or ``serve``)."""
+    settings = settings or get_settings()
+    ctx = _context(settings, database, payments, login_limiter, account_limiter, mailer)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -115,9 +133,16 @@ def create_app(
     )
     app.state.ctx = ctx
     app.state.signer = Signer(settings.secret_key)
-    templates.env.globals["plan_names"] = plan_names()
-    templates.env.globals["plan_info"] = {p.id: p for p in all_plans()}  # e.g. the plan /signup?plan= names
+    ctx.templates.env.globals["plan_names"] = plan_names()
+    # e.g. the plan /signup?plan= names
+    ctx.templates.env.globals["plan_info"] = {p.id: p for p in all_plans()}
+    _add_middleware(app, settings)
+    _add_error_handlers(app, ctx)
+    _add_routes(app, settings, ctx.templates)
+    return app
 
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
     max_body = max(settings.max_video_bytes, settings.max_image_bytes) + 1024 * 1024
     app.add_middleware(BodyLimit, max_bytes=max_body)
     # Links in mail come from FACECOACH_BASE_URL; a request for any other host is refused outright.
@@ -140,23 +165,44 @@ def create_app(
         response = await call_next(request)
         if new_anon is not None:
             set_cookie(request, response, ANON_COOKIE, app.state.signer.sign(new_anon), max_age=None)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        if not request.url.path.startswith("/static/"):  # pages hold health data, names, CSRF tokens
-            response.headers.setdefault("Cache-Control", "no-store")
-        if is_https(request):  # directly or behind a proxy uvicorn trusts (--forwarded-allow-ips)
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        _secure_headers(request, response)
         return response
 
     # Outermost: every layer inside, cookies' Secure flag included, sees the client's address and scheme.
     app.add_middleware(ForwardedHeaders, networks=trusted_networks(settings.trusted_proxies))
 
+
+def _secure_headers(request: Request, response: Response) -> None:
+    for key, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    if not request.url.path.startswith("/static/"):  # pages hold health data, names, CSRF tokens
+        response.headers.setdefault("Cache-Control", "no-store")
+    if is_https(request):  # directly or behind a proxy uvicorn trusts (--forwarded-allow-ips)
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+
+
+def _error_viewer(request: Request, ctx: AppContext) -> Viewer | None:
+    """An error page outside the request's dependencies (no request session): a short session of its own."""
+    with ctx.db.session() as db:
+        return viewer_for(request, db)
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    problems = []
+    for err in exc.errors()[:5]:
+        # A location part may be a client's dict key (a 30 MB fault name): never echo it whole.
+        loc = ".".join(str(p)[:40] for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        problems.append(f"{loc or 'input'}: {err.get('msg', 'invalid')}")
+    return "; ".join(problems) or "invalid input"
+
+
+def _add_error_handlers(app: FastAPI, ctx: AppContext) -> None:
     # Starlette's own HTTPException too: an unknown URL (the router's 404) gets the styled page in a browser.
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        viewer = get_viewer(request, ctx)
+        viewer = _error_viewer(request, ctx)
         page = render(
             request,
             "error.html",
@@ -172,17 +218,21 @@ def create_app(
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if any((err.get("loc") or ("",))[0] == "path" for err in exc.errors()):  # a URL naming nothing
             return await _http_error(request, HTTPException(status_code=404, detail="Not found."))
-        problems = []
-        for err in exc.errors()[:5]:
-            # A location part may be a client's dict key (a 30 MB fault name): never echo it whole.
-            loc = ".".join(str(p)[:40] for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-            problems.append(f"{loc or 'input'}: {err.get('msg', 'invalid')}")
-        detail = "; ".join(problems) or "invalid input"
+        detail = _validation_detail(exc)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": detail}, status_code=422)
-        viewer = get_viewer(request, ctx)
+        viewer = _error_viewer(request, ctx)
         return render(request, "error.html", viewer, status_code=422, status=422, detail=detail)
 
+    async def _gate(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired | PlanRequired)
+        return gate_answer(request, exc)
+
+    app.add_exception_handler(LoginRequired, _gate)
+    app.add_exception_handler(PlanRequired, _gate)
+
+
+def _add_routes(app: FastAPI, settings: Settings, templates: Jinja2Templates) -> None:
     @app.get("/static/models/face_landmarker.task", include_in_schema=False)
     def _model_asset() -> Response:
         from facecoach.vision.model import ModelAssetError, model_path
@@ -221,5 +271,3 @@ def create_app(
     if SWAGGER_UI_DIR.is_dir():
         app.mount("/static/vendor/swagger-ui", StaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
-
-    return app

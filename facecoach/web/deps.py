@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
 from facecoach.members.auth import session_user
 from facecoach.members.plans import PLAN_ORDER, allows, get_plan
@@ -63,21 +65,28 @@ def get_db(ctx: AppContext = Depends(get_ctx)) -> Iterator[Session]:
             session.rollback()
 
 
-def signer(request: Request) -> Signer:
+def signer(request: HTTPConnection) -> Signer:
     s: Signer = request.app.state.signer
     return s
 
 
-def get_viewer(request: Request, ctx: AppContext = Depends(get_ctx)) -> Viewer | None:
-    session_id = signer(request).unsign(request.cookies.get(SESSION_COOKIE))
+def viewer_for(conn: HTTPConnection, db: Session) -> Viewer | None:
+    """Who the session cookie names, read through ``db`` (the request's own session, or the socket's)."""
+    session_id = signer(conn).unsign(conn.cookies.get(SESSION_COOKIE))
     if session_id is None:
         return None
-    with ctx.db.session() as db:
-        found = session_user(db, session_id)
-        if found is None:
-            return None
-        row, user = found
-        return Viewer(id=user.id, email=user.email, name=user.name, plan=user.plan, session_id=row.id)
+    found = session_user(db, session_id)
+    if found is None:
+        db.commit()  # an expired session's row is deleted at once, whatever the handler does next
+        return None
+    row, user = found
+    return Viewer(id=user.id, email=user.email, name=user.name, plan=user.plan, session_id=row.id)
+
+
+def get_viewer(request: Request, db: Session = Depends(get_db)) -> Viewer | None:
+    """The viewer through the request's session: FastAPI caches this (and ``get_db``) per request, so the
+    CSRF check, the gates below and the handler share one lookup and one database session."""
+    return viewer_for(request, db)
 
 
 def csrf_base(request: Request, viewer: Viewer | None) -> str | None:
@@ -110,17 +119,108 @@ async def csrf_protect(request: Request, viewer: Viewer | None = Depends(get_vie
         )
 
 
-def require_viewer_api(viewer: Viewer | None = Depends(get_viewer)) -> Viewer:
+# -- gates: who may use a route ------------------------------------------------------------------------------
+# A gate raises a small exception; ``create_app``'s handlers answer it: under /api with a status
+# (401 / 402), on a page the way the page always answered (a redirect to log in, the upsell page with
+# HTTP 200). A route only declares ``viewer: CurrentUser`` / ``MemberUser`` / ``Instructor``; the page's
+# wording comes from the decorators ``feature`` and ``signed_out_to`` on its handler.
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class LoginRequired(Exception):
+    """Nobody is logged in: /api answers 401, a page redirects to ``login_url``."""
+
+    def __init__(self, login_url: str) -> None:
+        super().__init__(login_url)
+        self.login_url = login_url
+
+
+class PlanRequired(Exception):
+    """The viewer's plan is below ``plan``: /api answers 402, a page shows what the plan unlocks (200)."""
+
+    def __init__(self, viewer: Viewer | None, plan: str, feature: str) -> None:
+        super().__init__(plan)
+        self.viewer = viewer
+        self.plan = plan
+        self.feature = feature
+
+
+def feature(name: str) -> Callable[[_F], _F]:
+    """The feature a gated page's upsell names ("Video audit"); put it on the handler."""
+
+    def mark(endpoint: _F) -> _F:
+        endpoint.gate_feature = name  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def signed_out_to(url: str) -> Callable[[_F], _F]:
+    """Where a page sends a visitor who is not logged in, when not ``/login?next=<this path>`` (a form's
+    POST returns to the page that holds the form)."""
+
+    def mark(endpoint: _F) -> _F:
+        endpoint.gate_login_url = url  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def _endpoint_mark(request: Request, name: str) -> str | None:
+    value = getattr(request.scope.get("endpoint"), name, None)
+    return value if isinstance(value, str) else None
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def current_user(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> Viewer:
     if viewer is None:
-        raise HTTPException(status_code=401, detail="log in first")
+        login_url = _endpoint_mark(request, "gate_login_url") or "/login?next=" + quote(request.url.path)
+        raise LoginRequired(login_url)
     return viewer
 
 
-def require_plan_api(viewer: Viewer, plan: str) -> None:
-    if plan == "instructor" and not viewer.is_instructor:
-        raise HTTPException(status_code=403, detail="for the instructor only")
-    if PLAN_ORDER.get(viewer.plan, -1) < PLAN_ORDER[plan]:
-        raise HTTPException(status_code=402, detail=f"the {get_plan(plan).name} plan unlocks this")
+def _plan_user(request: Request, viewer: Viewer | None, plan: str) -> Viewer:
+    if viewer is not None and PLAN_ORDER.get(viewer.plan, -1) >= PLAN_ORDER[plan]:
+        return viewer
+    if viewer is None and _is_api(request):
+        raise LoginRequired("")
+    raise PlanRequired(viewer, plan, _endpoint_mark(request, "gate_feature") or "This page")
+
+
+def free_user(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> Viewer:
+    """Any account; a page shows a visitor what the free plan gives instead of a login redirect."""
+    return _plan_user(request, viewer, "free")
+
+
+def member_user(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> Viewer:
+    return _plan_user(request, viewer, "member")
+
+
+def instructor(viewer: Viewer | None = Depends(get_viewer)) -> Viewer:
+    """The admin: 401 / 403 everywhere (pages render them as the error page)."""
+    if viewer is None:
+        raise HTTPException(status_code=401, detail="Log in with the instructor's account to use the admin.")
+    if not viewer.is_instructor:
+        raise HTTPException(status_code=403, detail="The admin is for the instructor only.")
+    return viewer
+
+
+CtxDep = Annotated[AppContext, Depends(get_ctx)]
+SessionDep = Annotated[Session, Depends(get_db)]
+#: Whoever is asking, or None: for pages anyone may see.
+ViewerDep = Annotated[Viewer | None, Depends(get_viewer)]
+#: Logged in (any plan): pages redirect to /login?next=…, /api answers 401.
+CurrentUser = Annotated[Viewer, Depends(current_user)]
+#: Any account: pages show the free plan's upsell (200) to a visitor, /api answers 401.
+FreeUser = Annotated[Viewer, Depends(free_user)]
+#: The Member plan or above: pages show the upsell (200), /api answers 401 (visitor) / 402 (free plan).
+MemberUser = Annotated[Viewer, Depends(member_user)]
+#: The instructor: 401 / 403.
+Instructor = Annotated[Viewer, Depends(instructor)]
 
 
 def flash(request: Request, response: Response, message: str, kind: str = "ok") -> None:
@@ -169,3 +269,15 @@ def render(
 def upsell(request: Request, viewer: Viewer | None, plan: str, feature: str) -> HTMLResponse:
     """A gated page explains what the plan unlocks (HTTP 200) instead of failing."""
     return render(request, "upsell.html", viewer, plan=get_plan(plan), feature=feature)
+
+
+def gate_answer(request: Request, exc: LoginRequired | PlanRequired) -> Response:
+    """The answer to a gate's refusal (``create_app`` registers it for both exceptions)."""
+    if isinstance(exc, PlanRequired):
+        if _is_api(request):
+            detail = f"the {get_plan(exc.plan).name} plan unlocks this"
+            return JSONResponse({"detail": detail}, status_code=402)
+        return upsell(request, exc.viewer, exc.plan, exc.feature)
+    if _is_api(request):
+        return JSONResponse({"detail": "log in first"}, status_code=401)
+    return redirect(exc.login_url)

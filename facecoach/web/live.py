@@ -18,12 +18,12 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
-from fastapi import APIRouter, Depends, Request, WebSocket
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request, WebSocket
+from fastapi.responses import HTMLResponse, Response
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from facecoach.coaching.evaluator import evaluator_for
@@ -51,7 +51,7 @@ from facecoach.live.slots import JPEG, SOCKET
 from facecoach.live.steps import routine_steps, single_step
 from facecoach.members.session_summary import SessionSummaryError, SummaryRules
 from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_viewer, render, upsell
+from facecoach.web.deps import CtxDep, CurrentUser, MemberUser, Viewer, feature, render, viewer_for
 from facecoach.web.diagrams import SIDES_NOTE
 from facecoach.web.routes.content import library_of
 from facecoach.web.routine import routine_for
@@ -64,19 +64,17 @@ router = APIRouter()
 
 
 @router.get("/live", response_class=HTMLResponse, include_in_schema=False)
+@feature("Live coaching with your camera")
 def live_page(
     request: Request,
+    _signed_in: CurrentUser,
+    viewer: MemberUser,
+    ctx: CtxDep,
     technique: str | None = None,
     reps: int | None = None,
     mode: str | None = None,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """Today's routine step by step (or one technique with ``?technique=ID``), members only."""
-    if viewer is None:
-        return RedirectResponse("/login?next=/live", status_code=303)
-    if not viewer.is_member:
-        return upsell(request, viewer, "member", "Live coaching with your camera")
     with ctx.db.session() as db:
         library = library_of(ctx, db)
         if technique is None:
@@ -137,6 +135,11 @@ def _current_library(ctx: AppContext) -> Library:
         return library_of(ctx, db)
 
 
+def _socket_viewer(ws: WebSocket, ctx: AppContext) -> Viewer | None:
+    with ctx.db.session() as db:
+        return viewer_for(ws, db)
+
+
 async def _close(ws: WebSocket, code: int, reason: str) -> None:
     if ws.application_state != WebSocketState.DISCONNECTED:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
@@ -149,8 +152,8 @@ async def live_socket(ws: WebSocket) -> None:
     ctx: AppContext = ws.app.state.ctx
     limits = ctx.settings.live
     # The web app's own session check (cookie → server-side session); a WebSocket is an HTTP connection
-    # with the same cookies, so the Request-typed dependency reads it the same way.
-    viewer = await anyio.to_thread.run_sync(get_viewer, cast(Request, ws), ctx)
+    # with the same cookies, read by the same function as a request's viewer (in a session of its own).
+    viewer = await anyio.to_thread.run_sync(_socket_viewer, ws, ctx)
     await ws.accept()
     if not _same_origin(ws):
         await _close(ws, CLOSE_POLICY, "cross-site connection refused")

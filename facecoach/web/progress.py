@@ -35,7 +35,8 @@ class ScanChart:
 def scan_series(scans: Iterable[tuple[dt.datetime, dict[str, Any]]]) -> dict[str, list[Point]]:
     """Each measure's points over ``scans`` ((taken at, stored measurements), oldest first). A stored
     scan that no longer validates as a :class:`facecoach.vision.scan.ScanResult` is left out."""
-    from facecoach.vision.scan import ScanResult, threshold
+    from facecoach.vision.scan import ScanResult
+    from facecoach.vision.scan_describe import threshold
 
     series: dict[str, list[Point]] = {}
     for when, measurements in scans:
@@ -50,7 +51,7 @@ def scan_series(scans: Iterable[tuple[dt.datetime, dict[str, Any]]]) -> dict[str
 
 def scan_charts(scans: Iterable[tuple[dt.datetime, dict[str, Any]]]) -> list[ScanChart]:
     """The charts of the progress page, one per measure, labelled as ``scan_texts.yaml`` names them."""
-    from facecoach.vision.scan import scan_texts
+    from facecoach.vision.scan_describe import scan_texts
 
     texts = scan_texts().measures
     charts = []

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from facecoach.config import InputLimits
 from facecoach.vision.landmarks import FaceLandmarker
-from facecoach.vision.scan import MAX_FACES, Scan, analyse_image
+from facecoach.vision.scan import MAX_FACES, Scan
+from facecoach.vision.scan_photo import analyse_image
 from facecoach.vision.sources import decode_image
 from facecoach.web.capacity import Slots
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import re
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -125,17 +124,6 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
-
-
-# An absolute path in a message (POSIX or Windows): a separator not preceded by a word character, a
-# dot, a colon or another separator ("mm/px", "1/2" and URLs stay), then at least one path component.
-_PATH = re.compile(r"(?<![\w.:/\\])(?:[A-Za-z]:)?(?:[/\\][^\s'\"/\\:]+)+[/\\]?")
-
-
-def without_paths(text: str) -> str:
-    """``text`` with every absolute path cut to its last component: no user-visible error may show where
-    the server keeps its files ("cannot identify '/tmp/facecoach-scan-…/photo'" → "… 'photo'")."""
-    return _PATH.sub(lambda m: m.group(0).rstrip("/\\").rsplit("/", 1)[-1].rsplit("\\", 1)[-1], text)
 
 
 # The dev server and the tests' live servers answer on these whatever the public base URL is.

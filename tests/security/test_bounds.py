@@ -175,7 +175,7 @@ def test_instructor_edits_are_bounded(sqlite_site: Site) -> None:
 
 
 def test_without_paths_cuts_paths_and_keeps_everything_else() -> None:
-    from facecoach.web.security import without_paths
+    from facecoach.errors import without_paths
 
     assert without_paths("cannot identify image file '/tmp/facecoach-scan-x1/photo'") == (
         "cannot identify image file 'photo'"

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from facecoach.vision.landmarks import FaceLandmarker
-from facecoach.vision.scan import MAX_FACES, ScanResult, scan_image
+from facecoach.vision.scan import MAX_FACES, ScanResult
+from facecoach.vision.scan_photo import scan_image
 
 PHOTO_FILES = ("surprise_f1.jpg", "happy_f15.jpg", "smile_man.jpg")
 

@@ -13,7 +13,9 @@ from facecoach.config import InputLimits
 from facecoach.vision.geometry import HeadPose
 from facecoach.vision.landmarks import FaceLandmarker
 from facecoach.vision.quality import check_pose
-from facecoach.vision.scan import ScanRefused, scan_file, scan_image
+from facecoach.vision.scan import ScanRefused
+from facecoach.vision.scan_file import scan_file
+from facecoach.vision.scan_photo import scan_image
 from tests.fuzz.hostile import png_bomb
 from tests.vision.conftest import rescale, rotate
 

@@ -14,7 +14,9 @@ import pytest
 from facecoach.vision import landmark_ids as ids
 from facecoach.vision.asymmetry import KEYS
 from facecoach.vision.landmarks import FaceLandmarker
-from facecoach.vision.scan import ScanResult, describe, scan_image
+from facecoach.vision.scan import ScanResult
+from facecoach.vision.scan_describe import describe
+from facecoach.vision.scan_photo import scan_image
 from tests.support.warp import border_anchors, warp_image
 from tests.vision.conftest import rescale, rotate, shift
 
@@ -135,7 +137,7 @@ def test_a_phone_sized_jpeg_is_decoded_reduced_and_measures_the_same(
     from PIL import Image
 
     from facecoach.config import InputLimits
-    from facecoach.vision.scan import scan_file
+    from facecoach.vision.scan_file import scan_file
     from facecoach.vision.sources import decode_image
 
     big = rescale(photos["happy_f15"], 8.0)  # 512 px → 4096 px, ~12.6 Mpx at 4:3

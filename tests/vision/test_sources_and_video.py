@@ -12,7 +12,9 @@ from PIL import Image
 
 from facecoach.config import InputLimits
 from facecoach.vision.annotate import write_annotation
-from facecoach.vision.scan import ScanResult, analyse_file, scan_video, video_step
+from facecoach.vision.scan import ScanResult
+from facecoach.vision.scan_file import analyse_file
+from facecoach.vision.scan_video import scan_video, video_step
 from facecoach.vision.sources import SourceError, VideoSource, file_kind, read_image, sniff_kind
 
 LIMITS = InputLimits()

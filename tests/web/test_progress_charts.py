@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from facecoach.vision.scan import KEYS, scan_texts
+from facecoach.vision.scan import KEYS
+from facecoach.vision.scan_describe import scan_texts
 from facecoach.web.progress import scan_charts
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
@@ -19,8 +19,18 @@ from facecoach.members.billing import JoinError, join_plan, leave_plan
 from facecoach.members.data_rights import delete_member, export_member
 from facecoach.members.models import Payment, Scan, User
 from facecoach.members.plans import all_plans
-from facecoach.web.context import AppContext
-from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, redirect, render
+from facecoach.web.deps import (
+    CtxDep,
+    CurrentUser,
+    RowId,
+    SessionDep,
+    Viewer,
+    ViewerDep,
+    get_ctx,
+    redirect,
+    render,
+    signed_out_to,
+)
 from facecoach.web.security import ANON_COOKIE, SESSION_COOKIE, new_anon_id, set_cookie
 from facecoach.web.studio_mail import queue_receipt, queue_welcome
 
@@ -57,7 +67,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/signup")
-def signup_page(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> Response:
+def signup_page(request: Request, viewer: ViewerDep) -> Response:
     if viewer:
         return redirect("/account")
     return render(request, "signup.html", viewer, error=None, email="", name="")
@@ -66,11 +76,11 @@ def signup_page(request: Request, viewer: Viewer | None = Depends(get_viewer)) -
 @router.post("/signup")
 def signup_request(
     request: Request,
+    viewer: ViewerDep,
+    ctx: CtxDep,
     email: str = Form(..., max_length=254),
     password: str = Form(..., max_length=256),
     name: str = Form("", max_length=100),
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """ "Check your mail" for a new address and for one with an account alike (see ``members.signup``)."""
     if not ctx.account_limiter.hit(f"signup-ip:{client_ip(request)}"):
@@ -88,9 +98,7 @@ def signup_request(
 
 
 @router.get("/signup/confirm/{token}")
-def signup_confirm_form(
-    request: Request, token: str, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
+def signup_confirm_form(request: Request, token: str, viewer: ViewerDep, db: SessionDep) -> Response:
     """A button, not an action: mail scanners that open links must not create the account."""
     valid = signup.pending_signup(db, token) is not None
     return render(
@@ -104,9 +112,7 @@ def signup_confirm_form(
 
 
 @router.post("/signup/confirm/{token}")
-def signup_confirm(
-    request: Request, token: str, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
+def signup_confirm(request: Request, token: str, viewer: ViewerDep, db: SessionDep) -> Response:
     try:
         user = signup.confirm_signup(db, token)
         if viewer is not None:
@@ -123,7 +129,7 @@ def signup_confirm(
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "", viewer: Viewer | None = Depends(get_viewer)) -> Response:
+def login_page(request: Request, viewer: ViewerDep, next: str = "") -> Response:
     if viewer:
         return redirect(_safe_next(next))
     return render(request, "login.html", viewer, error=None, email="", next=next)
@@ -132,12 +138,12 @@ def login_page(request: Request, next: str = "", viewer: Viewer | None = Depends
 @router.post("/login")
 def login(
     request: Request,
+    viewer: ViewerDep,
+    ctx: CtxDep,
+    db: SessionDep,
     email: str = Form(..., max_length=254),
     password: str = Form(..., max_length=256),
     next: str = Form(""),
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
 ) -> Response:
     key = f"login:{email.strip().lower()}|{client_ip(request)}"
     if not ctx.login_limiter.hit(key):
@@ -174,9 +180,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(
-    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
+def logout(request: Request, viewer: ViewerDep, db: SessionDep) -> Response:
     if viewer is not None:
         auth.end_session(db, viewer.session_id)
         db.commit()
@@ -184,11 +188,7 @@ def logout(
 
 
 @router.get("/account")
-def account_page(
-    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
-    if viewer is None:
-        return redirect("/login?next=/account")
+def account_page(request: Request, viewer: CurrentUser, db: SessionDep) -> Response:
     user = db.get(User, viewer.id)
     payments = (
         db.query(Payment).filter(Payment.user_id == viewer.id).order_by(Payment.id.desc()).limit(10).all()
@@ -205,42 +205,37 @@ def _own_scan(db: Session, viewer: Viewer, scan_id: int) -> Scan:
 
 
 @router.get("/account/scans/{scan_id}/picture")
-def scan_picture(
-    scan_id: RowId, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
+@signed_out_to("/login?next=/account")
+def scan_picture(scan_id: RowId, viewer: CurrentUser, db: SessionDep) -> Response:
     """A picture the member chose to keep; only its owner sees it (not even the instructor)."""
-    if viewer is None:
-        return redirect("/login?next=/account")
     scan = _own_scan(db, viewer, scan_id)
     assert scan.picture is not None
     return Response(scan.picture, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
 
 @router.post("/account/scans/{scan_id}/picture/delete")
+@signed_out_to("/login?next=/account")
 def delete_scan_picture(
     request: Request,
     scan_id: RowId,
-    viewer: Viewer | None = Depends(get_viewer),
-    db: Session = Depends(get_db),
+    viewer: CurrentUser,
+    db: SessionDep,
 ) -> Response:
     """Forget the picture, keep the measurements."""
-    if viewer is None:
-        return redirect("/login?next=/account")
     _own_scan(db, viewer, scan_id).picture = None
     db.commit()
     return redirect("/account", request, "The picture is deleted; its measurements stay in your progress.")
 
 
 @router.post("/account/password")
+@signed_out_to("/login?next=/account")
 def change_password(
     request: Request,
+    viewer: CurrentUser,
+    db: SessionDep,
     current_password: str = Form(..., max_length=256),
     new_password: str = Form(..., max_length=256),
-    viewer: Viewer | None = Depends(get_viewer),
-    db: Session = Depends(get_db),
 ) -> Response:
-    if viewer is None:
-        return redirect("/login?next=/account")
     user = db.get(User, viewer.id)
     assert user is not None
     try:
@@ -253,9 +248,8 @@ def change_password(
 
 
 @router.get("/account/export")
-def export(viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)) -> Response:
-    if viewer is None:
-        return redirect("/login?next=/account")
+@signed_out_to("/login?next=/account")
+def export(viewer: CurrentUser, db: SessionDep) -> Response:
     user = db.get(User, viewer.id)
     assert user is not None
     body = json.dumps(export_member(db, user), ensure_ascii=False, indent=2)
@@ -267,14 +261,13 @@ def export(viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(ge
 
 
 @router.post("/account/delete")
+@signed_out_to("/login?next=/account")
 def delete_account(
     request: Request,
+    viewer: CurrentUser,
+    db: SessionDep,
     confirm: str = Form(""),
-    viewer: Viewer | None = Depends(get_viewer),
-    db: Session = Depends(get_db),
 ) -> Response:
-    if viewer is None:
-        return redirect("/login?next=/account")
     if confirm.strip().lower() != viewer.email.lower():
         return redirect("/account", request, "Type your email address to confirm the deletion.", "error")
     delete_member(db, viewer.id)
@@ -283,16 +276,16 @@ def delete_account(
 
 
 @router.get("/reset")
-def reset_page(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> Response:
+def reset_page(request: Request, viewer: ViewerDep) -> Response:
     return render(request, "reset_request.html", viewer, sent=False, error=None)
 
 
 @router.post("/reset")
 def reset_request(
     request: Request,
+    viewer: ViewerDep,
+    ctx: CtxDep,
     email: str = Form(..., max_length=254),
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """The same answer at once for every address; the token and the mail are made in the background."""
     ip = client_ip(request)
@@ -308,9 +301,7 @@ def reset_request(
 
 
 @router.get("/reset/{token}")
-def reset_form(
-    request: Request, token: str, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
+def reset_form(request: Request, token: str, viewer: ViewerDep, db: SessionDep) -> Response:
     valid = auth.reset_valid(db, token) is not None
     return render(
         request,
@@ -327,9 +318,9 @@ def reset_form(
 def reset_complete(
     request: Request,
     token: str,
+    viewer: ViewerDep,
+    db: SessionDep,
     new_password: str = Form(..., max_length=256),
-    viewer: Viewer | None = Depends(get_viewer),
-    db: Session = Depends(get_db),
 ) -> Response:
     try:
         auth.complete_reset(db, token, new_password)
@@ -343,21 +334,20 @@ def reset_complete(
 
 
 @router.get("/membership")
-def membership_page(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> Response:
+def membership_page(request: Request, viewer: ViewerDep) -> Response:
     return render(request, "membership.html", viewer, plans=all_plans(), error=None)
 
 
 @router.post("/membership/join")
+@signed_out_to("/signup")
 def membership_join(
     request: Request,
+    viewer: CurrentUser,
+    ctx: CtxDep,
+    db: SessionDep,
     plan: str = Form(..., max_length=20),
     card_number: str = Form("", max_length=40),
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
 ) -> Response:
-    if viewer is None:
-        return redirect("/signup")
     user = db.get(User, viewer.id)
     assert user is not None
     try:
@@ -382,11 +372,8 @@ def membership_join(
 
 
 @router.post("/membership/cancel")
-def membership_cancel(
-    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
-    if viewer is None:
-        return redirect("/login")
+@signed_out_to("/login")
+def membership_cancel(request: Request, viewer: CurrentUser, db: SessionDep) -> Response:
     user = db.get(User, viewer.id)
     assert user is not None
     leave_plan(db, user)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import yaml
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,27 +17,19 @@ from facecoach.members.models import AuditJob, LibraryEdit, OutboxMessage, Pract
 from facecoach.members.practice import sessions_per_week
 from facecoach.web.charts import weekly_bars
 from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render
+from facecoach.web.deps import CtxDep, Instructor, SessionDep, redirect, render
 from facecoach.web.routes.content import library_of
 
 router = APIRouter(include_in_schema=False)
 KINDS = ("technique", "claim")
 
 
-def instructor(viewer: Viewer | None = Depends(get_viewer)) -> Viewer:
-    if viewer is None:
-        raise HTTPException(status_code=401, detail="Log in with the instructor's account to use the admin.")
-    if not viewer.is_instructor:
-        raise HTTPException(status_code=403, detail="The admin is for the instructor only.")
-    return viewer
-
-
 @router.get("/admin")
 def admin_home(
     request: Request,
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     plans = {plan: n for plan, n in db.execute(select(User.plan, func.count(User.id)).group_by(User.plan))}
     library = library_of(ctx, db)
@@ -65,9 +57,7 @@ def admin_home(
 
 
 @router.get("/admin/members")
-def admin_members(
-    request: Request, viewer: Viewer = Depends(instructor), db: Session = Depends(get_db)
-) -> Response:
+def admin_members(request: Request, viewer: Instructor, db: SessionDep) -> Response:
     per_user = select(PracticeSession.user_id, func.count(PracticeSession.id)).group_by(
         PracticeSession.user_id
     )
@@ -77,9 +67,7 @@ def admin_members(
 
 
 @router.get("/admin/outbox")
-def admin_outbox(
-    request: Request, viewer: Viewer = Depends(instructor), db: Session = Depends(get_db)
-) -> Response:
+def admin_outbox(request: Request, viewer: Instructor, db: SessionDep) -> Response:
     """What was mailed, to whom and when; a link in an old record is shown without its token."""
     rows = db.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(100))
     messages = [(m, redact_links(m.body)) for m in rows]
@@ -89,9 +77,9 @@ def admin_outbox(
 @router.get("/admin/library")
 def admin_library(
     request: Request,
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     library = library_of(ctx, db)
     edited = {(e.kind, e.entry_id) for e in db.scalars(select(LibraryEdit))}
@@ -118,9 +106,9 @@ def _check_kind(kind: str) -> None:
 def admin_new(
     request: Request,
     kind: str,
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     _check_kind(kind)
     library = library_of(ctx, db)
@@ -136,9 +124,9 @@ def admin_edit(
     request: Request,
     kind: str,
     entry_id: str,
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     _check_kind(kind)
     return render(
@@ -157,11 +145,11 @@ def admin_edit(
 def admin_save(
     request: Request,
     kind: str,
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
     text: str = Form(..., max_length=100_000),
     original_id: str = Form(""),
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
 ) -> Response:
     _check_kind(kind)
 
@@ -203,9 +191,9 @@ def admin_revert(
     request: Request,
     kind: str,
     entry_id: str,
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     _check_kind(kind)
     reverted = ctx.library.revert(db, kind, entry_id)

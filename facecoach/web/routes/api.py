@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from facecoach.knowledge import CheckResult, check
 from facecoach.knowledge.models import Claim, Technique
@@ -26,16 +25,14 @@ from facecoach.members.practice import (
 )
 from facecoach.members.session_summary import SummaryRules
 from facecoach.planning.plan import Day
-from facecoach.web.context import AppContext
 from facecoach.web.deps import (
+    CtxDep,
+    CurrentUser,
+    MemberUser,
     RowId,
-    Viewer,
+    SessionDep,
+    ViewerDep,
     csrf_token,
-    get_ctx,
-    get_db,
-    get_viewer,
-    require_plan_api,
-    require_viewer_api,
 )
 from facecoach.web.routes.content import library_of
 from facecoach.web.routes.member import load_job
@@ -73,7 +70,7 @@ class AuditOut(BaseModel):
 
 
 @router.get("/me", response_model=Me)
-def me(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> Me:
+def me(request: Request, viewer: ViewerDep) -> Me:
     return Me(
         id=viewer.id if viewer else None,
         email=viewer.email if viewer else None,
@@ -89,12 +86,12 @@ def plans() -> list[dict[str, Any]]:
 
 @router.get("/techniques", response_model=list[Technique])
 def techniques(
+    ctx: CtxDep,
+    db: SessionDep,
     kind: str | None = None,
     region: str | None = None,
     muscle: str | None = None,
     tool: str | None = None,
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
 ) -> list[Technique]:
     try:
         return library_of(ctx, db).techniques_for(kind=kind, region=region, muscle=muscle, tool=tool)
@@ -103,9 +100,7 @@ def techniques(
 
 
 @router.get("/techniques/{technique_id}", response_model=Technique)
-def technique(
-    technique_id: str, ctx: AppContext = Depends(get_ctx), db: Session = Depends(get_db)
-) -> Technique:
+def technique(technique_id: str, ctx: CtxDep, db: SessionDep) -> Technique:
     found = library_of(ctx, db).techniques.get(technique_id)
     if found is None:
         raise HTTPException(status_code=404, detail="no such technique")
@@ -113,22 +108,20 @@ def technique(
 
 
 @router.get("/claims", response_model=list[Claim])
-def claims(ctx: AppContext = Depends(get_ctx), db: Session = Depends(get_db)) -> list[Claim]:
+def claims(ctx: CtxDep, db: SessionDep) -> list[Claim]:
     return list(library_of(ctx, db).claims.values())
 
 
 @router.post("/check", response_model=CheckResult)
-def check_claim(
-    body: CheckIn, ctx: AppContext = Depends(get_ctx), db: Session = Depends(get_db)
-) -> CheckResult:
+def check_claim(body: CheckIn, ctx: CtxDep, db: SessionDep) -> CheckResult:
     return check(body.text, library_of(ctx, db))
 
 
 @router.get("/routine", response_model=RoutineOut)
 def routine(
-    viewer: Viewer = Depends(require_viewer_api),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: CurrentUser,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> RoutineOut:
     try:
         view = routine_for(db, viewer.id, library_of(ctx, db), dt.datetime.now(dt.UTC).date())
@@ -150,8 +143,7 @@ def routine(
 
 
 @router.get("/progress")
-def progress(viewer: Viewer = Depends(require_viewer_api), db: Session = Depends(get_db)) -> dict[str, Any]:
-    require_plan_api(viewer, "member")
+def progress(viewer: MemberUser, db: SessionDep) -> dict[str, Any]:
     today = dt.datetime.now(dt.UTC).date()
     dates = session_dates(db, viewer.id)
     manual = sessions_per_week(session_dates(db, viewer.id, "manual"), today)
@@ -176,14 +168,13 @@ def progress(viewer: Viewer = Depends(require_viewer_api), db: Session = Depends
 @router.post("/sessions", status_code=201)
 def post_session(
     body: SessionSummary,
-    viewer: Viewer = Depends(require_viewer_api),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: MemberUser,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> dict[str, Any]:
     """Log a practice session by hand for the signed-in member: known technique and fault ids, bounded
     counts, a date within a day of today. It is stored, and shown on progress, as *manual* (live coaching
     saves its own record, built on the server)."""
-    require_plan_api(viewer, "member")
     try:
         body.check(SummaryRules.of(library_of(ctx, db)))
         row = record_session(db, viewer.id, body, source="manual")
@@ -194,17 +185,14 @@ def post_session(
 
 
 @router.get("/export")
-def export(viewer: Viewer = Depends(require_viewer_api), db: Session = Depends(get_db)) -> dict[str, Any]:
+def export(viewer: CurrentUser, db: SessionDep) -> dict[str, Any]:
     user = db.get(User, viewer.id)
     assert user is not None
     return export_member(db, user)
 
 
 @router.get("/audits/{job_id}", response_model=AuditOut)
-def audit_status(
-    job_id: RowId, viewer: Viewer = Depends(require_viewer_api), db: Session = Depends(get_db)
-) -> AuditOut:
-    require_plan_api(viewer, "member")
+def audit_status(job_id: RowId, viewer: MemberUser, db: SessionDep) -> AuditOut:
     job = load_job(db, viewer, job_id)
     return AuditOut(
         id=job.id,

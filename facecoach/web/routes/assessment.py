@@ -9,21 +9,23 @@ import logging
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from facecoach.errors import without_paths
 from facecoach.members.models import Assessment, Scan
 from facecoach.planning.questionnaire import default_questionnaire
 from facecoach.vision.scan import Scan as VisionScan
-from facecoach.vision.scan import ScanRefused, describe
+from facecoach.vision.scan import ScanRefused
+from facecoach.vision.scan_describe import describe
 from facecoach.vision.sources import SourceError
 from facecoach.web.capacity import Busy
 from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render
+from facecoach.web.deps import CtxDep, CurrentUser, SessionDep, Viewer, redirect, render
 from facecoach.web.questionnaire_form import (
     FormError,
     FormValues,
@@ -32,7 +34,6 @@ from facecoach.web.questionnaire_form import (
     submitted_values,
 )
 from facecoach.web.scanner import annotated_jpeg
-from facecoach.web.security import without_paths
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -50,11 +51,7 @@ def latest_scan(db: Session, user_id: int) -> Scan | None:
 
 
 @router.get("/assessment")
-def assessment_page(
-    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
-    if viewer is None:
-        return redirect("/login?next=/assessment")
+def assessment_page(request: Request, viewer: CurrentUser, db: SessionDep) -> Response:
     previous = latest_assessment(db, viewer.id)
     questionnaire = default_questionnaire()
     return _questionnaire_page(
@@ -88,11 +85,7 @@ def _questionnaire_page(
 
 
 @router.post("/assessment")
-async def assessment_submit(
-    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
-    if viewer is None:
-        return redirect("/login?next=/assessment")
+async def assessment_submit(request: Request, viewer: CurrentUser, db: SessionDep) -> Response:
     form = await request.form()
     questionnaire = default_questionnaire()
     try:
@@ -107,11 +100,7 @@ async def assessment_submit(
 
 
 @router.get("/assessment/scan")
-def scan_page(
-    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
-    if viewer is None:
-        return redirect("/login?next=/assessment/scan")
+def scan_page(request: Request, viewer: CurrentUser, db: SessionDep) -> Response:
     if latest_assessment(db, viewer.id) is None:
         return redirect("/assessment", request, "Answer the questions first.", "error")
     return render(request, "assessment_scan.html", viewer, error=None)
@@ -126,12 +115,10 @@ def _scan_and_draw(ctx: AppContext, path: Path) -> tuple[VisionScan, bytes]:
 @router.post("/assessment/scan")
 async def scan_submit(
     request: Request,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: CurrentUser,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
-    if viewer is None:
-        return redirect("/login?next=/assessment/scan")
     assessment = latest_assessment(db, viewer.id)
     if assessment is None:
         return redirect("/assessment", request, "Answer the questions first.", "error")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from facecoach.knowledge import CheckResult, Library, check
 from facecoach.knowledge.models import REGIONS, Technique, ToolName
 from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, render
+from facecoach.web.deps import CtxDep, SessionDep, Viewer, ViewerDep, render
 from facecoach.web.diagrams import SIDES_NOTE, regions_diagram, regions_legend, stroke_diagram
 
 router = APIRouter(include_in_schema=False)
@@ -26,9 +26,9 @@ def library_of(ctx: AppContext, db: Session) -> Library:
 @router.get("/")
 def home(
     request: Request,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: ViewerDep,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     library = library_of(ctx, db)
     techniques = list(library.techniques.values())
@@ -71,13 +71,13 @@ def library_title(filters: dict[str, str], muscle_names: dict[str, str]) -> str:
 @router.get("/library")
 def library_page(
     request: Request,
+    viewer: ViewerDep,
+    ctx: CtxDep,
+    db: SessionDep,
     kind: str = "",
     region: str = "",
     muscle: str = "",
     tool: str = "",
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
 ) -> Response:
     from facecoach.studio.enrolment import published_programs
 
@@ -136,9 +136,9 @@ def progression_weeks(technique: Technique, weeks: int = 4) -> list[tuple[int, s
 def technique_page(
     request: Request,
     technique_id: str,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: ViewerDep,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     library = library_of(ctx, db)
     technique = library.techniques.get(technique_id)
@@ -178,9 +178,9 @@ def technique_page(
 @router.get("/muscles")
 def muscles_page(
     request: Request,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: ViewerDep,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     library = library_of(ctx, db)
     by_region: dict[str, list[Any]] = {r: [] for r in REGIONS}
@@ -214,10 +214,10 @@ def _run_check(library: Library, query: str) -> CheckResult | str:
 @router.get("/checker")
 def checker_page(
     request: Request,
+    viewer: ViewerDep,
+    ctx: CtxDep,
+    db: SessionDep,
     q: str = "",
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
 ) -> Response:
     result = _run_check(library_of(ctx, db), q.strip()) if q.strip() else None
     return _checker(request, viewer, q, result)
@@ -226,10 +226,10 @@ def checker_page(
 @router.post("/checker")
 def checker_post(
     request: Request,
+    viewer: ViewerDep,
+    ctx: CtxDep,
+    db: SessionDep,
     q: str = Form(..., max_length=300),
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
 ) -> Response:
     result = _run_check(library_of(ctx, db), q.strip()) if q.strip() else None
     return _checker(request, viewer, q, result)

@@ -14,8 +14,7 @@ from facecoach.members.models import PracticeSession, User
 from facecoach.members.studio_models import Lesson, Program, ProgramEnrolment
 from facecoach.studio import retention
 from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_db, render
-from facecoach.web.routes.admin import instructor
+from facecoach.web.deps import Viewer, get_ctx, get_db, instructor, render
 from facecoach.web.routes.content import library_of
 from facecoach.web.studio_charts import hbars, retention_grid
 

@@ -26,9 +26,8 @@ from facecoach.studio import lessons as store
 from facecoach.studio.media import probe
 from facecoach.studio.upload import UploadRefused, check_video, landmarker_face_finder
 from facecoach.web.context import AppContext
-from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, redirect, render
+from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, instructor, redirect, render
 from facecoach.web.lesson_jobs import submit_lesson
-from facecoach.web.routes.admin import instructor
 from facecoach.web.routes.content import library_of
 
 router = APIRouter(include_in_schema=False)

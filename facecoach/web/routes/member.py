@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +20,17 @@ from facecoach.planning.plan import PlanItem
 from facecoach.web.capacity import Busy, check_audit_capacity
 from facecoach.web.charts import audit_timeline, weekly_bars
 from facecoach.web.context import AppContext
-from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, redirect, render, upsell
+from facecoach.web.deps import (
+    CtxDep,
+    FreeUser,
+    MemberUser,
+    RowId,
+    SessionDep,
+    Viewer,
+    feature,
+    redirect,
+    render,
+)
 from facecoach.web.progress import scan_charts
 from facecoach.web.routes.content import TOOL_LABELS, library_of
 from facecoach.web.routine import TASTE_ITEMS, RoutineError, routine_for
@@ -65,14 +75,13 @@ def routine_steps(items: Sequence[PlanItem]) -> list[RoutineStep]:
 
 
 @router.get("/routine")
+@feature("Your routine")
 def routine_page(
     request: Request,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: FreeUser,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
-    if viewer is None:
-        return upsell(request, viewer, "free", "Your routine")
     library = library_of(ctx, db)
     try:
         routine = routine_for(db, viewer.id, library, dt.datetime.now(dt.UTC).date())
@@ -97,13 +106,12 @@ def routine_page(
 
 
 @router.get("/progress")
+@feature("Progress")
 def progress_page(
     request: Request,
-    viewer: Viewer | None = Depends(get_viewer),
-    db: Session = Depends(get_db),
+    viewer: MemberUser,
+    db: SessionDep,
 ) -> Response:
-    if viewer is None or not viewer.is_member:
-        return upsell(request, viewer, "member", "Progress")
     scans = list(db.scalars(select(Scan).where(Scan.user_id == viewer.id).order_by(Scan.created_at, Scan.id)))
     charts = scan_charts((s.created_at, s.measurements) for s in scans)
     today = dt.datetime.now(dt.UTC).date()
@@ -136,10 +144,6 @@ def _technique_names(ctx: AppContext, db: Session) -> dict[str, str]:
     return {t.id: t.name for t in library_of(ctx, db).techniques.values()}
 
 
-def _can_audit(viewer: Viewer | None) -> bool:
-    return viewer is not None and viewer.is_member
-
-
 def _jobs_for(db: Session, viewer: Viewer) -> list[AuditJob]:
     stmt = select(AuditJob).order_by(AuditJob.id.desc()).limit(30)
     if not viewer.is_instructor:
@@ -148,15 +152,13 @@ def _jobs_for(db: Session, viewer: Viewer) -> list[AuditJob]:
 
 
 @router.get("/audit")
+@feature("Video audit")
 def audit_page(
     request: Request,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: MemberUser,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
-    if not _can_audit(viewer):
-        return upsell(request, viewer, "member", "Video audit")
-    assert viewer is not None
     return render(
         request,
         "audit.html",
@@ -169,15 +171,13 @@ def audit_page(
 
 
 @router.post("/audit")
+@feature("Video audit")
 async def audit_submit(
     request: Request,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: MemberUser,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
-    if not _can_audit(viewer):
-        return upsell(request, viewer, "member", "Video audit")
-    assert viewer is not None
     form = await request.form()
     video = form.get("video")
     technique_id = str(form.get("technique", ""))
@@ -245,16 +245,14 @@ def load_job(db: Session, viewer: Viewer, job_id: int) -> AuditJob:
 
 
 @router.get("/audit/{job_id}")
+@feature("Video audit")
 def audit_job_page(
     request: Request,
     job_id: RowId,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: MemberUser,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
-    if not _can_audit(viewer):
-        return upsell(request, viewer, "member", "Video audit")
-    assert viewer is not None
     job = load_job(db, viewer, job_id)
     library = library_of(ctx, db)
     technique = library.techniques.get(job.technique_id)

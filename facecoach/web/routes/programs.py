@@ -20,8 +20,17 @@ from facecoach.planning.planner import build_plan
 from facecoach.studio import enrolment
 from facecoach.studio.programs import ProgramError, parse_weeks, preview, week_library
 from facecoach.web.context import AppContext
-from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, redirect, render, upsell
-from facecoach.web.routes.admin import instructor
+from facecoach.web.deps import (
+    RowId,
+    Viewer,
+    get_ctx,
+    get_db,
+    get_viewer,
+    instructor,
+    redirect,
+    render,
+    upsell,
+)
 from facecoach.web.routes.content import library_of
 
 router = APIRouter(include_in_schema=False)

@@ -1,0 +1,67 @@
+"""A scan's result in words: one sentence per measure, the person's sides, with a noise threshold;
+the sentences and thresholds are data (``scan_texts.yaml``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from facecoach.vision.asymmetry import KEYS
+from facecoach.vision.scan import ScanResult
+from facecoach.yamlfile import read_yaml
+
+
+class _Text(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(min_length=1)  # what the measure is called (the progress charts' headings)
+    floor: float = Field(gt=0)
+    left: str
+    right: str
+    even: str
+
+
+class _Texts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    measures: dict[str, _Text]
+
+    @model_validator(mode="after")
+    def _all_keys(self) -> _Texts:
+        if set(self.measures) != set(KEYS):
+            raise ValueError(f"scan_texts.yaml must describe exactly {sorted(KEYS)}")
+        for key, text in self.measures.items():
+            for template in (text.left, text.right, text.even):
+                if "{size}" not in template:
+                    raise ValueError(f"{key}: every sentence needs {{size}}")
+        return self
+
+
+@lru_cache(maxsize=1)
+def scan_texts() -> _Texts:
+    """Sentences and thresholds from ``scan_texts.yaml`` (validated on load)."""
+    raw = read_yaml(Path(__file__).with_name("scan_texts.yaml"))
+    return _Texts.model_validate(raw)
+
+
+def threshold(result: ScanResult, key: str) -> float:
+    """Smallest difference put into words: max(floor, 2 × measured noise)."""
+    floor = scan_texts().measures[key].floor
+    if result.noise_mm is None:
+        return floor
+    return max(floor, 2.0 * getattr(result.noise_mm, key))
+
+
+def describe(result: ScanResult) -> list[str]:
+    """One readable sentence per measure, the person's sides, with a noise threshold."""
+    sentences = []
+    for key in KEYS:
+        text = scan_texts().measures[key]
+        value = getattr(result.asymmetry, key)
+        unit = "°" if key.endswith("_deg") else " mm"
+        size = f"{abs(value):.1f}{unit}"
+        if abs(value) < threshold(result, key):
+            sentences.append(text.even.format(size=size))
+        else:
+            sentences.append((text.left if value > 0 else text.right).format(size=size))
+    return sentences
