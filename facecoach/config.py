@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -168,12 +169,54 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _smtp_from_url(self) -> Settings:
         if self.smtp_url:
-            from facecoach.members.mail import parse_smtp_url
-
             parsed = parse_smtp_url(self.smtp_url)
             self.smtp_host, self.smtp_port, self.smtp_starttls = parsed.host, parsed.port, parsed.starttls
             self.smtp_user, self.smtp_password = parsed.user, parsed.password
         return self
+
+
+class SmtpUrlError(ValueError):
+    """``FACECOACH_SMTP_URL`` is not of the form smtp://host:port?starttls=1 (a login before the host)."""
+
+
+@dataclass(frozen=True)
+class SmtpUrl:
+    host: str
+    port: int
+    starttls: bool
+    user: str
+    password: str
+
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+def parse_smtp_url(url: str) -> SmtpUrl:
+    """``smtp://host[:port][?starttls=1]``, a login ``USER:PASSWORD@`` before the host → its parts
+    (user and password
+    percent-decoded; port 25 by default, 587 by default with STARTTLS). Implicit TLS (``smtps``) is
+    not supported by :class:`SmtpMailer`, so it is refused rather than sent in the clear."""
+    parts = urlsplit(url.strip())
+    if parts.scheme != "smtp":
+        raise SmtpUrlError(f"FACECOACH_SMTP_URL must start with smtp:// (got {parts.scheme or 'nothing'}://)")
+    if not parts.hostname:
+        raise SmtpUrlError("FACECOACH_SMTP_URL has no host")
+    query = {k.lower(): v[-1].lower() for k, v in parse_qs(parts.query).items()}
+    unknown = set(query) - {"starttls"}
+    if unknown:
+        raise SmtpUrlError(f"FACECOACH_SMTP_URL: unknown option {sorted(unknown)[0]!r} (only starttls)")
+    starttls = query.get("starttls", "0") in _TRUE
+    try:
+        port = parts.port or (587 if starttls else 25)
+    except ValueError:
+        raise SmtpUrlError("FACECOACH_SMTP_URL has a port that is not a number from 1 to 65535") from None
+    return SmtpUrl(
+        host=parts.hostname,
+        port=port,
+        starttls=starttls,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+    )
 
 
 @lru_cache(maxsize=1)

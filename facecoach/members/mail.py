@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
+
+from facecoach.config import SmtpUrl, SmtpUrlError, parse_smtp_url
+
+__all__ = ["Mail", "SmtpUrl", "SmtpUrlError", "parse_smtp_url"]
 
 
 @dataclass(frozen=True)
@@ -27,50 +30,6 @@ class Mail:
     subject: str
     text: str
     headers: tuple[tuple[str, str], ...] = ()
-
-
-class SmtpUrlError(ValueError):
-    """``FACECOACH_SMTP_URL`` is not of the form smtp://host:port?starttls=1 (a login before the host)."""
-
-
-@dataclass(frozen=True)
-class SmtpUrl:
-    host: str
-    port: int
-    starttls: bool
-    user: str
-    password: str
-
-
-_TRUE = ("1", "true", "yes", "on")
-
-
-def parse_smtp_url(url: str) -> SmtpUrl:
-    """``smtp://host[:port][?starttls=1]``, a login ``USER:PASSWORD@`` before the host → its parts
-    (user and password
-    percent-decoded; port 25 by default, 587 by default with STARTTLS). Implicit TLS (``smtps``) is
-    not supported by :class:`SmtpMailer`, so it is refused rather than sent in the clear."""
-    parts = urlsplit(url.strip())
-    if parts.scheme != "smtp":
-        raise SmtpUrlError(f"FACECOACH_SMTP_URL must start with smtp:// (got {parts.scheme or 'nothing'}://)")
-    if not parts.hostname:
-        raise SmtpUrlError("FACECOACH_SMTP_URL has no host")
-    query = {k.lower(): v[-1].lower() for k, v in parse_qs(parts.query).items()}
-    unknown = set(query) - {"starttls"}
-    if unknown:
-        raise SmtpUrlError(f"FACECOACH_SMTP_URL: unknown option {sorted(unknown)[0]!r} (only starttls)")
-    starttls = query.get("starttls", "0") in _TRUE
-    try:
-        port = parts.port or (587 if starttls else 25)
-    except ValueError:
-        raise SmtpUrlError("FACECOACH_SMTP_URL has a port that is not a number from 1 to 65535") from None
-    return SmtpUrl(
-        host=parts.hostname,
-        port=port,
-        starttls=starttls,
-        user=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-    )
 
 
 class Mailer(Protocol):
