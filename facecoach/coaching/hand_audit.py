@@ -15,37 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
 
+from facecoach.coaching.hand_checks import HandSettings, load_hand_settings
 from facecoach.coaching.segments import HandPresence
 from facecoach.coaching.strokes import FaceBox, Point, face_box
 from facecoach.knowledge.models import WorkingPoint
 from facecoach.vision.geometry import face_aligned_mm
 from facecoach.vision.hands import HandFrame, hand_in_face_mm, working_point
 from facecoach.vision.landmarks import FaceObservation
-from facecoach.yamlfile import load_yaml
 
-DATA_FILE = Path(__file__).resolve().parent / "data" / "hands.yaml"
 Frames = Sequence[tuple[float, FaceObservation | None]]
 StrokeInput = tuple[float, list[Point], FaceBox | None]
-
-
-class HandSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    near_face_margin: float = Field(ge=0, le=2)
-    merge_gap_s: float = Field(ge=0, le=10)
-
-
-@lru_cache(maxsize=1)
-def load_hand_settings() -> HandSettings:
-    """``coaching/data/hands.yaml``, validated."""
-    return HandSettings.model_validate(load_yaml(DATA_FILE.read_text("utf-8")))
 
 
 @dataclass(frozen=True)
