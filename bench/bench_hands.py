@@ -8,7 +8,10 @@ face from ~2.4 s to ~9.5 s), VIDEO running mode, CPU, one thread each, after a w
 * **hands**: ``HandTracker.detect`` ms/frame, wall and CPU, over frames with and without a hand;
 * **face + hands**: the Face Landmarker and the Hand Landmarker on the same frame, plus putting the hand in
   face mm (``hand_in_face_mm``) — what a massage step costs per frame on this machine;
-* **stroke analyser**: ``StrokeAnalyser.update`` µs/frame over those working points.
+* **stroke analyser**: ``StrokeAnalyser.update`` µs/frame over those working points;
+* **audit speed** (``--audit``): ``audit_video(CLIP, "lymph-drainage")`` (face + hands on the analysed
+  frames, 10/s, two face landmarkers and the hand tracker on their own threads) against the same
+  analysis without hands, as × real time (goal: ≥ 10×).
 
 The machine may be shared: the load average is printed too.
 """
@@ -58,7 +61,11 @@ def timed(label: str, frames: list[np.ndarray], fps: float, step: object) -> Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=472)
+    parser.add_argument("--audit", action="store_true", help="only the audit speed with and without hands")
     args = parser.parse_args()
+    if args.audit:
+        audit_speed()
+        return
     frames, fps = read_frames(args.frames)
     size = f"{frames[0].shape[1]}×{frames[0].shape[0]}"
     print(f"{CLIP.name}: {len(frames)} frames {size}, load average {os.getloadavg()}")
@@ -100,6 +107,28 @@ def main() -> None:
     moves = len(analyser.summary.strokes)
     label = "stroke analyser (µs, not ms)"
     print(f"{label:<34} {wall_us:6.0f} µs/frame wall  {cpu_us:6.0f} µs/frame CPU  ({moves} movements)")
+
+
+def audit_speed() -> None:
+    from facecoach.coaching.audit import analyse_video, audit_video
+    from facecoach.config import InputLimits
+
+    print(f"{CLIP.name}: load average {os.getloadavg()}")
+    for label, run in (
+        (
+            "audit --technique lymph-drainage",
+            lambda: audit_video(CLIP, "lymph-drainage", limits=InputLimits()),
+        ),
+        ("analysis without hands", lambda: analyse_video(CLIP, limits=InputLimits(), hands=False)),
+    ):
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        result = run()
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        duration = float(getattr(result, "duration_s", 0.0))
+        print(
+            f"{label:<34} {wall:6.2f} s wall, {cpu:6.2f} s CPU for {duration:.1f} s of video: "
+            f"{duration / wall:5.1f}× real time (wall), {duration / cpu:5.1f}× per CPU second"
+        )
 
 
 if __name__ == "__main__":

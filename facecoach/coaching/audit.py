@@ -25,7 +25,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -42,11 +42,16 @@ from facecoach.coaching.calibration import (
     find_neutral_stretch,
 )
 from facecoach.coaching.evaluator import Evaluator, Event, Fault, usable
+from facecoach.coaching.hand_audit import load_hand_settings, presence, spans, stroke_inputs, with_strokes
+from facecoach.coaching.massage_audit import MassageOut, StrokeOut, massage_out, strokes_out
 from facecoach.coaching.segments import HandPresence
 from facecoach.coaching.specs import CoachingSpec, EvaluationSettings, UnknownTechniqueError, spec_by_id
+from facecoach.coaching.stroke_specs import StrokeSpec, stroke_spec
+from facecoach.coaching.strokes import analyse_strokes
 from facecoach.coaching.tutorial import CalibrationOut, TutorialResult, review_video
 from facecoach.coaching.wrinkle import forehead_crease_energy
 from facecoach.config import InputLimits
+from facecoach.vision.hands import HandFrame, HandTracker
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
 from facecoach.vision.sources import SourceError, VideoSource, file_kind
 
@@ -122,10 +127,17 @@ class AuditHold(_Out):
 
 class AuditFault(_Out):
     kind: str
-    side: Literal["left", "right", "both"] | None
+    side: Literal["left", "right", "both", "midline"] | None
     start_s: float
     end_s: float
     cue: str
+
+
+class AuditHandSpan(_Out):
+    """A stretch with a hand on or near the face (s)."""
+
+    start_s: float
+    end_s: float
 
 
 class AuditResult(_Out):
@@ -138,6 +150,9 @@ class AuditResult(_Out):
     reps: int
     holds: list[AuditHold]
     faults: list[AuditFault]
+    hands: list[AuditHandSpan] = []
+    strokes: list[StrokeOut] = []  # a massage's strokes (empty for an exercise)
+    massage: MassageOut | None = None  # a massage's dose and completion, from its strokes
 
 
 @dataclass(frozen=True)
@@ -175,37 +190,44 @@ def analyse(
     frames: Iterable[tuple[float, NDArray[np.uint8]]],
     landmarker: FaceLandmarker,
     second: FaceLandmarker | None = None,
+    hands: HandTracker | None = None,
+    hand_frames: list[HandFrame] | None = None,
 ) -> Iterator[tuple[float, FaceObservation | None]]:
     """Landmarks + crease energy for (timestamp_s, RGB) frames: the slow, cacheable half of an audit.
 
     With a ``second`` landmarker, frames alternate between the two, each on its own thread (MediaPipe
     runs without the GIL), so both cores work; each tracker still sees its frames in time order, and
-    the results come out in the frames' order.
+    the results come out in the frames' order. With ``hands``, the Hand Landmarker sees every analysed
+    frame, in order, on a thread of its own (it tracks a hand from frame to frame), and its
+    :class:`HandFrame` s are appended to ``hand_frames`` in the frames' order.
     """
-    if second is None:
-        for t, rgb in frames:
-            yield t, _analyse_one(landmarker, t, rgb)
-        return
     from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    lanes = [
-        (landmarker, ThreadPoolExecutor(1, thread_name_prefix="audit-lm-a")),
-        (second, ThreadPoolExecutor(1, thread_name_prefix="audit-lm-b")),
-    ]
-    pending: deque[tuple[float, Future[FaceObservation | None]]] = deque()
+    lms = [landmarker] if second is None else [landmarker, second]
+    pools = [ThreadPoolExecutor(1, thread_name_prefix=f"audit-lm-{i}") for i in range(len(lms))]
+    hand_pool = ThreadPoolExecutor(1, thread_name_prefix="audit-hands") if hands is not None else None
+    sink = hand_frames if hand_frames is not None else []
+    pending: deque[tuple[float, Future[FaceObservation | None], Future[HandFrame] | None]] = deque()
+
+    def settled() -> tuple[float, FaceObservation | None]:
+        done_t, face, hand = pending.popleft()
+        if hand is not None:
+            sink.append(hand.result())
+        return done_t, face.result()
+
     try:
         for i, (t, rgb) in enumerate(frames):
-            lm, pool = lanes[i % 2]
-            pending.append((t, pool.submit(_analyse_one, lm, t, rgb)))
-            if len(pending) > 2:  # two in flight: one per lane
-                done_t, future = pending.popleft()
-                yield done_t, future.result()
+            lane = i % len(lms)
+            face_job = pools[lane].submit(_analyse_one, lms[lane], t, rgb)
+            hand_job = hand_pool.submit(hands.detect, rgb, t) if hand_pool is not None and hands else None
+            pending.append((t, face_job, hand_job))
+            if len(pending) > len(lms):  # one in flight per lane
+                yield settled()
         while pending:
-            done_t, future = pending.popleft()
-            yield done_t, future.result()
+            yield settled()
     finally:
-        for _lm, pool in lanes:
+        for pool in [*pools, *([hand_pool] if hand_pool is not None else [])]:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -297,15 +319,57 @@ def _result(
     )
 
 
-def resolve_spec(technique_id: str) -> CoachingSpec:
-    """The spec of an auditable technique, or :class:`AuditError` (unknown id, a massage)."""
+def resolve_spec(technique_id: str) -> CoachingSpec | StrokeSpec:
+    """The spec of an auditable technique: an exercise's coaching spec, or a massage's camera check.
+
+    Raises :class:`AuditError` for an unknown id or a massage without a camera check.
+    """
     try:
         spec = spec_by_id(technique_id)
     except UnknownTechniqueError:
         raise AuditError(f"unknown technique {technique_id!r} (see `facecoach techniques`)") from None
-    if spec.kind != "exercise" or not spec.measures:
-        raise AuditError(f"{technique_id} is a massage: there are no reps or form faults to audit")
-    return spec
+    if spec.kind == "exercise" and spec.measures:
+        return spec
+    from facecoach.coaching.stroke_specs import StrokeSpecError
+    from facecoach.knowledge.library import load_library
+
+    try:
+        return stroke_spec(load_library().technique(technique_id))
+    except StrokeSpecError:
+        raise AuditError(f"{technique_id} is a massage the camera cannot check (no strokes)") from None
+
+
+def hand_spans(video: AnalysedVideo) -> list[AuditHandSpan]:
+    """The stretches with a hand on or near the face (empty when hands were not tracked)."""
+    if not video.hand_frames:
+        return []
+    return [
+        AuditHandSpan(start_s=_r(h.start_s), end_s=_r(h.end_s))
+        for h in spans(presence(video.frames, video.hand_frames))
+    ]
+
+
+def audit_massage(video: AnalysedVideo, spec: StrokeSpec) -> AuditResult:
+    """A massage from its strokes: the strokes, their faults, and the dose done (no reps or holds)."""
+    cal, stretch = neutral_calibration(video.frames, spec_by_id(_ANY_EXERCISE).settings)
+    if not video.hand_frames:
+        raise AuditError("a massage audit needs the hands tracked")
+    summary = analyse_strokes(stroke_inputs(video.frames, video.hand_frames, spec.working_point), spec)
+    return AuditResult(
+        technique=spec.technique_id,
+        fps=_r(video.fps),
+        duration_s=_r(video.duration_s),
+        calibration=calibration_out(cal, stretch),
+        reps=0,
+        holds=[],
+        faults=[
+            AuditFault(kind=f.kind, side=f.side, start_s=_r(f.start_s), end_s=_r(f.end_s), cue=f.cue)
+            for f in sorted(summary.faults, key=lambda f: f.start_s)
+        ],
+        hands=hand_spans(video),
+        strokes=strokes_out(summary),
+        massage=massage_out(summary, spec),
+    )
 
 
 class _Annotator:
@@ -459,6 +523,7 @@ class AnalysedVideo:
     width: int
     height: int
     crowded_s: list[tuple[float, float]]  # seconds in which more than one face was seen
+    hand_frames: list[HandFrame] = field(default_factory=list)  # one per analysed frame (empty: not tracked)
 
 
 def _with_people_count(
@@ -488,14 +553,17 @@ def analyse_video(
     prefetch: bool = True,
     parallel: bool = True,
     count_people_every_s: float | None = None,
+    hands: bool = True,
 ) -> AnalysedVideo:
-    """Landmarks and crease energy of every analysed frame (at most ``analysis_fps`` per second).
+    """Landmarks and crease energy of every analysed frame (at most ``analysis_fps`` per second), and
+    with ``hands`` the Hand Landmarker's hands in each of them (the bundle built by ``make install``).
 
     Raises :class:`AuditError` for a missing, unreadable, oversized or over-long file (``limits``), or a
     picture. ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
     """
     path = Path(path)
     crowded: list[tuple[float, float]] = []
+    hand_frames: list[HandFrame] = []
     with _open_video(path, limits) as source:
         info = source.info
         step = max(1, round(info.fps / analysis_fps)) if analysis_fps > 0 else 1
@@ -510,13 +578,14 @@ def analyse_video(
                     else None
                 )
                 counted = _with_people_count(stream, counter, count_people_every_s or 1.0, crowded)
-                frames = list(analyse(counted, landmarker, second))
+                tracker = stack.enter_context(HandTracker(mode="video")) if hands else None
+                frames = list(analyse(counted, landmarker, second, tracker, hand_frames))
         finally:
             stream.close()  # stops the decoding thread before the video is closed
         if source.frames_read == 0:
             raise AuditError(f"cannot read {path.name}: no frames could be decoded")
         duration = (info.frame_count if info.frame_count > 0 else source.frames_read) / info.fps
-    return AnalysedVideo(frames, info.fps, duration, info.width, info.height, crowded)
+    return AnalysedVideo(frames, info.fps, duration, info.width, info.height, crowded, hand_frames)
 
 
 def audit_video(
@@ -539,6 +608,8 @@ def audit_video(
     """
     spec = resolve_spec(technique_id)
     path = Path(path)
+    if isinstance(spec, StrokeSpec) and annotate is not None:
+        raise AuditError("--annotate draws an exercise's measures: it is not available for a massage")
     video = analyse_video(
         path,
         limits=limits,
@@ -548,6 +619,8 @@ def audit_video(
         prefetch=prefetch,
         parallel=parallel,
     )
+    if isinstance(spec, StrokeSpec):
+        return audit_massage(video, spec)
     if annotate is None:
         result = evaluate(video.frames, spec, video.fps)
     else:
@@ -558,7 +631,7 @@ def audit_video(
             _write_annotated(path, limits, annotator, drawn)
         finally:
             annotator.close()
-    return result.model_copy(update={"duration_s": _r(video.duration_s)})
+    return result.model_copy(update={"duration_s": _r(video.duration_s), "hands": hand_spans(video)})
 
 
 def audit_any(
@@ -575,7 +648,8 @@ def audit_any(
 ) -> TutorialResult:
     """Audit any video without being told its technique (see :mod:`facecoach.coaching.tutorial`).
 
-    ``hands``: hands on the face over time, from hand tracking (the seam for it; empty until then).
+    ``hands``: hands on the face over time given by the caller; by default the audit tracks them
+    itself (the Hand Landmarker beside the Face Landmarker), and its massage segments get stroke checks.
     Raises :class:`AuditError` for a file that cannot be audited (``limits``) or a video without a
     usable face. ``model``: as for :func:`audit_video`.
     """
@@ -588,8 +662,23 @@ def audit_any(
         prefetch=prefetch,
         parallel=parallel,
         count_people_every_s=count_people_every_s,
+        hands=hands is None,
     )
-    return audit_frames(video.frames, video.fps, video.duration_s, video.crowded_s, hands or [])
+    seen = _tracked_presence(video) if video.hand_frames else []
+    return audit_frames(
+        video.frames, video.fps, video.duration_s, video.crowded_s, hands or seen, video.hand_frames
+    )
+
+
+def _tracked_presence(video: AnalysedVideo) -> list[HandPresence]:
+    """Hands on the face per analysed frame, marked where they make strokes (the generic drainage check)."""
+    from facecoach.coaching.massage_audit import generic_spec
+    from facecoach.knowledge.library import load_library
+
+    spec = generic_spec(load_library())
+    summary = analyse_strokes(stroke_inputs(video.frames, video.hand_frames, spec.working_point), spec)
+    moving = [(s.start_s, s.end_s) for s in summary.strokes]
+    return with_strokes(presence(video.frames, video.hand_frames), moving)
 
 
 def audit_frames(
@@ -598,13 +687,26 @@ def audit_frames(
     duration_s: float,
     crowded_s: list[tuple[float, float]] | None = None,
     hands: list[HandPresence] | None = None,
+    hand_frames: list[HandFrame] | None = None,
 ) -> TutorialResult:
-    """:func:`audit_any` on frames already analysed (the fast, pure half; tests and caches use it)."""
+    """:func:`audit_any` on frames already analysed (the fast, pure half; tests and caches use it).
+
+    ``hand_frames``: the Hand Landmarker's output per frame (for the massage segments' strokes)."""
     settings = spec_by_id(_ANY_EXERCISE).settings
     cal, stretch = neutral_calibration(frames, settings)
-    return review_video(
-        frames, cal, calibration_out(cal, stretch), fps, duration_s, crowded_s or [], hands or []
+    result = review_video(
+        frames,
+        cal,
+        calibration_out(cal, stretch),
+        fps,
+        duration_s,
+        crowded_s or [],
+        hands or [],
+        hand_frames or [],
     )
+    gap = load_hand_settings().merge_gap_s
+    found = [{"start_s": _r(h.start_s), "end_s": _r(h.end_s)} for h in spans(hands or [], gap)]
+    return result.model_copy(update={"hands": found})
 
 
 _ANY_EXERCISE = "smile-lift"  # any exercise: the evaluation settings are shared by all of them

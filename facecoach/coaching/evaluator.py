@@ -29,10 +29,19 @@ when it is confirmed (``end_s`` None — live coaching shows the cue now) and wh
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
 from facecoach.coaching.calibration import Calibration, CalibrationError, calibrate
+from facecoach.coaching.hand_checks import (
+    NO_HANDS,
+    HandsOnFace,
+    hands_on_face,
+    hidden,
+    load_hand_settings,
+    placed,
+)
 from facecoach.coaching.measures import (
     MEASURE_FIELDS,
     MM_MEASURES,
@@ -44,6 +53,7 @@ from facecoach.coaching.measures import (
 from facecoach.coaching.specs import CoachingSpec, WatchedFault
 from facecoach.vision import landmark_ids as ids
 from facecoach.vision.geometry import HeadPose
+from facecoach.vision.hands import HandObservation
 from facecoach.vision.landmarks import FaceObservation
 from facecoach.vision.neutral import NeutralRules, check_neutral
 from facecoach.vision.quality import check_pose
@@ -125,6 +135,21 @@ class Fault(Event):
     start_s: float
     end_s: float | None
     cue: str
+
+
+@dataclass(frozen=True)
+class NotVisible(Event):
+    """A face fault the camera cannot judge now: a hand covers ``region``, where ``kind`` is measured.
+
+    Sent once when the cover starts (not a fault: nothing is counted against the exercise); ``end_s``
+    is set on the second event, when the region shows again.
+    """
+
+    type: ClassVar[str] = "not_visible"
+    kind: str
+    region: str
+    start_s: float
+    end_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -311,14 +336,29 @@ class Evaluator:
         self._neutral_rules = neutral_rules
         self._lost_since: float | None = None
         self._reref: list[FaceObservation] | None = None  # collecting a re-reference when not None
+        self._hands: HandsOnFace | None = None  # this frame's hands (None: hands are not tracked)
+        self._hidden: dict[str, NotVisible] = {}  # fault kind → the cover going on now
+        self.not_visible: list[NotVisible] = []  # ended covers, in order
+        self._hand_trackers = self._hand_fault_trackers(spec)
         if calibration is not None:
             self._apply_calibration(calibration)
+
+    @staticmethod
+    def _hand_fault_trackers(spec: CoachingSpec) -> list[FaultTracker]:
+        """``hands_on_face`` for an exercise done without hands; ``hand_placement`` for a resisted one."""
+        s = spec.settings
+        if not spec.resisted:
+            cue = load_hand_settings().hands_off_cue
+            return [FaultTracker("hands_on_face", cue, s.fault_min_s, s.fault_clear_s)]
+        if spec.hands is not None:
+            return [FaultTracker("hand_placement", spec.hands.cue, s.fault_min_s, s.fault_clear_s)]
+        return []
 
     # -- public -----------------------------------------------------------------------------------
     @property
     def active_faults(self) -> list[tuple[str, Side]]:
         """(kind, side) of every fault that is on right now (confirmed and not yet cleared)."""
-        return [(tr.kind, tr.side) for tr in self._trackers if tr.active]
+        return [(tr.kind, tr.side) for tr in [*self._trackers, *self._hand_trackers] if tr.active]
 
     @property
     def rep_start_s(self) -> float | None:
@@ -329,9 +369,19 @@ class Evaluator:
     def target_reps(self) -> int | None:
         return None if self.spec.reps is None else self.spec.reps * self.spec.sets
 
-    def push(self, frame: FaceObservation | None, timestamp_s: float | None = None) -> list[Event]:
+    def push(
+        self,
+        frame: FaceObservation | None,
+        timestamp_s: float | None = None,
+        hands: Sequence[HandObservation] | None = None,
+    ) -> list[Event]:
+        """One frame. ``hands``: the hands seen in the same frame (same image size as the face), ``[]``
+        when none; None (the default) when hands are not tracked, and no hand check runs."""
         if self.finished:
             return []
+        self._hands = None
+        if hands is not None and frame is not None:
+            self._hands = hands_on_face(hands, frame, self.spec.hands) if hands else NO_HANDS
         if frame is None:
             if timestamp_s is None:
                 raise ValueError("a frame without a face needs its timestamp")
@@ -459,7 +509,12 @@ class Evaluator:
     def _close_faults(self, t: float, events: list[Event]) -> None:
         """End every open fault: at the last face frame, or where it had already started to clear."""
         end = self._last_t if self._last_t is not None else t
-        for tr in self._trackers:
+        for cover in self._hidden.values():
+            ended = NotVisible(t, cover.kind, cover.region, cover.start_s, end)
+            self.not_visible.append(ended)
+            events.append(ended)
+        self._hidden.clear()
+        for tr in [*self._trackers, *self._hand_trackers]:
             ev = tr.close(t, end if not tr.clear_since else tr.clear_since)
             if ev:
                 self._record_fault(ev, events)
@@ -490,14 +545,47 @@ class Evaluator:
         self._reps(t, dt, act, events)
         for k, (tr, f) in enumerate(zip(self._trackers, self.spec.faults, strict=True)):
             on, side = self._fault_on(f, self._tol[k], smooth, move, act)
+            if self._covered(t, f.kind, events):
+                on = False  # not visible under a hand: never a fault
             ev = tr.update(t, on, side)
             if ev is not None:
                 if ev.end_s is None:
                     events.append(ev)
                 else:
                     self._record_fault(ev, events)
+        self._hand_faults(t, events)
         if self.stop_after_reps and not self.active and self.target_reps and self.reps >= self.target_reps:
             events.extend(self.finish(t))
+
+    def _covered(self, t: float, kind: str, events: list[Event]) -> bool:
+        """Whether a hand hides this fault's region now; sends ``not_visible`` when that starts/ends."""
+        region = hidden(kind, self._hands) if self._hands is not None else None
+        open_ = self._hidden.get(kind)
+        if region is not None and open_ is None:
+            self._hidden[kind] = NotVisible(t, kind, region, t)
+            events.append(self._hidden[kind])
+        elif region is None and open_ is not None:
+            ended = NotVisible(t, kind, open_.region, open_.start_s, t)
+            del self._hidden[kind]
+            self.not_visible.append(ended)
+            events.append(ended)
+        return region is not None
+
+    def _hand_faults(self, t: float, events: list[Event]) -> None:
+        """A hand on the face in an exercise without hands; misplaced hands in a resisted one."""
+        if self._hands is None:
+            return
+        for tr in self._hand_trackers:
+            if tr.kind == "hands_on_face":
+                on = self._hands.on_face
+            else:
+                on = self.spec.hands is not None and not placed(self._hands, self.spec.hands)
+            ev = tr.update(t, on, None)
+            if ev is not None:
+                if ev.end_s is None:
+                    events.append(ev)
+                else:
+                    self._record_fault(ev, events)
 
     def _fault_on(
         self, f: WatchedFault, tol: dict[str, float], smooth: list[float], move: list[float], act: float

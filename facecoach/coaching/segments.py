@@ -11,7 +11,9 @@ Pure: analysed frames (timestamp, face or None), the calibration and ``actions.y
 2. **Label** (:func:`label_frames`): the action whose activation is furthest past its start threshold
    (the engine's ``start_fraction`` with this person's noise floor), held while it stays above its
    release threshold (hysteresis); hands on the face (the ``hands`` seam, filled by hand tracking) with
-   every activation under ``still_fraction`` × its threshold make a ``massage`` frame.
+   every activation under ``still_fraction`` × its threshold make a ``massage`` frame, and so does a hand
+   making strokes over the face whatever the face seems to do (a hand sliding over the cheek drags the
+   landmarks under it: that is not a smile).
 3. **Cut** (:func:`cut`): runs of equal labels; a movement shorter than ``min_action_s`` is noise; the
    same movement again after a rest shorter than ``merge_gap_s`` is the same exercise (the rest between
    reps); a rest shorter than ``min_rest_s`` between two movements joins the movement before it; a gap
@@ -47,6 +49,7 @@ class HandPresence:
 
     t_s: float
     on_face: bool
+    stroking: bool = False  # the hand is making massage strokes (moving over the face) around t_s
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class FrameState:
     measures: Measures | None
     activation: dict[str, float]
     hands_on_face: bool = False
+    hands_stroking: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,16 +111,18 @@ def _view(face: FaceObservation | None, crowded: bool) -> tuple[View, dict[str, 
     return "face", raw
 
 
-def _hands_at(hands: Sequence[HandPresence], times: Sequence[float]) -> list[bool]:
-    """Whether a hand is on the face at each time (the latest hand report at or before it, ≤ 0.5 s old)."""
-    out: list[bool] = []
+def _hands_at(hands: Sequence[HandPresence], times: Sequence[float]) -> list[tuple[bool, bool]]:
+    """Whether a hand is on the face, and stroking, at each time (the latest hand report at or before it,
+    ≤ 0.5 s old)."""
+    out: list[tuple[bool, bool]] = []
     j = 0
     ordered = sorted(hands, key=lambda h: h.t_s)
     for t in times:
         while j + 1 < len(ordered) and ordered[j + 1].t_s <= t:
             j += 1
         h = ordered[j] if ordered else None
-        out.append(bool(h and h.on_face and 0 <= t - h.t_s <= 0.5))
+        fresh = bool(h and h.on_face and 0 <= t - h.t_s <= 0.5)
+        out.append((fresh, fresh and bool(h and h.stroking)))
     return out
 
 
@@ -137,10 +143,10 @@ def frame_states(
     states: list[FrameState] = []
     smooth: list[float] | None = None
     last_t: float | None = None
-    for (t, face), hand in zip(frames, on_face, strict=True):
+    for (t, face), (hand, stroking) in zip(frames, on_face, strict=True):
         view, raw = _view(face, any(a <= t < b for a, b in crowded_s))
         if raw is None:
-            states.append(FrameState(t, view, None, {}, hand))
+            states.append(FrameState(t, view, None, {}, hand, stroking))
             smooth = None
             continue
         values = [getattr(measures_from_raw(raw, cal), name) for name in MEASURE_FIELDS]
@@ -149,7 +155,7 @@ def frame_states(
         smooth = _smoothed(smooth, values, dt, settings)
         m = Measures(*smooth)
         act = {name: activation(a, m, expected[name]) for name, a in actions.actions.items()}
-        states.append(FrameState(t, view, m, act, hand))
+        states.append(FrameState(t, view, m, act, hand, stroking))
     return states
 
 
@@ -198,6 +204,10 @@ def label_frames(
     for st in states:
         if st.view != "face":
             labels.append(st.view)
+            current = None
+            continue
+        if st.hands_stroking:  # a hand moving over the face is a massage: the mesh under it is not the face's
+            labels.append("massage")
             current = None
             continue
         if current is not None and st.activation[current] < thr[current][1]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from facecoach.coaching.measures import Measures
-from facecoach.knowledge.models import FaultKind, Movement, TechniqueKind
+from facecoach.knowledge.models import FaultKind, HandPlacement, Movement, TechniqueKind
 from facecoach.yamlfile import load_yaml
 
 if TYPE_CHECKING:
@@ -136,6 +136,8 @@ class CoachingSpec(_Model):
     max_asymmetry: float | None = None
     faults: list[WatchedFault] = Field(default_factory=list)
     settings: EvaluationSettings
+    resisted: bool = False  # done against the hands' resistance (hands on the face are part of it)
+    hands: HandPlacement | None = None  # where those hands rest (knowledge base, exercise.hands)
 
 
 @lru_cache(maxsize=1)
@@ -193,6 +195,8 @@ def spec_for(technique: Technique, rules: MovementsFile | None = None) -> Coachi
         reps=d.reps,
         max_asymmetry=move.max_asymmetry,
         faults=watched,
+        resisted=bool(ex.resistance),
+        hands=ex.hands,
     )
 
 

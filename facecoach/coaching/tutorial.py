@@ -22,6 +22,14 @@ from pydantic import BaseModel, ConfigDict
 from facecoach.coaching.actions import Actions, load_actions
 from facecoach.coaching.calibration import Calibration
 from facecoach.coaching.evaluator import Fault
+from facecoach.coaching.hand_audit import stroke_inputs
+from facecoach.coaching.massage_audit import (
+    MassageOut,
+    StrokeOut,
+    massage_out,
+    recognise_massage,
+    strokes_out,
+)
 from facecoach.coaching.measures import MM_MEASURES as _MM
 from facecoach.coaching.review import (
     Overuse,
@@ -45,6 +53,8 @@ from facecoach.coaching.segments import (
 )
 from facecoach.coaching.specs import CoachingSpec, load_movements, spec_for
 from facecoach.knowledge.library import Library, load_library
+from facecoach.knowledge.models import WorkingPoint
+from facecoach.vision.hands import HandFrame
 from facecoach.vision.landmarks import FaceObservation
 
 SegmentKind = Literal["rest", "exercise", "massage", "unrecognised"]
@@ -62,7 +72,7 @@ def _r(x: float) -> float:
 
 class SegmentFault(_Out):
     kind: str
-    side: Literal["left", "right", "both"] | None
+    side: Literal["left", "right", "both", "midline"] | None
     start_s: float
     end_s: float
     cue: str
@@ -117,6 +127,8 @@ class SegmentOut(_Out):
     overuse: list[OveruseOut]
     worst_moments: list[WorstMoment]
     not_judged: list[str]
+    strokes: list[StrokeOut] = []  # a massage segment's strokes (hands tracked)
+    massage: MassageOut | None = None  # … and its dose, from them
 
 
 class VerdictOut(_Out):
@@ -184,8 +196,10 @@ class _Context:
         actions: Actions,
         library: Library,
         hands_tracked: bool,
+        hand_frames: Sequence[HandFrame] = (),
     ) -> None:
         self.frames = frames
+        self.hand_frames = hand_frames
         self.states = states
         self.cal = cal
         self.actions = actions
@@ -202,8 +216,35 @@ class _Context:
         if c.label == "rest":
             return self._empty(c, "rest", "face", [])
         if c.label == "massage":
-            return self._empty(c, "massage", "face", [self.actions.not_judged["pressure"]])
+            return self._massage(c)
         return self._moving(c, states)
+
+    def _massage(self, c: Cut) -> SegmentOut:
+        """A massage segment: its strokes checked against the massage they fit (see massage_audit)."""
+        out = self._empty(c, "massage", "face", [self.actions.not_judged["pressure"]])
+        if len(self.hand_frames) != len(self.frames):
+            return out
+        picked = [i for i, (t, _f) in enumerate(self.frames) if _in(c, t)]
+        frames = [self.frames[i] for i in picked]
+        hands = [self.hand_frames[i] for i in picked]
+
+        def inputs_for(kind: WorkingPoint) -> list[tuple[float, list[tuple[float, float]], object]]:
+            return stroke_inputs(frames, hands, kind)  # type: ignore[return-value]
+
+        check = recognise_massage(inputs_for, self.library)  # type: ignore[arg-type]
+        faults = [
+            SegmentFault(kind=f.kind, side=f.side, start_s=_r(f.start_s), end_s=_r(f.end_s), cue=f.cue)
+            for f in sorted(check.summary.faults, key=lambda f: f.start_s)
+        ]
+        return out.model_copy(
+            update={
+                "technique": check.technique.id if check.technique is not None else None,
+                "confidence": round(check.fit, 3) if check.technique is not None else 0.0,
+                "faults": faults,
+                "strokes": strokes_out(check.summary),
+                "massage": massage_out(check.summary, check.spec) if check.technique is not None else None,
+            }
+        )
 
     def _empty(self, c: Cut, kind: SegmentKind, view: str, not_judged: list[str]) -> SegmentOut:
         return SegmentOut(
@@ -392,13 +433,15 @@ def review_video(
     duration_s: float,
     crowded_s: Sequence[tuple[float, float]] = (),
     hands: Sequence[HandPresence] = (),
+    hand_frames: Sequence[HandFrame] = (),
 ) -> TutorialResult:
-    """The whole any-video audit from analysed frames and the calibration found on them."""
+    """The whole any-video audit from analysed frames and the calibration found on them; with the hands
+    of each frame (``hand_frames``), massage segments get their strokes checked."""
     actions = load_actions()
     library = load_library()
     settings = load_movements().evaluation
     states = frame_states(frames, cal, actions, settings, crowded_s, hands)
-    ctx = _Context(frames, states, cal, actions, library, hands_tracked=bool(hands))
+    ctx = _Context(frames, states, cal, actions, library, hands_tracked=bool(hands), hand_frames=hand_frames)
     labels = label_frames(states, ctx.thr, actions.segments.still_fraction, companions(actions))
     cuts = cut(states, labels, actions, settings, duration_s)
     segments = [ctx.segment(c) for c in cuts]

@@ -165,10 +165,26 @@ class MassageSpec(_Entry):
     camera: CameraCheck | None = None  # what the camera checks (strokes, direction, region, pace, sides)
 
 
+class HandPlacement(_Entry):
+    """Where the hands rest for a hand-resisted exercise (checked by the camera while it runs).
+
+    ``at``: the target points of the working point (the index and middle fingertips, or ``hand``: the
+    palm's centre) on the person's right side, in stroke coordinates (x 0 = right ear … 1 = left ear,
+    y 0 = top of the forehead … 1 = chin); mirrored for the left hand. ``within``: how far from a target
+    (stroke units) still counts as placed. ``cue``: what the coach says when the hands are elsewhere.
+    """
+
+    working_point: WorkingPoint = "fingertips"
+    at: list[tuple[float, float]] = Field(min_length=1, max_length=MAX_ITEMS)
+    within: float = Field(gt=0, le=0.5)
+    cue: Sentence
+
+
 class ExerciseSpec(_Entry):
     movement: Movement
     still: list[FaultKind] = Field(max_length=MAX_ITEMS)  # faults the camera watches during the exercise
     resistance: Sentence = ""  # e.g. "fingertips on the cheekbones" — empty for a hold without resistance
+    hands: HandPlacement | None = None  # where the resisting hands rest (the camera checks it)
     sides: Literal["both", "each"] = "both"  # "each": done one side at a time
     unlock_week: int = Field(default=1, ge=1, le=52)  # progression: first week it may appear
     progression: Sentence = ""  # how it grows week by week, in plain words

@@ -46,7 +46,19 @@ def test_audit_json_is_exactly_the_contract(smile_video: Path, tmp_path: Path) -
     )
     assert code == 0, stderr
     data = json.loads(stdout)
-    assert set(data) == {"technique", "fps", "duration_s", "calibration", "reps", "holds", "faults"}
+    assert set(data) == {
+        "technique",
+        "fps",
+        "duration_s",
+        "calibration",
+        "reps",
+        "holds",
+        "faults",
+        "hands",
+        "strokes",
+        "massage",
+    }
+    assert data["hands"] == [] and data["strokes"] == [] and data["massage"] is None  # no hand in this clip
     AuditResult.model_validate(data)
     assert data["technique"] == "smile-lift"
     assert data["fps"] == pytest.approx(FPS, abs=0.1)
@@ -92,13 +104,22 @@ def test_audit_timeline_text_and_progress(smile_video: Path) -> None:
     ("args", "message"),
     [
         (["--technique", "no-such-thing"], "unknown technique"),
-        (["--technique", "jaw-release"], "massage"),
     ],
 )
 def test_refusals_for_the_technique(smile_video: Path, args: list[str], message: str) -> None:
     code, stdout, stderr = invoke(["audit", str(smile_video), *args, "--json"])
     assert code == 2 and stdout == ""
     assert message in stderr and len(stderr.strip().splitlines()) == 1
+
+
+def test_a_massage_is_audited_from_its_strokes(smile_video: Path) -> None:
+    """A massage is no longer refused: it is judged from its strokes (none here: no hand in the clip)."""
+    code, stdout, stderr = invoke(["audit", str(smile_video), "--technique", "jaw-release", "--json"])
+    assert code == 0, stderr
+    data = json.loads(stdout)
+    assert data["technique"] == "jaw-release" and data["strokes"] == [] and data["hands"] == []
+    assert data["massage"]["completed"] is False and data["massage"]["per_side"]["right"] == 0
+    assert [f["kind"] for f in data["faults"]] == ["side_skipped", "side_skipped"]
 
 
 def test_refusals_for_the_video(tmp_path: Path, shared_data: Path) -> None:
