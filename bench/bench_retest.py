@@ -10,7 +10,8 @@ six landmark passes):
 A. **The real video** (``woman_expressions_24fps.mp4``): the frames in which her face is near neutral and
    near frontal and no hand touches it. There is no neutral check on main yet, so the frames are picked
    by blendshape and pose limits in :func:`_near_neutral_frontal` (private to this script, limits below),
-   the Hand Landmarker (no hand on the face) and her frown labelled by eye (the blendshapes miss it). They fall in separate stretches of the clip (different head pose, gaze and
+   the Hand Landmarker (no hand on the face) and her frown labelled by eye (the blendshapes miss it).
+   They fall in separate stretches of the clip (different head pose, gaze and
    mouth): every frame is one capture, and the stretches' means are the between-session figure.
 B. **Re-captured photos**: every real single-face photo (the shared photos and the astronaut), copied
    ``--copies`` times with a random re-framing (roll ±6°, scale ×0.75–1.3, shift ±8 % of the side),
@@ -196,7 +197,9 @@ def _row(name: str, values: NDArray[np.float64]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--copies", type=int, default=12, help="re-captured copies of every photo")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--yaml", action="store_true", help="also print the prior as noise_prior.yaml")
@@ -208,7 +211,7 @@ def main() -> None:
 
     stretches = stretch_means(video)
     print(f"A. real video: {len(video)} near-neutral frontal frames in {len(stretches)} stretches")
-    for g, mean in stretches.items():
+    for g in stretches:
         ts = [c.t for c in video if c.group == g]
         print(f"   {g}: {len(ts)} frames, {min(ts):.2f}–{max(ts):.2f} s")
     all_frames = np.array([c.values for c in video])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from facecoach.cli import audit, library, ops, planning, scan, server  # noqa: F401  (they register commands)
+from facecoach.cli import audit, checkin, library, ops, planning, scan, server  # noqa: F401  (they register commands)
 from facecoach.cli.app import app
 
 

@@ -18,6 +18,7 @@ and never below the check-ins' own in-clip jitter (spread² / frames).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ def successive_differences(points: Sequence[CheckinValues], key: str, max_gap_da
     """Differences of consecutive check-ins (in time order) at most ``max_gap_days`` apart."""
     ordered = sorted(points, key=lambda p: p.when)
     out = []
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         gap = (b.when - a.when).total_seconds() / 86400.0
         if gap <= max_gap_days and key in a.values and key in b.values:
             out.append(float(b.values[key]) - float(a.values[key]))
@@ -110,7 +111,9 @@ def _in_clip_floor(points: Sequence[CheckinValues], key: str) -> float:
     return math.sqrt(sum(terms) / len(terms)) if terms else 0.0
 
 
-def estimate_noise(points: Sequence[CheckinValues], prior: NoisePrior | None = None) -> dict[str, MeasureNoise]:
+def estimate_noise(
+    points: Sequence[CheckinValues], prior: NoisePrior | None = None
+) -> dict[str, MeasureNoise]:
     """Each measure's between-session noise, pooled from the prior and the member's check-ins."""
     prior = prior or load_prior()
     out = {}
