@@ -116,12 +116,13 @@ class Guide:
 
 @dataclass(frozen=True)
 class CapturedFrame:
-    """One frame of the capture: the face as seen, the same frame's mirrored pass (already mapped back
-    with :func:`~facecoach.vision.geometry.unmirror`, or None), and the frame itself when kept (RGB)."""
+    """One frame of the capture: the face as seen, the same frame landmarked flipped left-right (the face
+    as found in the flipped picture, not mapped back: :func:`~facecoach.vision.geometry.symmetric_average`
+    does that), or None, and the frame itself when kept (RGB)."""
 
     t: float
     face: FaceObservation
-    mirrored: FaceObservation | None
+    flipped: FaceObservation | None
     rgb: NDArray[np.uint8] | None = None
 
 
@@ -143,7 +144,7 @@ def measure_capture(frames: Sequence[CapturedFrame]) -> CheckinMeasures:
         raise CaptureRefused(
             f"only {len(frames)} frame(s) captured: a check-in needs at least {MIN_CAPTURE_FRAMES}"
         )
-    faces = [symmetric_average(f.face, f.mirrored) if f.mirrored is not None else f.face for f in frames]
+    faces = [symmetric_average(f.face, f.flipped) if f.flipped is not None else f.face for f in frames]
     try:
         rows = np.array([[measure(face_aligned_mm(face))[k] for k in KEYS] for face in faces])
         scales = [mm_per_px(face) for face in faces]
@@ -183,8 +184,6 @@ def guide_frames(
 ) -> VideoCheckin:
     """Lead a recorded clip through the check-in (the CLI): frames are landmarked as the page does (a
     VIDEO-mode tracker), the captured ones again mirrored (their own tracker), until the capture is done."""
-    from facecoach.vision.geometry import unmirror
-
     guide = Guide(rules, reference_iris_px)
     captured: list[CapturedFrame] = []
     seen = 0
@@ -198,8 +197,9 @@ def guide_frames(
             step = guide.step(t, frame_facts(rgb, faces, rules))
             if step.captured:
                 flipped = mirror_lm.detect(np.ascontiguousarray(rgb[:, ::-1]), t).faces
-                mirrored = unmirror(flipped[0]) if flipped else None
-                captured.append(CapturedFrame(t, faces[0], mirrored, rgb if keep_pixels else None))
+                captured.append(
+                    CapturedFrame(t, faces[0], flipped[0] if flipped else None, rgb if keep_pixels else None)
+                )
             elif step.problem is not None:
                 captured = []
             if step.done:

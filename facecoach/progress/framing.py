@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -119,8 +119,14 @@ class FramingRules(_Model):
 
 
 def parse_rules(text: str) -> FramingRules:
-    """Rules from YAML text; ``ValueError`` (pydantic's or the loader's) when they are not valid."""
-    return FramingRules.model_validate(load_yaml(text))
+    """Rules from YAML text; ``ValueError`` when they are not valid (bad YAML, a key twice, a wrong field)."""
+    import yaml
+
+    try:
+        raw = load_yaml(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"framing.yaml: {exc}") from None
+    return FramingRules.model_validate(raw)
 
 
 @lru_cache(maxsize=1)
@@ -184,16 +190,13 @@ def expression_scores(shapes: Mapping[str, float], rules: FramingRules) -> dict[
     return {name: max(float(shapes.get(c, 0.0)) for c in r.categories) for name, r in rules.neutral.items()}
 
 
-def frame_facts(rgb: NDArray[np.uint8], faces: list[FaceObservation], rules: FramingRules) -> FrameFacts:
-    """The figures of one frame and the faces the landmarker found in it."""
-    h, w = rgb.shape[:2]
-    if len(faces) != 1:
-        return FrameFacts(faces=len(faces), width=w, height=h)
-    face = faces[0]
+def landmark_facts(face: FaceObservation, rules: FramingRules) -> FrameFacts:
+    """The figures that come from the landmarks alone (light left at its neutral values): what the server
+    can re-check of a check-in the page sent as landmarks."""
+    w, h = face.image_size
     pts = np.asarray(face.points_px, dtype=np.float64)
     oval = pts[_OVAL, :2]
     box = (float(oval[:, 0].min()), float(oval[:, 1].min()), float(oval[:, 0].max()), float(oval[:, 1].max()))
-    luma, clipped, evenness = light_stats(rgb, box)
     return FrameFacts(
         faces=1,
         width=w,
@@ -202,11 +205,18 @@ def frame_facts(rgb: NDArray[np.uint8], faces: list[FaceObservation], rules: Fra
         nose=(float(pts[ids.NOSE_TIP, 0] / w), float(pts[ids.NOSE_TIP, 1] / h)),
         box=box,
         pose=head_pose(face),
-        luma=luma,
-        clipped=clipped,
-        evenness=evenness,
         expressions=expression_scores(face.blendshapes, rules),
     )
+
+
+def frame_facts(rgb: NDArray[np.uint8], faces: list[FaceObservation], rules: FramingRules) -> FrameFacts:
+    """The figures of one frame and the faces the landmarker found in it."""
+    h, w = rgb.shape[:2]
+    if len(faces) != 1:
+        return FrameFacts(faces=len(faces), width=w, height=h)
+    facts = landmark_facts(faces[0], rules)
+    luma, clipped, evenness = light_stats(rgb, facts.box)
+    return replace(facts, luma=luma, clipped=clipped, evenness=evenness)
 
 
 @dataclass(frozen=True)
@@ -291,9 +301,15 @@ class FramingVerdict:
 
 
 def check_framing(
-    facts: FrameFacts, rules: FramingRules | None = None, reference_iris_px: float | None = None
+    facts: FrameFacts,
+    rules: FramingRules | None = None,
+    reference_iris_px: float | None = None,
+    *,
+    check_light: bool = True,
 ) -> FramingVerdict:
-    """Judge one frame's facts against the rules, in order (face, distance, centre, pose, light, neutral)."""
+    """Judge one frame's facts against the rules, in order (face, distance, centre, pose, light, neutral).
+
+    ``check_light=False``: the facts came without pixels (:func:`landmark_facts`)."""
     r = rules or load_rules()
     if facts.faces == 0:
         return FramingVerdict(_say(r, "no_face"), facts)
@@ -303,7 +319,7 @@ def check_framing(
         _distance(facts, r, reference_iris_px),
         _centre(facts, r),
         _pose(facts, r),
-        _light(facts, r),
+        _light(facts, r) if check_light else None,
         _neutral(facts, r),
     ):
         if problem is not None:

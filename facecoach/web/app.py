@@ -28,7 +28,7 @@ from facecoach.web.account_mail import MailJobs
 from facecoach.web.context import AppContext
 from facecoach.web.deps import csrf_protect, get_viewer, render
 from facecoach.web.queue import job_runner
-from facecoach.web.routes import account, admin, api, assessment, content, member
+from facecoach.web.routes import account, admin, api, assessment, checkin, content, member
 from facecoach.web.scanner import Scanner
 from facecoach.web.security import (
     ANON_COOKIE,
@@ -204,6 +204,7 @@ def create_app(
         account.router,
         assessment.router,
         member.router,
+        checkin.router,
         admin.router,
         api.router,
     ):
