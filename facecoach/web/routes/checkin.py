@@ -99,7 +99,7 @@ def checkin_page(
         return upsell(request, viewer, "member", "Guided check-ins")
     config = {
         "framing_url": "/checkin/framing.json",
-        "post_url": "/checkin",
+        "post_url": "/api/checkin",
         "model_url": "/static/models/face_landmarker.task",
         "wasm_url": "/static/vendor/tasks-vision/wasm",
         "vision_module": "/static/vendor/tasks-vision/vision_bundle.mjs",
@@ -194,7 +194,7 @@ def _kept_picture(payload: CheckinPayload) -> store.KeptPicture | None:
     return store.KeptPicture(out.getvalue(), points)
 
 
-@router.post("/checkin")
+@router.post("/api/checkin")
 def checkin_submit(
     payload: CheckinPayload, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
 ) -> Response:
