@@ -18,8 +18,7 @@ from facecoach.progress.checkin import guide_frames, measure_capture
 from facecoach.progress.framing import FramingRules
 from facecoach.web.security import SESSION_COOKIE
 from tests.live.clips import write_y4m
-from tests.live.conftest import LiveApp, live_app  # noqa: F401  (fixture)
-from tests.live.test_browser import server  # noqa: F401  (fixture)
+from tests.live.conftest import LiveApp
 from tests.progress import clips
 from tests.support.browser import FAKE_CAMERA, launch
 
@@ -124,7 +123,8 @@ def test_before_and_after_of_two_kept_pictures(
         page.wait_for_selector("#stack-after")
         sizes = page.evaluate(
             """() => ['img-before', 'img-after'].map((id) => {
-                const im = document.getElementById(id); return [im.complete, im.naturalWidth, im.naturalHeight];
+                const im = document.getElementById(id);
+                return [im.complete, im.naturalWidth, im.naturalHeight];
             })"""
         )
         assert sizes[0] == sizes[1] and sizes[0][0] and sizes[0][1] > 100, sizes
