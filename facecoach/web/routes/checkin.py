@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from facecoach.members.models import Checkin
 from facecoach.members.practice import session_dates, sessions_per_week, streak
@@ -81,6 +82,14 @@ class CheckinPayload(BaseModel):
     keep_picture: bool = False
     picture: str | None = Field(default=None, max_length=MAX_PICTURE_BYTES * 4 // 3 + 64)
     picture_frame: int = Field(default=0, ge=0, lt=MAX_FRAMES)
+
+
+def _login(viewer: Viewer | None) -> Viewer:
+    """Kept pictures are the member's own data: shown and deleted on login alone (also after the plan
+    ended), and only the owner's rows are ever found."""
+    if viewer is None:
+        raise HTTPException(status_code=401, detail="log in first")
+    return viewer
 
 
 def _member(viewer: Viewer | None) -> Viewer:
@@ -195,10 +204,24 @@ def _kept_picture(payload: CheckinPayload) -> store.KeptPicture | None:
 
 
 @router.post("/api/checkin")
-def checkin_submit(
-    payload: CheckinPayload, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
+async def checkin_submit(
+    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
 ) -> Response:
-    member = _member(viewer)
+    member = _member(viewer)  # before the body is read: a non-member learns nothing from a validation
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return _refuse("send the check-in as JSON (Content-Type: application/json)", 415)
+    try:
+        payload = CheckinPayload.model_validate(await request.json())
+    except ValueError as exc:  # pydantic's ValidationError and a body that is not JSON
+        errors = getattr(exc, "errors", None)
+        first = errors()[0] if callable(errors) else {"loc": (), "msg": "the body is not JSON"}
+        where = ".".join(str(p)[:40] for p in first.get("loc", ()))
+        return _refuse(f"{where or 'body'}: {first.get('msg', 'invalid')}")
+    return await run_in_threadpool(_store_checkin, payload, member, db)
+
+
+def _store_checkin(payload: CheckinPayload, member: Viewer, db: Session) -> Response:
+    """CPU work (pose fits, measures, the picture) off the event loop."""
     rules = load_rules()
     problem = _recheck(payload, rules, store.reference_iris_px(db, member.id))
     if problem is not None:
@@ -232,7 +255,7 @@ def _own_checkin(db: Session, viewer: Viewer, checkin_id: int) -> Checkin:
 def picture_file(
     checkin_id: RowId, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
 ) -> Response:
-    member = _member(viewer)
+    member = _login(viewer)
     picture = store.picture_of(db, member.id, checkin_id)
     if picture is None:
         raise HTTPException(status_code=404, detail="No such picture.")
@@ -246,7 +269,7 @@ def picture_delete(
     viewer: Viewer | None = Depends(get_viewer),
     db: Session = Depends(get_db),
 ) -> Response:
-    member = _member(viewer)
+    member = _login(viewer)
     if not store.delete_picture(db, member.id, checkin_id):
         raise HTTPException(status_code=404, detail="No such picture.")
     return redirect("/progress/compare", request, "The picture is deleted; the check-in's measures stay.")
@@ -285,7 +308,7 @@ def compare_image(
     viewer: Viewer | None = Depends(get_viewer),
     db: Session = Depends(get_db),
 ) -> Response:
-    member = _member(viewer)
+    member = _login(viewer)
     if side not in ("before", "after"):
         raise HTTPException(status_code=404, detail="Not found.")
     before, after, _ = aligned_jpegs(db, member.id, before_id, after_id)
