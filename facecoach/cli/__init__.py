@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from facecoach.cli import audit, guard, library, ops, planning, scan, server  # noqa: F401  (they register commands)
+from facecoach.cli import audit, checkin, guard, library, ops, planning, scan, server  # noqa: F401  (they register commands)
 from facecoach.cli import reminders as _reminders  # noqa: F401  (registers `facecoach reminders`)
 from facecoach.cli.app import app
 

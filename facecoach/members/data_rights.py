@@ -14,6 +14,8 @@ from facecoach.members.models import (
     Assessment,
     AuditJob,
     AuthSession,
+    Checkin,
+    CheckinPicture,
     GuardHour,
     GuardSetting,
     OutboxMessage,
@@ -34,6 +36,8 @@ from facecoach.members.studio_models import (
 
 # Every table holding a member's rows, children before parents (scans reference assessments).
 MEMBER_TABLES: tuple[type[Any], ...] = (
+    CheckinPicture,
+    Checkin,
     Scan,
     Assessment,
     PracticeSession,
@@ -83,6 +87,22 @@ def export_member(db: Session, user: User) -> dict[str, Any]:
                 "picture_jpeg_base64": base64.b64encode(s.picture).decode() if s.picture else None,
             }
             for s in db.scalars(select(Scan).where(Scan.user_id == uid).order_by(Scan.id))
+        ],
+        "checkins": [
+            {"id": c.id, "source": c.source, "created_at": _iso(c.created_at), "measures": c.measures}
+            for c in db.scalars(select(Checkin).where(Checkin.user_id == uid).order_by(Checkin.id))
+        ],
+        "checkin_pictures": [
+            {
+                "id": p.id,
+                "checkin_id": p.checkin_id,
+                "created_at": _iso(p.created_at),
+                "points": p.points,
+                "jpeg_base64": base64.b64encode(p.jpeg).decode(),
+            }
+            for p in db.scalars(
+                select(CheckinPicture).where(CheckinPicture.user_id == uid).order_by(CheckinPicture.id)
+            )
         ],
         "practice_sessions": [
             {

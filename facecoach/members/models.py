@@ -254,3 +254,30 @@ class GuardHour(Base):
     habit_s: Mapped[dict[str, Any]] = mapped_column(JSON)  # habit id → seconds held
     nudges: Mapped[dict[str, Any]] = mapped_column(JSON)  # habit id → nudges shown
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Checkin(Base):
+    """A guided check-in (facecoach.progress.checkin): its measures, always (per measure the clip's value
+    and spread, mm or degrees, the frames behind it and the framing: iris px, pose). Never a picture."""
+
+    __tablename__ = "checkins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(10), default="page")  # page | cli
+    measures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class CheckinPicture(Base):
+    """The picture of one check-in, kept only when the member opted in, deletable on its own: a JPEG and
+    its face landmarks (x, y px, for aligning before/after pairs). Gone with the check-in or the account."""
+
+    __tablename__ = "checkin_pictures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"), unique=True)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    points: Mapped[list[Any]] = mapped_column(JSON)  # 478 × [x, y] in the JPEG's pixels
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

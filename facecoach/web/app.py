@@ -36,7 +36,7 @@ from facecoach.web.deps import (
     render,
     viewer_for,
 )
-from facecoach.web.routes import account, admin, api, assessment, content, member
+from facecoach.web.routes import account, admin, api, assessment, checkin, content, member
 from facecoach.web.routes import guard as guard_routes
 from facecoach.web.routes.studio import router as studio_router
 from facecoach.web.scanner import Scanner
@@ -258,6 +258,7 @@ def _add_routes(app: FastAPI, settings: Settings, templates: Jinja2Templates) ->
         account.router,
         assessment.router,
         member.router,
+        checkin.router,
         admin.router,
         api.router,
     ):

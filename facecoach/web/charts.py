@@ -28,16 +28,25 @@ def _nice_limit(value: float) -> float:
 
 
 def asymmetry_chart(
-    points: Sequence[tuple[dt.datetime, float, float]], unit: str, title: str, chart_id: str
+    points: Sequence[tuple[dt.datetime, float, float]],
+    unit: str,
+    title: str,
+    chart_id: str,
+    change_band: tuple[float, float] | None = None,
 ) -> Markup:
     """Each scan's signed asymmetry (left minus right) over time. ``points``: (when, value, noise band).
 
     The shaded band around zero is the measurement noise of the latest scan: a value inside it cannot be
-    told from a symmetric face; the whiskers show each scan's own band.
+    told from a symmetric face; the whiskers show each scan's own band. ``change_band`` = (baseline,
+    MDC95) draws instead the band of no detectable change around the first check-in (``rect.mdc-band``):
+    a later point inside it has not changed beyond the between-session noise.
     """
     if not points:
         return Markup('<p class="muted">No scans yet.</p>')
-    lim = _nice_limit(max(max(abs(v) + b for _, v, b in points), 0.5) * 1.1)
+    reach = max(abs(v) + b for _, v, b in points)
+    if change_band is not None:
+        reach = max(reach, abs(change_band[0]) + change_band[1])
+    lim = _nice_limit(max(reach, 0.5) * 1.1)
     ticks = [(v, f"{v:+g}{unit}") for v in (-lim, -lim / 2, 0.0, lim / 2, lim)]
     pad_l = _left_pad([label for _, label in ticks])
     t0 = points[0][0].timestamp()
@@ -53,14 +62,17 @@ def asymmetry_chart(
     def y(v: float) -> float:
         return PAD_T + (lim - v) / (2 * lim) * ih
 
-    band = points[-1][2]
+    centre, band, band_class = 0.0, points[-1][2], "noise-band"
+    if change_band is not None:
+        centre, band, band_class = change_band[0], change_band[1], "mdc-band"
     out = [
         f'<svg viewBox="0 0 {W} {H}" role="img" aria-labelledby="{chart_id}-t" class="asym-chart"'
         f' id="{chart_id}"'
         ' xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-t">{escape(title)}</title>',
-        f'<rect x="{pad_l:.1f}" y="{y(band):.1f}" width="{iw:.1f}"'
-        f' height="{max(y(-band) - y(band), 1):.1f}" fill="#e2efed" class="noise-band" />',
+        f'<rect x="{pad_l:.1f}" y="{y(centre + band):.1f}" width="{iw:.1f}"'
+        f' height="{max(y(centre - band) - y(centre + band), 1):.1f}" fill="#e2efed" class="{band_class}"'
+        f' data-centre="{centre:.3f}" data-half="{band:.3f}" />',
     ]
     for v, label in ticks:
         yy = y(v)

@@ -13,6 +13,8 @@ from facecoach.members.db import Database
 from facecoach.members.models import (
     Assessment,
     AuditJob,
+    Checkin,
+    CheckinPicture,
     OutboxMessage,
     Payment,
     PracticeSession,
@@ -112,6 +114,10 @@ def _populate(s: object, email: str) -> int:
         )
     )
     s.add(AuditJob(user_id=user.id, technique_id="t", filename="v.mp4"))
+    checkin = Checkin(user_id=user.id, source="page", measures={"values": {"brow_height_mm": 0.4}})
+    s.add(checkin)
+    s.flush()
+    s.add(CheckinPicture(user_id=user.id, checkin_id=checkin.id, jpeg=b"\xff\xd8jpeg", points=[[1.0, 2.0]]))
     # A record from before links were kept out of the outbox: its link must not reach the export.
     s.add(OutboxMessage(user_id=user.id, to_email=email, subject="s", body="b http://x/reset/Old-Token_1"))
     record_session(s, user.id, {"technique_ids": ["x"], "reps": 3})

@@ -13,6 +13,8 @@ from facecoach.members.db import Database
 from facecoach.members.models import (
     Assessment,
     AuditJob,
+    Checkin,
+    CheckinPicture,
     GuardHour,
     GuardSetting,
     LibraryEdit,
@@ -37,9 +39,9 @@ GOOD_CARD = "4242424242424242"
 def add_member(
     db: Database, email: str, plan: str = "free", picture: bytes = b"\xff\xd8\xff fake jpeg"
 ) -> int:
-    """A member with an assessment, a scan (with a picture), a practice session, a payment, an audit,
-    a password reset + outbox mail, the habit guard's settings and an hour of its counts, and a login
-    session: one row in every member table."""
+    """A member with an assessment, a scan (with a picture), a check-in (with a picture), a practice
+    session, a payment, an audit, a password reset + outbox mail, the habit guard's settings and an hour
+    of its counts, and a login session: one row in every member table."""
     with db.session() as s:
         user = auth.create_user(s, email, PASSWORD, name=email.split("@")[0], plan=plan)
         auth.start_session(s, user, "pytest")
@@ -57,6 +59,14 @@ def add_member(
                 picture=picture,
             )
         )
+        checkin = Checkin(
+            user_id=user.id,
+            source="page",
+            measures={"values": {"brow_height_mm": 0.4}, "spread": {"brow_height_mm": 0.05}, "frames": 12},
+        )
+        s.add(checkin)
+        s.flush()
+        s.add(CheckinPicture(user_id=user.id, checkin_id=checkin.id, jpeg=picture, points=[[1.5, 2.5]]))
         summary = {"technique_ids": ["cheek-lift"], "reps": 8, "faults": {"forehead": 2}, "duration_s": 61.5}
         record_session(s, user.id, {**summary, "date": dt.date(2026, 11, 20).isoformat()})
         s.add(

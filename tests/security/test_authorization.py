@@ -107,6 +107,15 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/account/scans/{scan_id}/picture/delete"): "self",
     ("GET", "/audit/{job_id}"): "owner",
     ("GET", "/api/audits/{job_id}"): "owner",
+    ("GET", "/checkin"): "member",
+    ("GET", "/checkin/framing.json"): "public",
+    ("POST", "/api/checkin"): "member",
+    ("GET", "/progress/compare"): "member",
+    ("GET", "/progress/report"): "member",
+    ("GET", "/progress/report.pdf"): "member",
+    ("GET", "/checkin/pictures/{checkin_id}.jpg"): "self",
+    ("POST", "/checkin/pictures/{checkin_id}/delete"): "self",
+    ("GET", "/progress/compare/{before_id}/{after_id}/{side}.jpg"): "self",
     ("GET", "/admin"): "instructor",
     ("GET", "/admin/members"): "instructor",
     ("GET", "/admin/outbox"): "instructor",
@@ -204,6 +213,7 @@ def _plant_member_data(site: Site) -> int:
         s.add(scan)
         s.flush()
         PLANTED["scan_id"] = scan.id
+        PLANTED["checkin_ids"] = _plant_checkins(s, uid)
         job = AuditJob(user_id=uid, technique_id=EXERCISE, filename=SECRET_FILE, status="done", result={})
         s.add(job)
         lesson = Lesson(
@@ -226,13 +236,40 @@ def _plant_member_data(site: Site) -> int:
         return job.id
 
 
-PLANTED: dict[str, int] = {}
+PLANTED: dict[str, Any] = {}
+
+
+def _plant_checkins(s: Any, uid: int) -> list[int]:
+    """Two check-ins of the member with kept pictures (real JPEGs, landmarks spread over them)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from facecoach.members.models import Checkin, CheckinPicture
+
+    rng = np.random.default_rng(1)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (96, 96, 3), dtype=np.uint8)).save(buf, format="JPEG")
+    ids = []
+    for _ in range(2):
+        row = Checkin(user_id=uid, source="page", measures={"values": {"brow_height_mm": SECRET_MEASURE}})
+        s.add(row)
+        s.flush()
+        points = rng.uniform(10, 86, (478, 2)).tolist()
+        s.add(CheckinPicture(user_id=uid, checkin_id=row.id, jpeg=buf.getvalue(), points=points))
+        ids.append(row.id)
+    return ids
 
 
 def _fill(path: str, job_id: int) -> str:
     return (
         path.replace("{technique_id}", EXERCISE)
         .replace("{scan_id}", str(PLANTED.get("scan_id", 0)))
+        .replace("{checkin_id}", str(PLANTED.get("checkin_ids", [0])[0]))
+        .replace("{before_id}", str(PLANTED.get("checkin_ids", [0, 0])[0]))
+        .replace("{after_id}", str(PLANTED.get("checkin_ids", [0, 0])[-1]))
+        .replace("{side}", "before")
         .replace("{token}", "not-a-valid-reset-token")
         .replace("{job_id}", str(job_id))
         .replace("{kind}", "technique")

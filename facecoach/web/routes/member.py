@@ -119,10 +119,13 @@ def progress_page(
     weeks = sessions_per_week(dates, today)
     manual_dates = session_dates(db, viewer.id, "manual")
     manual = [n for _, n in sessions_per_week(manual_dates, today)]
+    from facecoach.web.progress_view import checkin_view
+
     return render(
         request,
         "progress.html",
         viewer,
+        checkins=checkin_view(db, viewer.id),
         charts=charts,
         n_scans=len(scans),
         sessions_chart=weekly_bars(weeks, manual=manual),
