@@ -42,7 +42,8 @@ from facecoach.vision.asymmetry import KEYS
 from facecoach.vision.geometry import head_pose
 from facecoach.vision.hands import HandTracker
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
-from facecoach.vision.scan import MAX_FACES, ScanRefused, analyse_image
+from facecoach.vision.scan import MAX_FACES, ScanRefused
+from facecoach.vision.scan_photo import analyse_image
 from facecoach.vision.sources import VideoSource
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

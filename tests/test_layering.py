@@ -26,10 +26,11 @@ ALLOWED: dict[str, set[str]] = {
     # Built on the domain, never on the web (``facecoach worker`` and the tests run them without it).
     "studio": BASE | DOMAIN,
     "guard": BASE | DOMAIN,
+    "progress": BASE | DOMAIN,
     "live": BASE | DOMAIN,
     "jobs": BASE | DOMAIN | {"studio"},
-    "web": BASE | DOMAIN | {"studio", "guard", "live", "jobs"},
-    "cli": BASE | DOMAIN | {"studio", "guard", "live", "jobs", "web"},
+    "web": BASE | DOMAIN | {"studio", "guard", "progress", "live", "jobs"},
+    "cli": BASE | DOMAIN | {"studio", "guard", "progress", "live", "jobs", "web"},
 }
 #: Web frameworks: only the web app and the command line (which serves it) import them.
 FRAMEWORKS = {"fastapi", "starlette", "uvicorn"}

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from facecoach.config import InputLimits
 from facecoach.guard.detector import GuardFrame
 from tests.guard.clips import HABIT_WARPS, HeldClip, landmark_clip, render_hold, woman_at_rest
 from tests.live.clips import canvas
@@ -52,7 +53,10 @@ def footage(shared_data: Path) -> list[tuple[float, GuardFrame]]:
     from facecoach.vision.landmarks import FaceLandmarker
     from facecoach.vision.sources import VideoSource
 
-    with VideoSource(shared_data / CLIP) as src, FaceLandmarker(mode="video", max_faces=2) as lm:
+    with (
+        VideoSource(shared_data / CLIP, InputLimits()) as src,
+        FaceLandmarker(mode="video", max_faces=2) as lm,
+    ):
         return list(guard_frames(src.frames(step=3), lm, T0))
 
 

@@ -15,6 +15,8 @@ from facecoach.members.models import (
     AuditJob,
     Checkin,
     CheckinPicture,
+    GuardHour,
+    GuardSetting,
     OutboxMessage,
     Payment,
     PracticeSession,
@@ -121,6 +123,9 @@ def _populate(s: object, email: str) -> int:
     # A record from before links were kept out of the outbox: its link must not reach the export.
     s.add(OutboxMessage(user_id=user.id, to_email=email, subject="s", body="b http://x/reset/Old-Token_1"))
     record_session(s, user.id, {"technique_ids": ["x"], "reps": 3})
+    s.add(GuardSetting(user_id=user.id, save_counts=True))
+    s.add(GuardHour(user_id=user.id, client_id="f" * 16, day=dt.date(2026, 11, 20), hour=9, measured_s=60.0,
+                    habit_s={}, nudges={}))  # fmt: skip
     auth.request_reset(s, email, "http://x/")
     add_studio_rows(s, user.id)  # program followed, mail preferences, subscription, payment event
     return user.id

@@ -9,8 +9,7 @@ import pytest
 
 from facecoach.progress.framing import FramingRules, load_rules
 from facecoach.vision.landmarks import FaceLandmarker
-from tests.live.conftest import live_app  # noqa: F401  (the app on a fresh database, for the browser tests)
-from tests.live.test_browser import server  # noqa: F401  (that app on a real uvicorn server)
+from tests.live.conftest import live_app, server  # noqa: F401  (the app on a fresh database, on uvicorn)
 from tests.progress import clips
 
 

@@ -23,7 +23,7 @@ from facecoach.progress.checkin import (
 from facecoach.progress.framing import FrameFacts, FramingRules
 from facecoach.progress.noise import change_between, estimate_noise
 from facecoach.vision import landmark_ids as ids
-from facecoach.vision.scan import analyse_image
+from facecoach.vision.scan_photo import analyse_image
 from tests.progress import clips
 from tests.support.warp import warp_image
 from tests.vision.test_scan_photo import _anchors

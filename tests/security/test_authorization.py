@@ -33,6 +33,13 @@ PROGRAM_SLUG = "authz-starter"
 # Who may use each route: public · login (any account) · member (paid plan or instructor) · owner (the
 # member who owns the object, or the instructor) · instructor · anon-only (forms for the logged-out).
 RULES: dict[tuple[str, str], str] = {
+    # The habit guard (issue 16): the page and its own settings and counts; the rules are public data.
+    ("GET", "/guard"): "member",
+    ("GET", "/guard/history"): "member",
+    ("GET", "/guard/rules.json"): "public",
+    ("POST", "/guard/settings"): "member",
+    ("POST", "/guard/counts"): "member",
+    ("POST", "/guard/forget"): "member",
     # The instructor's studio (issue 18): her lessons, programs and dashboard; members watch and join.
     ("GET", "/studio"): "instructor",
     ("GET", "/studio/lessons"): "instructor",
@@ -192,7 +199,12 @@ FORMS: dict[str, dict[str, str]] = {
 # POSTed by mail programs without cookies; the signed token in its URL is what authorises it. An invalid
 # token must be refused (400) and change nothing.
 CSRF_EXEMPT = {("POST", "/mail/unsubscribe/{token}")}
-JSON_BODIES: dict[str, Any] = {"/api/check": {"text": "jade rollers"}, "/api/sessions": {"reps": 1}}
+JSON_BODIES: dict[str, Any] = {
+    "/api/check": {"text": "jade rollers"},
+    "/api/sessions": {"reps": 1},
+    "/guard/settings": {"sound": False},
+    "/guard/counts": {"client_id": "0" * 16, "hours": []},  # refused (no hours): a validation answer
+}
 
 
 def _plant_member_data(site: Site) -> int:
