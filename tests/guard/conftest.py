@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,24 +65,9 @@ STATIC_GUARD = Path(__file__).resolve().parents[2] / "facecoach" / "web" / "stat
 
 
 @pytest.fixture(scope="module")
-def guard_static_page(playwright_instance: Any) -> Any:
-    """A page on a fake origin serving ``facecoach/web/static/guard/`` (ES modules need an origin)."""
-    from tests.support.browser import launch
+def guard_static_page(playwright_instance: Any) -> Iterator[Any]:
+    """A page on a fake origin serving ``facecoach/web/static/guard/``."""
+    from tests.support.browser import static_module_page
 
-    browser = launch(playwright_instance)
-    page = browser.new_page()
-
-    def serve(route: Any) -> None:
-        name = route.request.url.split("/guard-static/", 1)[-1].split("?")[0]
-        path = STATIC_GUARD / name
-        if name == "index.html":
-            route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>t</title>")
-        elif path.is_file() and path.resolve().parent == STATIC_GUARD.resolve():
-            route.fulfill(status=200, content_type="text/javascript", body=path.read_text())
-        else:
-            route.fulfill(status=404, body="")
-
-    page.route("http://facecoach.test/guard-static/**", serve)
-    page.goto("http://facecoach.test/guard-static/index.html")
-    yield page
-    browser.close()
+    with static_module_page(playwright_instance, "guard") as page:
+        yield page

@@ -15,31 +15,16 @@ import numpy as np
 import pytest
 
 from tests.live.clips import Clip, canvas, render_clip
-from tests.support.browser import launch
+from tests.support.browser import static_module_page
 
 STATIC_LIVE = Path(__file__).resolve().parents[2] / "facecoach" / "web" / "static" / "live"
 
 
 @pytest.fixture(scope="module")
 def static_page(playwright_instance: Any) -> Iterator[Any]:
-    """A page on a fake origin that serves ``facecoach/web/static/live/`` (ES modules need an origin)."""
-    browser = launch(playwright_instance)
-    page = browser.new_page()
-
-    def serve(route: Any) -> None:
-        name = route.request.url.split("/live-static/", 1)[-1].split("?")[0]
-        path = STATIC_LIVE / name
-        if name == "index.html":
-            route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>t</title>")
-        elif path.is_file() and path.resolve().parent == STATIC_LIVE.resolve():
-            route.fulfill(status=200, content_type="text/javascript", body=path.read_text())
-        else:
-            route.fulfill(status=404, body="")
-
-    page.route("http://facecoach.test/live-static/**", serve)
-    page.goto("http://facecoach.test/live-static/index.html")
-    yield page
-    browser.close()
+    """A page on a fake origin that serves ``facecoach/web/static/live/``."""
+    with static_module_page(playwright_instance, "live") as page:
+        yield page
 
 
 # -- a real face doing known smile lifts ----------------------------------------------------------------

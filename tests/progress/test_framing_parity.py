@@ -17,7 +17,7 @@ from facecoach.progress.checkin import Guide
 from facecoach.progress.framing import FramingRules, check_framing, frame_facts
 from facecoach.web.routes.checkin import framing_document
 from tests.progress import clips
-from tests.support.browser import launch
+from tests.support.browser import static_module_page
 
 pytestmark = [pytest.mark.browser]
 STATIC = Path(__file__).resolve().parents[2] / "facecoach" / "web" / "static" / "checkin"
@@ -25,23 +25,8 @@ STATIC = Path(__file__).resolve().parents[2] / "facecoach" / "web" / "static" / 
 
 @pytest.fixture(scope="module")
 def page(playwright_instance: Any) -> Iterator[Any]:
-    browser = launch(playwright_instance)
-    pg = browser.new_page()
-
-    def serve(route: Any) -> None:
-        name = route.request.url.split("/checkin-static/", 1)[-1].split("?")[0]
-        path = STATIC / name
-        if name == "index.html":
-            route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>t</title>")
-        elif path.is_file() and path.resolve().parent == STATIC.resolve():
-            route.fulfill(status=200, content_type="text/javascript", body=path.read_text())
-        else:
-            route.fulfill(status=404, body="")
-
-    pg.route("http://facecoach.test/checkin-static/**", serve)
-    pg.goto("http://facecoach.test/checkin-static/index.html")
-    yield pg
-    browser.close()
+    with static_module_page(playwright_instance, "checkin") as pg:
+        yield pg
 
 
 def _frames(still: np.ndarray, happy: np.ndarray) -> dict[str, np.ndarray]:

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,17 @@ from facecoach.guard.store import (
 )
 from facecoach.planning.assessment import describe_validation_error
 from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, render, upsell
+from facecoach.web.deps import (
+    CtxDep,
+    CurrentUser,
+    MemberUser,
+    SessionDep,
+    Viewer,
+    feature,
+    get_db,
+    get_viewer,
+    render,
+)
 from facecoach.web.guard_charts import day_chart, week_chart
 
 router = APIRouter(include_in_schema=False)
@@ -72,15 +82,8 @@ def _settings_json(s: GuardSettings) -> dict[str, Any]:
 
 
 @router.get("/guard")
-def guard_page(
-    request: Request,
-    viewer: Viewer | None = Depends(get_viewer),
-    db: Session = Depends(get_db),
-) -> Response:
-    if viewer is None:
-        return RedirectResponse("/login?next=/guard", status_code=303)
-    if not viewer.is_member:
-        return upsell(request, viewer, "member", "The habit guard")
+@feature("The habit guard")
+def guard_page(request: Request, _signed_in: CurrentUser, viewer: MemberUser, db: SessionDep) -> Response:
     rules = guard_rules()
     config = {
         "member": viewer.id,
@@ -185,18 +188,16 @@ def _routine_tips(ctx: AppContext, db: Session, user_id: int, rules: GuardRules)
 
 
 @router.get("/guard/history")
+@feature("The habit guard")
 def guard_history(
     request: Request,
+    _signed_in: CurrentUser,
+    viewer: MemberUser,
+    ctx: CtxDep,
+    db: SessionDep,
     day: str | None = None,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
 ) -> Response:
     """The day view (minutes of each habit per hour) and the week view (the trend), as pictures."""
-    if viewer is None:
-        return RedirectResponse("/login?next=/guard/history", status_code=303)
-    if not viewer.is_member:
-        return upsell(request, viewer, "member", "The habit guard")
     rules = guard_rules()
     today = dt.datetime.now(dt.UTC).date()
     try:
