@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from facecoach.live.protocol import BLENDSHAPE_NAMES, encode_jpeg, encode_landmarks, encode_no_face
-from tests.reliability.support import REPO, child_env
+from tests.reliability.support import REPO, child_env, fresh_peak
 
 pytest.importorskip("atheris")
 
@@ -33,7 +33,26 @@ def test_decoder_survives_coverage_guided_fuzzing(tmp_path: Path) -> None:
     artifacts.mkdir()
     args = [sys.executable, "-m", "tests.fuzz.atheris_protocol", "-runs=100000", "-max_len=8192",
             f"-artifact_prefix={artifacts}/", "-print_final_stats=1", str(corpus)]  # fmt: skip
-    run = subprocess.run(args, cwd=REPO, env=child_env(), capture_output=True, text=True, timeout=180)
+    run = subprocess.run(
+        fresh_peak(args), cwd=REPO, env=child_env(), capture_output=True, text=True, timeout=180
+    )
     report = (run.stdout + run.stderr)[-3000:]
     assert run.returncode == 0, report
     assert "Done 100000 runs" in report and list(artifacts.iterdir()) == [], report
+
+
+PEAK_PROBE = [
+    sys.executable,
+    "-c",
+    "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+]
+
+
+def test_the_fuzzer_is_not_charged_with_its_parents_memory() -> None:
+    """The cause of a flaky out-of-memory report: a child exec'd from a big process inherits its peak RSS
+    (KiB), through ``fresh_peak`` it does not."""
+    ballast = np.ones(400 * 1024 * 1024 // 8)  # 400 MB resident in this process
+    direct = int(subprocess.run(PEAK_PROBE, capture_output=True, text=True, check=True).stdout)
+    fresh = int(subprocess.run(fresh_peak(PEAK_PROBE), capture_output=True, text=True, check=True).stdout)
+    assert ballast.sum() > 0
+    assert direct > 400 * 1024 and fresh < 100 * 1024, (direct, fresh)

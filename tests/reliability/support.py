@@ -52,6 +52,14 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def fresh_peak(args: list[str]) -> list[str]:
+    """``args`` run through a shell that forks: Linux carries a process's peak RSS (``ru_maxrss``) across
+    ``exec``, so a child exec'd straight from a pytest worker that holds landmarkers starts with that
+    worker's peak (2.2 GB seen) and libFuzzer's ``-rss_limit_mb`` reports it as its own out-of-memory.
+    The shell's fork starts the counter again from the shell's few megabytes."""
+    return ["/bin/sh", "-c", '"$@"; exit $?', "sh", *args]
+
+
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """A child in its own process group (so kill -9 reaches all of it), output to ``log``."""
     fh = log.open("ab")
