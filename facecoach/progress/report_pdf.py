@@ -3,7 +3,8 @@
 The same content as the HTML report: adherence (sessions, streak, active weeks), one chart per measure
 with its band of no detectable change (the very SVG the pages show, drawn by fpdf2's SVG renderer), the
 change since the first check-in and whether it is beyond the between-session noise, and the aligned
-before/after pair when the member kept pictures. A4 portrait, everything on one page.
+before/after pair when the member kept pictures, beside it the sessions per week. A4 portrait, everything
+on one page; chart labels at about 7 pt (the SVGs are drawn 440 units wide for a 93 mm column).
 """
 
 from __future__ import annotations
@@ -14,14 +15,28 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-#: Page geometry (mm): A4 portrait, margins, the chart grid (2 columns).
-PAGE_W, MARGIN = 210.0, 10.0
-CHART_W, CHART_H = 93.0, 32.0
+#: Page geometry (mm): A4 portrait, margins, the chart grid (2 columns), the pair's and the sessions
+#: chart's height.
+PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 10.0
+CHART_W = 93.0
+PAIR_H = 44.0
 #: DejaVu Sans ships with matplotlib (a mediapipe dependency): full Unicode (°, ±, −, names).
 _FONT_NAME = "DejaVu"
 
 
 _SVG_TITLE = re.compile(r"<title[^>]*>.*?</title>", re.S)
+_VIEWBOX = re.compile(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"')
+
+
+def _aspect(svg: str) -> float:
+    """Height over width of an SVG drawn by facecoach.web.charts (its viewBox)."""
+    found = _VIEWBOX.search(svg)
+    return float(found.group(2)) / float(found.group(1)) if found else 0.5
+
+
+def _signed(value: float) -> str:
+    text = f"{value:+.1f}"
+    return text[1:] if float(text) == 0 else text  # never "-0.0"
 
 
 @dataclass(frozen=True)
@@ -47,7 +62,7 @@ def _verdict(m: ReportMeasure) -> str:
     if m.delta is None:
         return f"one check-in so far; a change must exceed ±{m.mdc95:.1f}{m.unit}"
     word = "beyond noise" if m.beyond else "within noise"
-    return f"change {m.delta:+.1f}{m.unit}: {word} (MDC95 ±{m.mdc95:.1f}{m.unit})"
+    return f"change {_signed(m.delta)}{m.unit}: {word} (MDC95 ±{m.mdc95:.1f}{m.unit})"
 
 
 def build_report(
@@ -61,8 +76,9 @@ def build_report(
     weeks: int,
     measures: Sequence[ReportMeasure],
     pair: tuple[bytes, bytes] | None,
+    sessions_svg: str | None = None,
 ) -> bytes:
-    """The report's PDF bytes."""
+    """The report's PDF bytes. ``sessions_svg``: the sessions-per-week chart, drawn beside the pair."""
     from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
@@ -91,29 +107,51 @@ def build_report(
         "changed beyond the between-session noise of this measure.",
         new_x="LMARGIN",
         new_y="NEXT",
+        align="L",
     )
-    y = pdf.get_y() + 2
+    y = pdf.get_y() + 3
+    x = MARGIN
     if pair is not None:
-        y = _draw_pair(pdf, pair, y)
+        x = _draw_pair(pdf, pair, y) + 8
+    if sessions_svg is not None:
+        _draw_sessions(pdf, sessions_svg, x, y)
+    if pair is not None or sessions_svg is not None:
+        y += PAIR_H + 8
     _draw_measures(pdf, measures, y)
     out = pdf.output()
     return bytes(out)
 
 
+def _draw_sessions(pdf: object, svg: str, x: float, y: float) -> None:
+    """The sessions-per-week chart, PAIR_H high, from ``x`` to the right margin at most."""
+    from fpdf import FPDF
+
+    assert isinstance(pdf, FPDF)
+    pdf.set_xy(x, y)
+    pdf.set_font(_FONT_NAME, "B", 8)
+    pdf.cell(0, 4, "Sessions per week")
+    height = PAIR_H - 4
+    width = min(height / _aspect(svg), PAGE_W - MARGIN - x)
+    pdf.image(
+        io.BytesIO(_SVG_TITLE.sub("", svg).encode("utf-8")), x=x, y=y + 4, w=width, h=width * _aspect(svg)
+    )
+
+
 def _draw_pair(pdf: object, pair: tuple[bytes, bytes], y: float) -> float:
-    """Before and after side by side (the aligned crops); returns the y below them."""
+    """Before and after side by side (the aligned crops); returns the x right of them."""
     from PIL import Image
 
-    height = 48.0
+    height = PAIR_H
     x = MARGIN
     for label, jpeg in zip(("first check-in (aligned)", "latest check-in (aligned)"), pair, strict=True):
         with Image.open(io.BytesIO(jpeg)) as im:
             w = height * im.width / im.height
         pdf.image(io.BytesIO(jpeg), x=x, y=y, h=height)  # type: ignore[attr-defined]
         pdf.set_xy(x, y + height)  # type: ignore[attr-defined]
+        pdf.set_font(_FONT_NAME, "", 7)  # type: ignore[attr-defined]
         pdf.cell(w, 4, label)  # type: ignore[attr-defined]
         x += w + 4
-    return y + height + 6
+    return x - 4
 
 
 def _draw_measures(pdf: object, measures: Sequence[ReportMeasure], y: float) -> None:
@@ -125,18 +163,20 @@ def _draw_measures(pdf: object, measures: Sequence[ReportMeasure], y: float) -> 
         pdf.cell(0, 6, "No check-ins yet: take one on the check-in page to start the record.")
         return
     rows = (len(measures) + 1) // 2
-    room = 297.0 - MARGIN - y
-    chart_h = min(CHART_H, room / rows - 9)
+    room = PAGE_H - MARGIN - y
     for i, m in enumerate(measures):
+        # Each chart keeps its own proportions (never stretched), as large as the page leaves room for.
+        chart_h = min(CHART_W * _aspect(m.svg), room / rows - 7)
+        chart_w = chart_h / _aspect(m.svg)
         col, row = i % 2, i // 2
         x = MARGIN + col * (CHART_W + 4)
-        top = y + row * (chart_h + 9)
+        top = y + row * (chart_h + 7)
         pdf.set_xy(x, top)
         pdf.set_font(_FONT_NAME, "B", 8)
-        pdf.cell(CHART_W, 3.5, m.label.capitalize())
-        pdf.set_xy(x, top + 3.5)
+        label = m.label.capitalize()
+        pdf.cell(pdf.get_string_width(label) + 1.5, 4, label)
         pdf.set_font(_FONT_NAME, "", 7)
-        pdf.cell(CHART_W, 3.5, _verdict(m))
+        pdf.cell(CHART_W, 4, "· " + _verdict(m))
         # fpdf2 draws SVG shapes and text but not <title> (the tooltip), which it would warn about.
         svg = _SVG_TITLE.sub("", m.svg)
-        pdf.image(io.BytesIO(svg.encode("utf-8")), x=x, y=top + 7.5, w=CHART_W, h=chart_h)
+        pdf.image(io.BytesIO(svg.encode("utf-8")), x=x, y=top + 4.5, w=chart_w, h=chart_h)

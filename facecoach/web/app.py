@@ -26,6 +26,7 @@ from facecoach.members.payments import PaymentProvider, TestPaymentProvider
 from facecoach.members.plans import all_plans, plan_names
 from facecoach.web import backends, live
 from facecoach.web.account_mail import MailJobs
+from facecoach.web.charts import signed
 from facecoach.web.context import AppContext
 from facecoach.web.deps import (
     LoginRequired,
@@ -134,6 +135,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.signer = Signer(settings.secret_key)
     ctx.templates.env.globals["plan_names"] = plan_names()
+    ctx.templates.env.filters["signed"] = signed  # +1.5 / -0.3 / 0.0, never -0.0
     # e.g. the plan /signup?plan= names
     ctx.templates.env.globals["plan_info"] = {p.id: p for p in all_plans()}
     _add_middleware(app, settings)

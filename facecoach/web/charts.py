@@ -13,6 +13,17 @@ PAD_L, PAD_R, PAD_T, PAD_B = 48, 16, 14, 34
 #: Width of one character of the 12.5-unit DejaVu Sans axis labels, rounded up (its widest digits and
 #: signs are ~0.64 em): the left margin is sized from the longest label so none is clipped.
 CHAR_W = 8.2
+#: The asymmetry charts sit in half-width cards (and in the PDF's two columns): drawn 440 units wide, so
+#: their 12.5-unit labels show at about 12 px on a laptop, 8.7 px on a 390 px phone and 7 pt in the PDF
+#: (at 640 units they were 6 px and 5 pt).
+ASYM_W, ASYM_H = 440, 200
+
+
+def signed(value: float, digits: int = 1) -> str:
+    """``value`` with its sign (``+1.5``, ``-0.3``), and plain ``0.0`` when it rounds to zero: never
+    ``-0.0`` or ``+0.0``, which read as a change that is not there."""
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
 
 
 def _left_pad(labels: Sequence[str]) -> float:
@@ -47,12 +58,12 @@ def asymmetry_chart(
     if change_band is not None:
         reach = max(reach, abs(change_band[0]) + change_band[1])
     lim = _nice_limit(max(reach, 0.5) * 1.1)
-    ticks = [(v, f"{v:+g}{unit}") for v in (-lim, -lim / 2, 0.0, lim / 2, lim)]
+    ticks = [(v, f"{v:+g}{unit}" if v else f"0{unit}") for v in (-lim, -lim / 2, 0.0, lim / 2, lim)]
     pad_l = _left_pad([label for _, label in ticks])
     t0 = points[0][0].timestamp()
     t1 = points[-1][0].timestamp()
     span = max(t1 - t0, 1.0)
-    iw, ih = W - pad_l - PAD_R, H - PAD_T - PAD_B
+    iw, ih = ASYM_W - pad_l - PAD_R, ASYM_H - PAD_T - PAD_B
 
     def x(t: dt.datetime) -> float:
         if len(points) == 1:
@@ -66,7 +77,7 @@ def asymmetry_chart(
     if change_band is not None:
         centre, band, band_class = change_band[0], change_band[1], "mdc-band"
     out = [
-        f'<svg viewBox="0 0 {W} {H}" role="img" aria-labelledby="{chart_id}-t" class="asym-chart"'
+        f'<svg viewBox="0 0 {ASYM_W} {ASYM_H}" role="img" aria-labelledby="{chart_id}-t" class="asym-chart"'
         f' id="{chart_id}"'
         ' xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-t">{escape(title)}</title>',
@@ -77,7 +88,7 @@ def asymmetry_chart(
     for v, label in ticks:
         yy = y(v)
         out.append(
-            f'<line x1="{pad_l:.1f}" x2="{W - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}"'
+            f'<line x1="{pad_l:.1f}" x2="{ASYM_W - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}"'
             f' stroke="{"#8a8177" if v == 0 else "#e3ded7"}"'
             ' stroke-width="1" />'
         )
@@ -89,7 +100,7 @@ def asymmetry_chart(
         f'<text x="{pad_l + 4:.1f}" y="{PAD_T + 11}" font-size="12.5" fill="#5f6670" font-family="DejaVu'
         f' Sans, sans-serif">'
         "left higher / larger</text>"
-        f'<text x="{pad_l + 4:.1f}" y="{H - PAD_B - 4}" font-size="12.5" fill="#5f6670"'
+        f'<text x="{pad_l + 4:.1f}" y="{ASYM_H - PAD_B - 4}" font-size="12.5" fill="#5f6670"'
         f' font-family="DejaVu Sans, sans-serif">'
         "right higher / larger</text>"
     )
@@ -104,17 +115,17 @@ def asymmetry_chart(
         )
         out.append(
             f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="#2f6f6a" class="point"><title>{t:%d %b %Y}: '
-            f"{v:+.1f}{escape(unit)} (±{b:.1f})</title></circle>"
+            f"{signed(v)}{escape(unit)} (±{b:.1f})</title></circle>"
         )
     first, last = points[0][0], points[-1][0]
     out.append(
-        f'<text x="{pad_l:.1f}" y="{H - 10}" font-size="12.5" fill="#5f6670" font-family="DejaVu Sans,'
+        f'<text x="{pad_l:.1f}" y="{ASYM_H - 10}" font-size="12.5" fill="#5f6670" font-family="DejaVu Sans,'
         f' sans-serif">'
         f"{first:%d %b %Y}</text>"
     )
     if len(points) > 1:
         out.append(
-            f'<text x="{W - PAD_R}" y="{H - 10}" font-size="12.5" text-anchor="end" fill="#5f6670"'
+            f'<text x="{ASYM_W - PAD_R}" y="{ASYM_H - 10}" font-size="12.5" text-anchor="end" fill="#5f6670"'
             f' font-family="DejaVu Sans, sans-serif">{last:%d %b %Y}</text>'
         )
     out.append("</svg>")
@@ -126,29 +137,31 @@ def weekly_bars(
     chart_id: str = "sessions-chart",
     manual: Sequence[int] | None = None,
     empty_text: str = "No sessions yet",
+    width: int = W,
 ) -> Markup:
     """Sessions per ISO week (Monday's date under each bar); ``empty_text`` across it when all are 0.
 
     ``manual``: per week, how many of those sessions were logged by hand rather than coached live; that
     part of a bar is drawn hatched and pale on top (``rect.bar-manual``), so a chart never passes off a
-    claimed session as one the coach saw.
+    claimed session as one the coach saw. ``width``: of the drawing (the PDF report draws it narrower, so
+    its labels are larger on paper).
     """
     manual = list(manual) if manual is not None else [0] * len(weeks)
     top = max([c for _, c in weeks] + [7])
-    iw, ih = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+    iw, ih = width - PAD_L - PAD_R, H - PAD_T - PAD_B
     slot = iw / max(len(weeks), 1)
     out = [
-        f'<svg viewBox="0 0 {W} {H}" role="img" aria-labelledby="{chart_id}-t" id="{chart_id}"'
-        ' xmlns="http://www.w3.org/2000/svg">',
+        f'<svg viewBox="0 0 {width} {H}" role="img" aria-labelledby="{chart_id}-t" id="{chart_id}"'
+        ' class="bars" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-t">Sessions per week'
         f"{': none yet' if not any(c for _, c in weeks) else ''}</title>",
     ]
     for v in range(0, top + 1, max(1, top // 4)):
         yy = PAD_T + ih - v / top * ih
-        out.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e3ded7" />')
+        out.append(f'<line x1="{PAD_L}" x2="{width - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e3ded7" />')
         out.append(
             f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" font-size="12.5" text-anchor="end" fill="#5f6670"'
-            f' font-family="DejaVu Sans, sans-serif">{v}</text>'
+            f' font-family="DejaVu Sans, sans-serif" class="y">{v}</text>'
         )
     if not any(count for _, count in weeks):
         # An empty chart must say so, not look like a chart whose bars failed to draw.
@@ -179,10 +192,12 @@ def weekly_bars(
                 f' rx="4" fill="url(#manual-hatch)" class="bar-manual" data-manual="{by_hand}"><title>week of'
                 f" {monday:%d %b}: {by_hand} logged by hand, not coached live</title></rect>"
             )
+        # On phones the labels are drawn larger (app.css) and every other one is left out, the latest kept.
+        alt = " alt" if (len(weeks) - 1 - i) % 2 else ""
         out.append(
             f'<text x="{bx + slot * 0.32:.1f}" y="{H - 12}" font-size="12" text-anchor="middle"'
             f' fill="#5f6670"'
-            f' font-family="DejaVu Sans, sans-serif">{monday:%d %b}</text>'
+            f' font-family="DejaVu Sans, sans-serif" class="week{alt}">{monday:%d %b}</text>'
         )
     out.append("</svg>")
     return Markup("".join(out))

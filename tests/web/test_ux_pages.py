@@ -171,6 +171,9 @@ def test_header_nav_and_home_fit_the_screen(browser: Any, ux_site: UxSite, width
             "() => [...document.querySelectorAll('.nav a')].map(a => {"
             " const r = a.getBoundingClientRect(); return [a.textContent, r.left, r.right]; })"
         )
+        if width == "wide":  # one row of links on a laptop: none left alone on a second line
+            tops = page.evaluate("() => [...document.querySelectorAll('.nav a')].map(a => a.offsetTop)")
+            assert len(set(tops)) == 1, (role, tops)
         assert links and all(left >= 0 and right <= w for _, left, right in links), links
         labels = [label for label, _, _ in links]
         if role == "visitor":
@@ -257,6 +260,9 @@ def test_routine_names_phases_sets_and_rest_minutes(browser: Any, ux_site: UxSit
     assert smile is not None and "Set 2: right" in smile.inner_text()
     for day in page.query_selector_all("#week .day.rest"):
         assert re.search(r"rest day · \d+ min", day.inner_text()), day.inner_text()
+        assert "warm-up" not in day.inner_text()  # nothing to warm up for: its massages are releases
+    for item in page.query_selector_all("#today .routine-item"):  # every step says how long it takes
+        assert re.search(r"\d+(\.\d)? min", item.inner_text()), item.inner_text()
     page.context.close()
 
 
@@ -322,3 +328,163 @@ def test_technique_diagram_states_the_side_convention(browser: Any, ux_site: UxS
     )
     assert left < right
     page.context.close()
+
+
+# --- found in the verification pass (issue 15 and the report of issue 17) -------------------------------
+
+
+def test_signed_figures_never_read_minus_zero() -> None:
+    from facecoach.web.charts import asymmetry_chart, signed
+
+    assert [signed(v) for v in (-0.04, 0.04, 0.0, -0.3, 1.26)] == ["0.0", "0.0", "0.0", "-0.3", "+1.3"]
+    assert signed(-0.004, 2) == "0.00" and signed(-0.006, 2) == "-0.01"
+    now = dt.datetime(2026, 11, 2)
+    svg = str(asymmetry_chart([(now, -0.02, 0.4), (now + dt.timedelta(days=7), 0.3, 0.4)], " mm", "t", "c"))
+    ticks = re.findall(r'class="tick">([^<]*)<', svg)
+    assert "0 mm" in ticks and "+0 mm" not in ticks and "-0 mm" not in ticks, ticks
+    assert ">-0.0 mm" not in svg and "0.0 mm (±0.4)" in svg
+
+
+def test_technique_page_tags_read_like_the_cards(sqlite_site: Site) -> None:
+    html = sqlite_site.client("anon").get("/library/smile-lift").text
+    assert '<span class="badge" id="region-tag">Cheeks</span>' in html
+    assert "No tool" in html
+
+
+def _pdf_text_sizes(pdf: bytes) -> list[tuple[str, float]]:
+    """Every text run of the PDF's first page with its size on paper (pt): the font size times the scale
+    of the text and transformation matrices in force."""
+    import io
+
+    from pypdf import PdfReader
+
+    runs: list[tuple[str, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if text.strip():
+            scale_cm = (abs(cm[0] * cm[3] - cm[1] * cm[2])) ** 0.5
+            scale_tm = (abs(tm[0] * tm[3] - tm[1] * tm[2])) ** 0.5
+            runs.append((text.strip(), size * scale_cm * scale_tm))
+
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    reader.pages[0].extract_text(visitor_text=visit)
+    return runs
+
+
+def test_pdf_report_is_one_legible_page_with_practice_beside_the_pair() -> None:
+    """The PDF drawn from the very charts the pages show: one A4 page, the sessions chart drawn (not only a
+    sentence), the explanation not justified into gaps, every chart label at least 6.5 pt on paper (at
+    640 units wide they came out at about 5 pt), no "-0.0"."""
+    import io
+
+    from PIL import Image
+
+    from facecoach.progress.report_pdf import ReportMeasure, build_report
+    from facecoach.web.charts import asymmetry_chart, weekly_bars
+
+    day = dt.datetime(2026, 11, 2)
+    measures = [
+        ReportMeasure(
+            label=f"measure {i}",
+            unit=" mm",
+            svg=str(
+                asymmetry_chart(
+                    [(day, 0.4, 0.3), (day + dt.timedelta(days=20), 0.38, 0.3)],
+                    " mm",
+                    "t",
+                    f"c{i}",
+                    change_band=(0.4, 0.5),
+                )
+            ),
+            mdc95=0.5,
+            delta=-0.02,
+            beyond=False,
+        )
+        for i in range(8)
+    ]
+    buf = io.BytesIO()
+    Image.new("RGB", (240, 300), (180, 150, 130)).save(buf, format="JPEG")
+    monday = dt.date(2026, 10, 5)
+    weeks = [(monday + dt.timedelta(weeks=i), i % 3) for i in range(8)]
+    pdf = build_report(
+        name="Robin",
+        today=dt.date(2026, 12, 1),
+        checkins=3,
+        streak=2,
+        total_sessions=7,
+        active_weeks=5,
+        weeks=8,
+        measures=measures,
+        pair=(buf.getvalue(), buf.getvalue()),
+        sessions_svg=str(weekly_bars(weeks, chart_id="pdf-sessions", width=400)),
+    )
+    runs = _pdf_text_sizes(pdf)
+    text = " ".join(t for t, _ in runs)
+    assert "Sessions per week" in text and "19 Oct" in text  # the bar chart itself, its week labels
+    assert "change 0.0 mm: within noise" in text and "-0.0" not in text
+    ticks = [(t, size) for t, size in runs if re.fullmatch(r"[+-]?[0-9.]+ mm", t)]
+    assert len(ticks) >= 8 * 5, ticks
+    assert min(size for _, size in ticks) >= 6.5, sorted(ticks, key=lambda r: r[1])[:3]
+    # Left-aligned: fpdf2 justifies by widening the word spacing (Tw), which the text then shows as gaps.
+    from pypdf import PdfReader
+
+    content = PdfReader(io.BytesIO(pdf)).pages[0].get_contents()
+    assert content is not None and b" Tw" not in content.get_data()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_report_prints_on_one_page_and_compare_fits_a_phone(browser: Any, ux_site: UxSite) -> None:
+    """With two kept check-ins: the report printed from the browser is one A4 page (no header, footer or
+    buttons); the before/after page and its change table fit a 390 px screen; chart labels on a phone are
+    at least 8 px."""
+    import io
+
+    from pypdf import PdfReader
+
+    from tests.progress import clips
+    from tests.progress.payloads import checkin_body
+
+    page = _page(browser, "phone")
+    log_in(page, ux_site.base, "member")
+    for seed in (None, 7):
+        frames = clips.still_frames(4.0) if seed is None else clips.still_frames(4.0, seed=seed)
+        body = checkin_body(frames, keep_picture=True)
+        page.goto(ux_site.base + "/checkin")
+        token = page.get_attribute('meta[name="csrf-token"]', "content")
+        r = page.request.post(ux_site.base + "/api/checkin", data=body, headers={"X-CSRF-Token": token})
+        assert r.status == 201, r.text()
+    page.goto(ux_site.base + "/progress/compare")
+    shot(page, "ux-compare-phone")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    table = page.evaluate(
+        "() => { const t = document.querySelector('#pair-changes table');"
+        " const c = document.getElementById('pair-changes');"
+        " return [t.getBoundingClientRect().right, c.getBoundingClientRect().right]; }"
+    )
+    assert table[0] <= table[1], table
+    page.goto(ux_site.base + "/progress")
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('svg.asym-chart')].map(svg => {
+             const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+             return parseFloat(svg.querySelector('text.tick').getAttribute('font-size')) * scale; })"""
+    )
+    assert sizes and min(sizes) >= 8, sizes
+    week_labels = page.evaluate(
+        "() => [...document.querySelectorAll('#sessions-chart text.week')]"
+        ".filter(t => getComputedStyle(t).display !== 'none').map(t => t.getBoundingClientRect().height)"
+    )
+    assert week_labels and min(week_labels) >= 8, week_labels
+    page.context.close()
+    wide = _page(browser)
+    log_in(wide, ux_site.base, "member")
+    wide.goto(ux_site.base + "/progress/report")
+    shot(wide, "ux-report-wide")
+    pdf = wide.pdf(format="A4", print_background=True)
+    reader = PdfReader(io.BytesIO(pdf))
+    text = reader.pages[0].extract_text()
+    assert len(reader.pages) == 1, len(reader.pages)
+    assert "Progress report" in text and "Brow height" in text and "Download as PDF" not in text
+    assert "Log out" not in text
+    wide.context.close()

@@ -420,6 +420,8 @@ def report_pdf(viewer: Viewer | None = Depends(get_viewer), db: Session = Depend
         weeks=len(data["weeks"]),
         measures=measures,
         pair=data["images"][:2] if data["images"] else None,
+        # Drawn narrower than on the page, so its labels are legible on paper.
+        sessions_svg=str(weekly_bars(data["weeks"], chart_id="pdf-sessions", width=400)),
     )
     headers = {
         "Content-Disposition": 'attachment; filename="facecoach-progress.pdf"',
