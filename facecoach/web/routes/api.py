@@ -50,7 +50,6 @@ from facecoach.web.routine import TASTE_ITEMS, RoutineError, RoutineView, routin
 #: (a write without the CSRF header, or a token without the scope).
 router = APIRouter(
     prefix="/api",
-    tags=["library and profile"],
     dependencies=[Depends(token_scope)],
     responses=answers(401, 403),
 )
@@ -123,7 +122,7 @@ class AuditOut(BaseModel):
     result: dict[str, Any] | None = Field(description="the audit's timeline, once done")
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, tags=["profile"])
 def me(request: Request, viewer: ViewerDep) -> Me:
     """Who is asking, and the CSRF token a cookie-signed-in client sends with its writes."""
     auth = "none" if viewer is None else "cookie" if viewer.token_id is None else "token"
@@ -137,13 +136,13 @@ def me(request: Request, viewer: ViewerDep) -> Me:
     )
 
 
-@router.get("/plans")
+@router.get("/plans", tags=["profile"])
 def plans() -> list[dict[str, Any]]:
     """The membership plans and what each includes."""
     return [p.model_dump() for p in all_plans()]
 
 
-@router.get("/techniques", response_model=list[Technique], responses=answers(400))
+@router.get("/techniques", response_model=list[Technique], responses=answers(400), tags=["library"])
 def techniques(
     ctx: CtxDep,
     db: SessionDep,
@@ -159,7 +158,7 @@ def techniques(
         raise HTTPException(status_code=400, detail=str(exc.args[0]) if exc.args else "bad filter") from None
 
 
-@router.get("/techniques/{technique_id}", response_model=Technique, responses=answers(404))
+@router.get("/techniques/{technique_id}", response_model=Technique, responses=answers(404), tags=["library"])
 def technique(technique_id: str, ctx: CtxDep, db: SessionDep) -> Technique:
     """One technique: steps, cues, what keeps still, mistakes, contraindications, evidence."""
     found = library_of(ctx, db).techniques.get(technique_id)
@@ -168,13 +167,13 @@ def technique(technique_id: str, ctx: CtxDep, db: SessionDep) -> Technique:
     return found
 
 
-@router.get("/claims", response_model=list[Claim])
+@router.get("/claims", response_model=list[Claim], tags=["library"])
 def claims(ctx: CtxDep, db: SessionDep) -> list[Claim]:
     """The myths and claims the checker knows."""
     return list(library_of(ctx, db).claims.values())
 
 
-@router.post("/check", response_model=CheckResult, responses=answers(422))
+@router.post("/check", response_model=CheckResult, responses=answers(422), tags=["library"])
 @scope("read")
 def check_claim(body: CheckIn, ctx: CtxDep, db: SessionDep) -> CheckResult:
     """What the library says about a tool, treatment or claim, in your own words (changes nothing)."""

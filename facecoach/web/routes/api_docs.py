@@ -4,19 +4,23 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import secrets
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from facecoach.config import REPO_DIR
 from facecoach.members.api_tokens import SCOPES
 from facecoach.web.deps import current_user, free_user, instructor, member_user, needed_scope
-from facecoach.web.security import CSRF_HEADER, SESSION_COOKIE
+from facecoach.web.security import CSP, CSRF_HEADER, SESSION_COOKIE
 
+log = logging.getLogger(__name__)
 REDOC_JS = REPO_DIR / "node_modules" / "redoc" / "bundles" / "redoc.standalone.js"
 
 
@@ -57,7 +61,7 @@ week, progress, video audits, live-coaching sessions, practice logs, data export
 * **Session cookie** (the browser): sign in on the site; the `{SESSION_COOKIE}` cookie goes along by
   itself. Every write (POST, PUT, DELETE) must carry the CSRF token in the `X-CSRF-Token` header: get it
   from `GET /api/me` (`csrf_token`) or from the `<meta name="csrf-token">` of any page. Without it the
-  answer is 403. (This page adds the header for you when you use *Try it out*.)
+  answer is 403. (*Try it out* on `/docs` adds the header for you.)
 * **Personal API token** (an app or a script): make one on your account page (or `POST /api/tokens`),
   copy it (it is shown once), and send `Authorization: Bearer fc_…`. No cookie and no CSRF token are
   needed. Each token has scopes: {", ".join(f"`{k}` ({v})" for k, v in SCOPES.items())}. A GET needs
@@ -66,8 +70,11 @@ week, progress, video audits, live-coaching sessions, practice logs, data export
 
 ## Answers
 
-Success answers are JSON documents described below. Every refusal is JSON `{{"detail": "…"}}` with one
-of: {"; ".join(f"**{k}** {v}" for k, v in MEANINGS.items())}
+Success answers are JSON documents described below. Every refusal is JSON `{{"detail": "…"}}` (uploads
+add a stable `code`, e.g. `too_large`, `unreadable`, `no_face`, `busy`); each operation lists the ones it
+can give:
+
+{chr(10).join(f"* **{k}** {v}" for k, v in MEANINGS.items())}
 """
 
 _GATES = {current_user: "login", free_user: "login", member_user: "member", instructor: "instructor"}
@@ -202,17 +209,57 @@ def install(app: FastAPI) -> None:
 router = APIRouter(include_in_schema=False)
 
 
+def redoc_csp(nonce: str) -> str:
+    """The site's CSP, but for styles also those ReDoc's styled-components inserts with this response's
+    ``nonce`` (scripts stay ``'self'`` only; no ``'unsafe-inline'`` anywhere, no other origin)."""
+    strict = "style-src 'self'"
+    assert strict in CSP
+    return CSP.replace(strict, f"{strict} 'nonce-{nonce}'")
+
+
 @router.get("/redoc")
 def redoc_page(request: Request) -> Response:
     """ReDoc on the same document, from the local bundle (node_modules/redoc)."""
     templates = request.app.state.ctx.templates
-    return templates.TemplateResponse(request, "api_redoc.html", {"openapi_url": request.app.openapi_url})
+    nonce = secrets.token_urlsafe(18)
+    context = {"openapi_url": request.app.openapi_url, "nonce": nonce}
+    response = templates.TemplateResponse(request, "api_redoc.html", context)
+    response.headers["Content-Security-Policy"] = redoc_csp(nonce)
+    return response
+
+
+#: Two edits to ReDoc's bundle as served (the file in node_modules stays as installed), so that the page
+#: asks no other origin for anything and needs no inline style without this response's nonce: the
+#: "API docs by Redocly" logo comes from its CDN (an empty local SVG instead; the link stays), and the
+#: scrollbar styles inserted while the bundle loads get the nonce the page hands it.
+REDOC_EDITS = (
+    (
+        "https://cdn.redoc.ly/redoc/logo-mini.svg",
+        "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E",
+    ),
+    (
+        'var t=n.nc;t&&e.setAttribute("nonce",t)',
+        'var t=n.nc||window.facecoachStyleNonce;t&&e.setAttribute("nonce",t)',
+    ),
+)
+
+
+@functools.lru_cache(maxsize=1)
+def redoc_bundle() -> bytes:
+    """The bundle with :data:`REDOC_EDITS` applied; an edit whose text is missing (another ReDoc version)
+    is logged and skipped, and the browser test then fails on the request or the CSP report."""
+    text = REDOC_JS.read_text(encoding="utf-8")
+    for old, new in REDOC_EDITS:
+        if old not in text:
+            log.warning("ReDoc bundle: %r not found, not replaced", old[:60])
+        text = text.replace(old, new)
+    return text.encode()
 
 
 @router.get("/static/vendor/redoc/redoc.standalone.js")
 def redoc_js() -> Response:
     if not REDOC_JS.is_file():
         raise HTTPException(status_code=503, detail="ReDoc is not installed (npm ci)")
-    return FileResponse(
-        REDOC_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+    return Response(
+        redoc_bundle(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
     )
