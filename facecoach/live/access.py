@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from facecoach.live.protocol import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
-from facecoach.members.auth import session_user
+from facecoach.members.api_tokens import credential_user
 from facecoach.members.db import Database
 from facecoach.members.plans import allows
 
@@ -29,12 +29,13 @@ NOT_A_MEMBER = Refusal(CLOSE_FORBIDDEN, "live coaching needs the Member plan")
 
 
 def still_allowed(db: Database, session_id: str, member_id: int) -> Refusal | None:
-    """None while the login session ``session_id`` that opened the socket is alive and belongs to
-    ``member_id``, whose plan includes live coaching. Blocking (a database read): call it from a thread."""
+    """None while the login session ``session_id`` that opened the socket (or the API token,
+    ``tok:<id>``, behind its ticket) is alive and belongs to ``member_id``, whose plan includes live
+    coaching. Blocking (a database read): call it from a thread."""
     with db.session() as s:
-        found = session_user(s, session_id)
-        if found is None or found[1].id != member_id:
+        user = credential_user(s, session_id, member_id)
+        if user is None or user.id != member_id:
             return SIGNED_OUT
-        if not allows(found[1].plan, "member"):
+        if not allows(user.plan, "member"):
             return NOT_A_MEMBER
     return None

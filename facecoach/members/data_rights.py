@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from facecoach.members.auth import redact_links
 from facecoach.members.models import (
+    ApiToken,
     Assessment,
     AuditJob,
     AuthSession,
@@ -48,6 +49,7 @@ MEMBER_TABLES: tuple[type[Any], ...] = (
     OutboxMessage,
     PasswordReset,
     AuthSession,
+    ApiToken,
     ProgramEnrolment,
     MailPreference,
     Subscription,
@@ -144,6 +146,18 @@ def export_member(db: Session, user: User) -> dict[str, Any]:
             for j in db.scalars(select(AuditJob).where(AuditJob.user_id == uid).order_by(AuditJob.id))
         ],
         **_studio_export(db, uid),
+        # The tokens' names, scopes and dates; never their hashes (nor the secrets, which are not kept).
+        "api_tokens": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "scopes": t.scopes,
+                "created_at": _iso(t.created_at),
+                "last_used_at": _iso(t.last_used_at),
+                "revoked_at": _iso(t.revoked_at),
+            }
+            for t in db.scalars(select(ApiToken).where(ApiToken.user_id == uid).order_by(ApiToken.id))
+        ],
         "messages": [
             {
                 "subject": m.subject,

@@ -281,3 +281,21 @@ class CheckinPicture(Base):
     jpeg: Mapped[bytes] = mapped_column(LargeBinary)
     points: Mapped[list[Any]] = mapped_column(JSON)  # 478 × [x, y] in the JPEG's pixels
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """A personal API token (``facecoach.members.api_tokens``): only the SHA-256 of the secret is stored,
+    with its short public ``prefix`` for lookup; shown once when created, revoked by setting
+    ``revoked_at`` (the row stays, so the account page lists it as revoked)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[Any]] = mapped_column(JSON)  # e.g. ["read", "write"]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

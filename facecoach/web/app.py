@@ -37,7 +37,18 @@ from facecoach.web.deps import (
     render,
     viewer_for,
 )
-from facecoach.web.routes import account, admin, api, assessment, checkin, content, member
+from facecoach.web.routes import (
+    account,
+    admin,
+    api,
+    api_docs,
+    api_member,
+    api_tokens,
+    assessment,
+    checkin,
+    content,
+    member,
+)
 from facecoach.web.routes import guard as guard_routes
 from facecoach.web.routes.studio import router as studio_router
 from facecoach.web.scanner import Scanner
@@ -141,6 +152,7 @@ def create_app(
     _add_middleware(app, settings)
     _add_error_handlers(app, ctx)
     _add_routes(app, settings, ctx.templates)
+    api_docs.install(app)  # the OpenAPI document with the auth schemes and every refusal described
     return app
 
 
@@ -263,6 +275,10 @@ def _add_routes(app: FastAPI, settings: Settings, templates: Jinja2Templates) ->
         checkin.router,
         admin.router,
         api.router,
+        api_member.router,
+        api_tokens.router,
+        api_tokens.pages,
+        api_docs.router,
     ):
         app.include_router(router)
     app.include_router(live.router)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
+from facecoach.members.api_tokens import SCOPES, token_user
 from facecoach.members.auth import session_user
 from facecoach.members.plans import PLAN_ORDER, allows, get_plan
 from facecoach.web.context import AppContext
@@ -40,7 +41,10 @@ class Viewer:
     email: str
     name: str
     plan: str
-    session_id: str
+    session_id: str  # the login session; "" when a personal API token authenticates the request
+    #: The API token that authenticates the request (None: the session cookie) and what it may do.
+    token_id: int | None = None
+    scopes: frozenset[str] = frozenset(SCOPES)
 
     @property
     def is_member(self) -> bool:
@@ -83,15 +87,57 @@ def viewer_for(conn: HTTPConnection, db: Session) -> Viewer | None:
     return Viewer(id=user.id, email=user.email, name=user.name, plan=user.plan, session_id=row.id)
 
 
+#: The answer to a wrong, revoked or malformed personal API token (RFC 6750's ``invalid_token``).
+INVALID_TOKEN = "the API token is wrong or revoked: make a new one on your account page"
+
+
+def bearer_token(request: HTTPConnection) -> str | None:
+    """The ``Authorization: Bearer …`` credential of a request to /api (pages never take tokens), or None."""
+    if not request.url.path.startswith("/api/"):
+        return None
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def token_viewer(db: Session, token: str) -> Viewer | None:
+    """The viewer a personal API token authenticates (its last use written at most once a minute)."""
+    found = token_user(db, token)
+    if found is None:
+        return None
+    row, user = found
+    if db.dirty:
+        db.commit()
+    return Viewer(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        plan=user.plan,
+        session_id="",
+        token_id=row.id,
+        scopes=frozenset(row.scopes),
+    )
+
+
 def get_viewer(request: Request, db: Session = Depends(get_db)) -> Viewer | None:
     """The viewer through the request's session: FastAPI caches this (and ``get_db``) per request, so the
-    CSRF check, the gates below and the handler share one lookup and one database session."""
+    CSRF check, the gates below and the handler share one lookup and one database session. Under /api a
+    bearer token, when sent, authenticates instead of the cookie; a wrong or revoked one is a 401."""
+    token = bearer_token(request)
+    if token is not None:
+        viewer = token_viewer(db, token)
+        if viewer is None:
+            raise HTTPException(
+                status_code=401,
+                detail=INVALID_TOKEN,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        return viewer
     return viewer_for(request, db)
 
 
 def csrf_base(request: Request, viewer: Viewer | None) -> str | None:
     if viewer is not None:
-        return "s:" + viewer.session_id
+        return "s:" + viewer.session_id if viewer.token_id is None else None
     anon = getattr(request.state, "anon_id", None) or signer(request).unsign(request.cookies.get(ANON_COOKIE))
     return "a:" + anon if anon else None
 
@@ -105,6 +151,8 @@ async def csrf_protect(request: Request, viewer: Viewer | None = Depends(get_vie
     """Every state-changing request carries the token: a form field or the X-CSRF-Token header."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
+    if viewer is not None and viewer.token_id is not None:
+        return  # a bearer token is not sent by a browser on its own: there is no cross-site request to forge
     token = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "")
     if token is None and (
@@ -174,6 +222,34 @@ def _endpoint_mark(request: Request, name: str) -> str | None:
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def scope(name: str) -> Callable[[_F], _F]:
+    """The token scope an API handler needs when not the method's default (``read`` for GET, ``write``
+    otherwise); put it on the handler."""
+    if name not in SCOPES:
+        raise ValueError(f"unknown scope {name!r}")
+
+    def mark(endpoint: _F) -> _F:
+        endpoint.token_scope = name  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def needed_scope(request: Request) -> str:
+    return _endpoint_mark(request, "token_scope") or (
+        "read" if request.method in ("GET", "HEAD") else "write"
+    )
+
+
+def token_scope(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> None:
+    """A token without the scope the route needs is refused (403); the session cookie has every scope."""
+    if viewer is None or viewer.token_id is None:
+        return
+    needed = needed_scope(request)
+    if needed not in viewer.scopes:
+        raise HTTPException(status_code=403, detail=f"this API token lacks the {needed!r} scope")
 
 
 def current_user(request: Request, viewer: Viewer | None = Depends(get_viewer)) -> Viewer:

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 import anyio
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from facecoach.coaching.evaluator import evaluator_for
@@ -49,6 +51,7 @@ from facecoach.live.server_mode import ServerLandmarker
 from facecoach.live.session import LiveSession, library_specs, saved_record
 from facecoach.live.slots import JPEG, SOCKET
 from facecoach.live.steps import routine_steps, single_step
+from facecoach.members.api_tokens import credential_user
 from facecoach.members.session_summary import SessionSummaryError, SummaryRules
 from facecoach.web.context import AppContext
 from facecoach.web.deps import CtxDep, CurrentUser, MemberUser, Viewer, feature, render, viewer_for
@@ -76,28 +79,17 @@ def live_page(
 ) -> Response:
     """Today's routine step by step (or one technique with ``?technique=ID``), members only."""
     with ctx.db.session() as db:
-        library = library_of(ctx, db)
-        if technique is None:
-            routine = routine_for(db, viewer.id, library, dt.datetime.now(dt.UTC).date())
-            steps = routine_steps(routine.today.plan.items, library) if routine is not None else []
-    if technique is not None:
-        steps = single_step(library, technique)
-        if not steps:
-            return render(
-                request,
-                "error.html",
-                viewer,
-                status_code=404,
-                status=404,
-                detail=f"no technique {technique!r}",
-            )
-        title = steps[0]["name"]
-    else:
-        title = "Today's routine"
-    if reps is not None and 1 <= reps <= 100:  # a shorter practice: fewer reps, never more
-        steps = [
-            {**s, "reps": min(reps, s["reps"])} if s["kind"] == "exercise" and s["reps"] else s for s in steps
-        ]
+        steps = session_steps(db, ctx, viewer.id, technique, reps)
+    if steps is None:
+        return render(
+            request,
+            "error.html",
+            viewer,
+            status_code=404,
+            status=404,
+            detail=f"no technique {technique!r}",
+        )
+    title = steps[0]["name"] if technique is not None else "Today's routine"
     config = {
         "steps": steps,
         "mode": mode if mode in ("landmarks", "jpeg") else None,
@@ -118,7 +110,51 @@ def live_page(
     )
 
 
+def session_steps(
+    db: Session, ctx: AppContext, member_id: int, technique: str | None, reps: int | None
+) -> list[dict[str, Any]] | None:
+    """The steps of a live session: today's routine, or one technique (None: no such technique); ``reps``
+    (1…100) shortens the exercises, never lengthens them. The page and ``POST /api/live/tokens`` use it."""
+    library = library_of(ctx, db)
+    if technique is None:
+        routine = routine_for(db, member_id, library, dt.datetime.now(dt.UTC).date())
+        steps = routine_steps(routine.today.plan.items, library) if routine is not None else []
+    else:
+        steps = single_step(library, technique)
+        if not steps:
+            return None
+    if reps is not None and 1 <= reps <= 100:  # a shorter practice: fewer reps, never more
+        steps = [
+            {**s, "reps": min(reps, s["reps"])} if s["kind"] == "exercise" and s["reps"] else s for s in steps
+        ]
+    return steps
+
+
 # -- the socket ----------------------------------------------------------------------------------------------
+
+#: Seconds a live-session ticket (``POST /api/live/tokens``) may wait before its socket opens.
+TICKET_SECONDS = 120
+
+
+def make_ticket(conn: HTTPConnection, member_id: int, credential: str) -> str:
+    """A signed, short-lived ticket that opens ``/live/ws?ticket=…`` for a client without the cookie (an
+    app signed in with a personal API token): the member and the credential behind it (``tok:<id>``, or
+    ``ses:<hash>`` of a login session), re-checked like a cookie's session while the socket is open."""
+    expires = int(time.time()) + TICKET_SECONDS
+    return str(conn.app.state.signer.sign(f"live|{member_id}|{credential}|{expires}"))
+
+
+def _ticket_viewer(ws: WebSocket, db: Session, ticket: str) -> Viewer | None:
+    raw = ws.app.state.signer.unsign(ticket)
+    parts = raw.split("|") if raw else []
+    if len(parts) != 4 or parts[0] != "live" or not parts[3].isdigit() or int(parts[3]) < time.time():
+        return None
+    if not parts[1].isdigit() or len(parts[1]) > 18:
+        return None
+    user = credential_user(db, parts[2], int(parts[1]))
+    if user is None:
+        return None
+    return Viewer(id=user.id, email=user.email, name=user.name, plan=user.plan, session_id=parts[2])
 
 
 def _same_origin(ws: WebSocket) -> bool:
@@ -136,8 +172,9 @@ def _current_library(ctx: AppContext) -> Library:
 
 
 def _socket_viewer(ws: WebSocket, ctx: AppContext) -> Viewer | None:
+    ticket = ws.query_params.get("ticket")
     with ctx.db.session() as db:
-        return viewer_for(ws, db)
+        return _ticket_viewer(ws, db, ticket) if ticket else viewer_for(ws, db)
 
 
 async def _close(ws: WebSocket, code: int, reason: str) -> None:

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from facecoach.members import auth, record_session
+from facecoach.members.api_tokens import create_token
 from facecoach.members.data_rights import MEMBER_TABLES, delete_member, export_member
 from facecoach.members.db import Database
 from facecoach.members.models import (
+    ApiToken,
     Assessment,
     AuditJob,
     Checkin,
@@ -128,7 +130,12 @@ def _populate(s: object, email: str) -> int:
                     habit_s={}, nudges={}))  # fmt: skip
     auth.request_reset(s, email, "http://x/")
     add_studio_rows(s, user.id)  # program followed, mail preferences, subscription, payment event
+    TOKENS[email] = create_token(s, user.id, "my phone", ["read"]).secret
     return user.id
+
+
+#: The API token each populated member got (its secret must never reach the export).
+TOKENS: dict[str, str] = {}
 
 
 def test_export_has_everything_of_mine_and_nothing_of_others(migrated: Database) -> None:
@@ -148,6 +155,11 @@ def test_export_has_everything_of_mine_and_nothing_of_others(migrated: Database)
     assert "argon2" not in str(data)  # the password hash never leaves
     assert "[link removed from the export]" in str(data)  # nor a live reset link
     assert "Old-Token_1" not in str(data)
+    assert [(t["name"], t["scopes"]) for t in data["api_tokens"]] == [("my phone", ["read"])]
+    secret = TOKENS["me@example.org"]
+    with migrated.session() as s:
+        digest = s.scalar(select(ApiToken.token_sha256).where(ApiToken.user_id == mine))
+    assert secret not in str(data) and secret.split("_")[-1] not in str(data) and digest not in str(data)
 
 
 def test_delete_removes_every_row_of_the_member(migrated: Database) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from facecoach.members import auth, signup
+from facecoach.members.api_tokens import create_token
 from facecoach.members.billing import join_plan
 from facecoach.members.db import Database
 from facecoach.members.models import (
@@ -92,6 +93,9 @@ def add_member(
         )
         auth.request_reset(s, email, "http://127.0.0.1:8000")
         add_studio_rows(s, user.id)
+        revoked = create_token(s, user.id, "old phone", ["read"]).row
+        revoked.revoked_at = revoked.created_at
+        create_token(s, user.id, "my phone", ["read", "write"])
         return user.id
 
 

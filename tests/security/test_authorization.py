@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from facecoach.knowledge import load_library
+from facecoach.members.api_tokens import create_token
 from facecoach.members.models import Assessment, AuditJob, Scan
 from facecoach.members.studio_models import Lesson, Program
 from facecoach.planning.assessment import Answers
@@ -123,6 +124,22 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/checkin/pictures/{checkin_id}.jpg"): "self",
     ("POST", "/checkin/pictures/{checkin_id}/delete"): "self",
     ("GET", "/progress/compare/{before_id}/{after_id}/{side}.jpg"): "self",
+    # The API a mobile app is built on (issue 15): the member's work, personal tokens, the docs.
+    ("GET", "/redoc"): "public",
+    ("GET", "/static/vendor/redoc/redoc.standalone.js"): "public",
+    ("GET", "/api/assessment"): "login",
+    ("PUT", "/api/assessment"): "login",
+    ("POST", "/api/scan"): "login",
+    ("GET", "/api/scans"): "login",
+    ("GET", "/api/audits"): "member",
+    ("POST", "/api/audits"): "member",
+    ("POST", "/api/live/tokens"): "member",
+    ("DELETE", "/api/account"): "login",
+    ("GET", "/api/tokens"): "login",
+    ("POST", "/api/tokens"): "login",
+    ("DELETE", "/api/tokens/{token_id}"): "self",
+    ("POST", "/account/tokens"): "login",
+    ("POST", "/account/tokens/{token_id}/revoke"): "self",
     ("GET", "/admin"): "instructor",
     ("GET", "/admin/members"): "instructor",
     ("GET", "/admin/outbox"): "instructor",
@@ -194,6 +211,8 @@ FORMS: dict[str, dict[str, str]] = {
     "/assessment/scan": {},
     "/audit": {"technique": "no-such-exercise"},
     "/admin/{kind}s/save": {"yaml": "id: [unclosed"},
+    "/account/tokens": {"name": ""},  # refused (no name): back to the account page with the reason
+    "/api/audits": {"technique": "no-such-exercise"},  # no video either: a validation answer
 }
 # Writes that carry their own credential instead of the CSRF token: RFC 8058 one-click unsubscribe is
 # POSTed by mail programs without cookies; the signed token in its URL is what authorises it. An invalid
@@ -204,6 +223,10 @@ JSON_BODIES: dict[str, Any] = {
     "/api/sessions": {"reps": 1},
     "/guard/settings": {"sound": False},
     "/guard/counts": {"client_id": "0" * 16, "hours": []},  # refused (no hours): a validation answer
+    "/api/assessment": Answers(minutes_per_day=12).model_dump(mode="json"),
+    "/api/live/tokens": {"reps": 1},
+    "/api/account": {"confirm": "not-my-email@example.org"},  # refused: a validation answer (422)
+    "/api/tokens": {"name": "matrix", "scopes": ["read"]},
 }
 
 
@@ -240,6 +263,7 @@ def _plant_member_data(site: Site) -> int:
         s.add_all([lesson, program])
         s.flush()
         PLANTED["lesson_id"], PLANTED["program_id"] = lesson.id, program.id
+        PLANTED["token_id"] = create_token(s, uid, "the member's phone", ["read"]).row.id
         folder = folder_of(site.app.state.ctx.settings.data_dir, lesson)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "lesson.mp4").write_bytes(b"\0\0\0\x18ftypmp42 not played here")
@@ -289,6 +313,7 @@ def _fill(path: str, job_id: int) -> str:
         .replace("{lesson_id}", str(PLANTED.get("lesson_id", 0)))
         .replace("{program_id}", str(PLANTED.get("program_id", 0)))
         .replace("{slug}", PROGRAM_SLUG)
+        .replace("{token_id}", str(PLANTED.get("token_id", 0)))
     )
 
 
@@ -346,11 +371,11 @@ def test_authorization_matrix(site: Site) -> None:
             else:
                 token = client.get("/api/me").json()["csrf_token"]
                 if template in JSON_BODIES:
-                    r = client.post(path, json=JSON_BODIES[template], headers={"x-csrf-token": token},
-                                    follow_redirects=False)  # fmt: skip
+                    body, headers = JSON_BODIES[template], {"x-csrf-token": token}
+                    r = client.request(method, path, json=body, headers=headers, follow_redirects=False)
                 else:
                     data = {**FORMS.get(template, {}), "csrf_token": token}
-                    r = client.post(path, data=data, follow_redirects=False)
+                    r = client.request(method, path, data=data, follow_redirects=False)
                 got = _classify(r)
             want = EXPECTED[rule][role]
             if got != want:
@@ -391,7 +416,7 @@ def test_every_write_needs_the_csrf_token(sqlite_site: Site) -> None:
     before = digests(site.db)
     problems = []
     for method, template in RULES:
-        if method != "POST":
+        if method in ("GET", "WS"):
             continue
         path = _fill(template, job_id)
         data = FORMS.get(template, {})
@@ -401,11 +426,11 @@ def test_every_write_needs_the_csrf_token(sqlite_site: Site) -> None:
                 ({"x-csrf-token": stolen}, data),
                 ({}, {**data, "csrf_token": stolen}),
             ):
-                r = client.post(path, data=form, headers=headers, follow_redirects=False)
+                r = client.request(method, path, data=form, headers=headers, follow_redirects=False)
                 if (method, template) in CSRF_EXEMPT:
                     if r.status_code != 400:
-                        problems.append(f"POST {path} as {role} with a forged token: {r.status_code}")
+                        problems.append(f"{method} {path} as {role} with a forged token: {r.status_code}")
                 elif r.status_code != 403 or "CSRF" not in r.text:
-                    problems.append(f"POST {path} as {role} without a valid token: {r.status_code}")
+                    problems.append(f"{method} {path} as {role} without a valid token: {r.status_code}")
     assert problems == [], "\n".join(problems)
     assert digests(site.db) == before

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from facecoach.members import auth, signup
+from facecoach.members.api_tokens import SCOPES, member_tokens
 from facecoach.members.billing import JoinError, join_plan, leave_plan
 from facecoach.members.data_rights import delete_member, export_member
 from facecoach.members.models import Payment, Scan, User
@@ -194,7 +195,17 @@ def account_page(request: Request, viewer: CurrentUser, db: SessionDep) -> Respo
         db.query(Payment).filter(Payment.user_id == viewer.id).order_by(Payment.id.desc()).limit(10).all()
     )
     scans = db.query(Scan).filter(Scan.user_id == viewer.id).order_by(Scan.id.desc()).limit(50).all()
-    return render(request, "account.html", viewer, user=user, payments=payments, scans=scans, error=None)
+    return render(
+        request,
+        "account.html",
+        viewer,
+        user=user,
+        payments=payments,
+        scans=scans,
+        error=None,
+        api_tokens=member_tokens(db, viewer.id),  # the API tokens section (routes/api_tokens.py)
+        token_scopes=SCOPES,
+    )
 
 
 def _own_scan(db: Session, viewer: Viewer, scan_id: int) -> Scan:

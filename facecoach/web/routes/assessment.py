@@ -13,18 +13,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from facecoach.errors import without_paths
 from facecoach.members.models import Assessment, Scan
 from facecoach.planning.questionnaire import default_questionnaire
-from facecoach.vision.scan import Scan as VisionScan
-from facecoach.vision.scan import ScanRefused
 from facecoach.vision.scan_describe import describe
-from facecoach.vision.sources import SourceError
-from facecoach.web.capacity import Busy
-from facecoach.web.context import AppContext
 from facecoach.web.deps import CtxDep, CurrentUser, SessionDep, Viewer, redirect, render
 from facecoach.web.questionnaire_form import (
     FormError,
@@ -33,7 +27,7 @@ from facecoach.web.questionnaire_form import (
     form_to_answers,
     submitted_values,
 )
-from facecoach.web.scanner import annotated_jpeg
+from facecoach.web.uploads import UploadRefused, is_file, scan_upload, store_scan
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -106,12 +100,6 @@ def scan_page(request: Request, viewer: CurrentUser, db: SessionDep) -> Response
     return render(request, "assessment_scan.html", viewer, error=None)
 
 
-def _scan_and_draw(ctx: AppContext, path: Path) -> tuple[VisionScan, bytes]:
-    """CPU work (landmarks twice, measures, drawing): run off the event loop."""
-    scan = ctx.scanner.scan_path(path)
-    return scan, annotated_jpeg(scan)
-
-
 @router.post("/assessment/scan")
 async def scan_submit(
     request: Request,
@@ -133,37 +121,14 @@ async def scan_submit(
         response.headers.update(headers or {})
         return response
 
-    if not isinstance(photo, UploadFile) or (not photo.filename and photo.size == 0):
+    if not isinstance(photo, UploadFile) or not is_file(photo):
         return refuse("Choose a photo of your face, or take a snapshot with the camera.")
-    limit = ctx.settings.max_image_bytes
     with tempfile.TemporaryDirectory(prefix="facecoach-scan-") as tmp:
-        path = Path(tmp) / "photo"
-        size = 0
-        with path.open("wb") as fh:
-            while chunk := await photo.read(1 << 20):
-                size += len(chunk)
-                if size > limit:
-                    return refuse(f"That photo is larger than {limit // 1_000_000} MB.", 413)
-                fh.write(chunk)
-        if size == 0:
-            return refuse("That file is empty.")
         try:
-            with ctx.scanner.slot(viewer.id):  # bounded: over capacity is refused at once, never queued
-                scan, picture = await run_in_threadpool(_scan_and_draw, ctx, path)
-        except Busy as exc:
+            scan, picture = await scan_upload(ctx, viewer.id, photo, Path(tmp))
+        except UploadRefused as exc:
             return refuse(exc.message, exc.status, exc.headers)
-        except SourceError as exc:
-            return refuse(exc.message, 413 if exc.code == "too_large" else 400)
-        except ScanRefused as exc:
-            return refuse(f"The scan could not be made: {exc.message}", 422)
-    row = Scan(
-        user_id=viewer.id,
-        assessment_id=assessment.id,
-        measurements=scan.result.model_dump(mode="json"),
-        picture=picture if keep else None,
-    )
-    db.add(row)
-    db.commit()
+    store_scan(db, viewer.id, assessment.id, scan, picture, keep)
     return render(
         request,
         "assessment_result.html",

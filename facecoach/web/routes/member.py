@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,12 +11,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from facecoach.members.models import AuditJob, Scan, User
 from facecoach.members.practice import session_dates, sessions_per_week, streak
 from facecoach.planning.plan import PlanItem
-from facecoach.web.capacity import Busy, check_audit_capacity
 from facecoach.web.charts import audit_timeline, weekly_bars
 from facecoach.web.context import AppContext
 from facecoach.web.deps import (
@@ -34,6 +31,7 @@ from facecoach.web.deps import (
 from facecoach.web.progress import scan_charts
 from facecoach.web.routes.content import TOOL_LABELS, library_of
 from facecoach.web.routine import TASTE_ITEMS, RoutineError, routine_for
+from facecoach.web.uploads import UploadRefused, submit_audit
 
 router = APIRouter(include_in_schema=False)
 
@@ -200,43 +198,10 @@ async def audit_submit(
         response.headers.update(headers or {})
         return response
 
-    if technique_id not in {t.id for t in techniques}:
-        return refuse("Choose the exercise the video shows.")
-    if not isinstance(video, UploadFile):
-        return refuse("Choose a video file.")
-    settings = ctx.settings
-    try:  # bounded: the longest an audit may take is the queue's time limit (twice the video, + 5 min)
-        check_audit_capacity(
-            db,
-            viewer.id,
-            settings.max_audits_per_member,
-            settings.max_audits_pending,
-            stale_after_s=settings.max_video_seconds * 2 + 300,
-        )
-    except Busy as exc:
+    try:
+        job = await submit_audit(ctx, db, viewer.id, technique_id, video, {t.id for t in techniques})
+    except UploadRefused as exc:
         return refuse(exc.message, exc.status, exc.headers)
-    uploads = ctx.settings.data_dir / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    path = uploads / f"audit-{secrets.token_hex(8)}"
-    size = 0
-    limit = ctx.settings.max_video_bytes
-    with path.open("wb") as fh:
-        while chunk := await video.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                fh.close()
-                path.unlink(missing_ok=True)
-                return refuse(f"That video is larger than {limit // 1_000_000} MB.", 413)
-            fh.write(chunk)
-    if size == 0:
-        path.unlink(missing_ok=True)
-        return refuse("That file is empty.")
-    job = AuditJob(user_id=viewer.id, technique_id=technique_id, filename=(video.filename or "video")[:255])
-    db.add(job)
-    db.commit()
-    from facecoach.jobs.audit_work import run_audit
-
-    ctx.jobs.submit(job.id, path, technique_id, run_audit)
     return redirect(f"/audit/{job.id}", request, "Video received — the audit is running.")
 
 
