@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from facecoach.members.mail import Mail
-from facecoach.members.models import AuthSession, OutboxMessage, PasswordReset, User, utcnow
+from facecoach.members.models import ApiToken, AuthSession, OutboxMessage, PasswordReset, User, utcnow
 
 SESSION_LIFETIME = dt.timedelta(days=14)
 RESET_LIFETIME = dt.timedelta(hours=2)
@@ -159,12 +159,14 @@ def end_session(db: Session, session_id: str) -> None:
 
 
 def change_password(db: Session, user: User, current: str, new: str, keep_session: str | None) -> None:
-    """Changing the password revokes every other session of the account."""
+    """Changing the password revokes every other session of the account and every API token (a token
+    made by whoever knew the old password must not outlive it)."""
     if not verify_password(user.password_hash, current):
         raise AccountError("the current password is not right")
     check_password_rules(new)
     user.password_hash = hash_password(new)
     invalidate_resets(db, user.id)
+    revoke_api_tokens(db, user.id)
     stmt = delete(AuthSession).where(AuthSession.user_id == user.id)
     if keep_session:
         stmt = stmt.where(AuthSession.id != keep_session)
@@ -229,7 +231,8 @@ def reset_valid(db: Session, token: str) -> PasswordReset | None:
 def complete_reset(db: Session, token: str, new_password: str) -> User:
     """Sets the new password if the token is still good. Using it spends every outstanding token of the
     account in one conditional UPDATE, so of N concurrent uses (of this or another token of the same
-    account) exactly one wins; the others get :class:`AccountError`. Every session is revoked."""
+    account) exactly one wins; the others get :class:`AccountError`. Every session and API token is
+    revoked."""
     invalid = AccountError("this reset link is not valid any more — ask for a new one")
     check_password_rules(new_password)
     row = reset_valid(db, token)
@@ -244,7 +247,14 @@ def complete_reset(db: Session, token: str, new_password: str) -> User:
         raise invalid
     user.password_hash = new_hash
     db.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    revoke_api_tokens(db, user.id)
     return user
+
+
+def revoke_api_tokens(db: Session, user_id: int) -> None:
+    """Every unrevoked API token of the account stops working (one UPDATE)."""
+    stmt = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    db.execute(stmt.values(revoked_at=utcnow()))
 
 
 class RateLimiter(Protocol):

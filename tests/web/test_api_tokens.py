@@ -15,9 +15,10 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
+from facecoach.members import auth
 from facecoach.members.models import ApiToken, Assessment, AuditJob, Scan, User
 from facecoach.planning.assessment import Answers
-from tests.web.fixtures import Site
+from tests.web.fixtures import PASSWORD, Site
 
 ANSWERS = Answers(minutes_per_day=12).model_dump(mode="json")
 
@@ -269,3 +270,41 @@ def test_a_live_ticket_opens_the_socket_until_its_token_is_revoked(site: Site) -
     # A free member's token cannot start live coaching (402), as the page shows the upsell.
     free = bearer(site, make_token(site, "free", ["write"]))
     assert free.post("/api/live/tokens", json={}).status_code == 402
+
+
+def test_a_new_password_revokes_every_token(site: Site) -> None:
+    """A token made by whoever knew the old password must not outlive it: changing the password (and a
+    reset, which goes through the same rule in ``members.auth``) revokes every token of the account."""
+    secret = make_token(site, "member", ["read"])
+    other = make_token(site, "other", ["read"])
+    assert bearer(site, secret).get("/api/me").status_code == 200
+    c = site.client("member")
+    r = c.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "another good long password",
+            "csrf_token": site.csrf("member", "/account"),
+        },
+    )
+    assert r.status_code == 200 and "API tokens revoked" in r.text
+    assert bearer(site, secret).get("/api/me").status_code == 401
+    assert bearer(site, other).get("/api/me").status_code == 200  # another member's token is untouched
+    with site.db.session() as s:
+        assert all(
+            t.revoked_at is not None
+            for t in s.scalars(select(ApiToken).where(ApiToken.user_id == site.user_ids["member"]))
+        )
+
+
+def test_a_password_reset_revokes_every_token(site: Site) -> None:
+    secret = make_token(site, "member", ["read"])
+    with site.db.session() as s:
+        user = s.get(User, site.user_ids["member"])
+        assert user is not None
+        mail = auth.request_reset(s, user.email, "http://testserver")
+        assert mail is not None
+        token = re.search(r"/reset/(\S+)", mail.text).group(1)  # type: ignore[union-attr]
+        auth.complete_reset(s, token, "another good long password")
+        s.commit()
+    assert bearer(site, secret).get("/api/me").status_code == 401

@@ -255,7 +255,7 @@ def change_password(
     except auth.AccountError as exc:
         db.rollback()
         return redirect("/account", request, f"Password not changed: {exc}.", "error")
-    return redirect("/account", request, "Password changed. Your other sessions were logged out.")
+    return redirect("/account", request, "Password changed. Your other sessions were logged out and your API tokens revoked.")
 
 
 @router.get("/account/export")
