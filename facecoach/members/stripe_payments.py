@@ -131,8 +131,8 @@ class StripeProvider:
             event = json.loads(payload)
         except stripe.SignatureVerificationError as exc:
             raise WebhookRefused(f"signature refused: {exc.user_message or exc}") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise WebhookRefused(f"not a Stripe event: {exc}") from None
+        except (ValueError, TypeError, AttributeError) as exc:  # signed, but not JSON or not an object
+            raise WebhookRefused(f"not a Stripe event: {type(exc).__name__}") from None
         if not (
             isinstance(event, dict)
             and isinstance(event.get("id"), str)
