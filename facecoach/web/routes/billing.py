@@ -93,7 +93,7 @@ def membership_cancel(
     return redirect(
         "/account",
         request,
-        f"Your membership is cancelled. You keep everything until {ends}; then the free plan.",
+        f"Your membership is cancelled. You keep everything until {ends}, then the free plan.",
     )
 
 
