@@ -20,6 +20,7 @@ failed payment recorded, the member told). Other types are recorded as seen and 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ from facecoach.members.billing import leave_plan, subscription_of
 from facecoach.members.models import Payment, User, utcnow
 from facecoach.members.studio_models import PaymentEvent, Subscription
 
+log = logging.getLogger(__name__)
 PROVIDER = "stripe"
 #: Stripe statuses under which the member keeps the plan (``past_due``: Stripe is still retrying).
 ACCESS = {"active", "trialing", "past_due"}
@@ -56,8 +58,10 @@ def handle_event(db: Session, event: dict[str, Any], price_keys: dict[str, str])
     kind, obj, created = event["type"], event["data"]["object"], int(event["created"])
     try:
         outcome = _dispatch(db, kind, obj, created, price_keys)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-        outcome = Outcome("ignored")  # a payload not shaped as expected: seen, and nothing changed
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # A payload not shaped as expected: recorded as seen, nothing changed, logged for a look.
+        log.warning("stripe event %s (%s) not applied: %s: %s", event["id"], kind, type(exc).__name__, exc)
+        outcome = Outcome("ignored")
         db.rollback()
     db.add(
         PaymentEvent(provider=PROVIDER, event_id=event["id"][:255], kind=kind[:100], user_id=outcome.user_id)

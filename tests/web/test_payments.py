@@ -251,7 +251,15 @@ def test_an_event_for_nobody_we_know_is_acknowledged_and_ignored(stripe_site: Si
     other = json.dumps({"id": "evt_other", "object": "event", "type": "charge.refunded", "created": 1,
                         "data": {"object": {"id": "ch_1"}}})  # fmt: skip
     assert _post_event(stripe_site, other, signed(other))[1]["result"] == "ignored"
-    assert _counts(stripe_site) == (2, 0)
+    # Signed and an event, but its object not shaped as Stripe's: acknowledged, nothing changed, no 500.
+    stripe_site.client("free")
+    data = json.loads(event_payload("customer.subscription.updated", stripe_site.user_ids["free"]))["data"]
+    data["object"]["items"] = "not a list"
+    odd = event_payload(
+        "customer.subscription.updated", stripe_site.user_ids["free"], id="evt_odd", data=data
+    )
+    assert _post_event(stripe_site, odd, signed(odd)) == (200, {"received": True, "result": "ignored"})
+    assert _counts(stripe_site) == (3, 0) and stripe_site.user("free").plan == "free"
 
 
 # -- self-service with Stripe: the requests it sends --------------------------------------------------------
