@@ -166,6 +166,19 @@ class Settings(BaseSettings):
     #: use STARTTLS); when set it fills the five ``smtp_*`` settings above (docs/studio.md).
     smtp_url: str = ""
 
+    # Payments (docs/payments.md): the test provider unless a Stripe secret key is set.
+    #: Stripe's secret API key (``sk_live_…``/``sk_test_…``); empty: the built-in test provider.
+    stripe_secret_key: str = ""
+    #: The signing secret of the webhook endpoint (``whsec_…``) that Stripe posts events to.
+    stripe_webhook_secret: str = ""
+    #: Stripe price id of each plan's billing option, as JSON: ``{"member-monthly": "price_…",
+    #: "member-yearly": "price_…"}`` (every billing option in plans.yaml needs one).
+    stripe_prices: dict[str, str] = Field(default_factory=dict)
+    #: Where the Stripe client sends its requests; empty: Stripe's own API. For a local fake or stripe-mock.
+    stripe_api_base: str = ""
+    #: Webhook signatures older than this are refused (seconds; Stripe's own library default is 300).
+    stripe_webhook_tolerance_s: int = Field(default=300, ge=1, le=3600)
+
     @model_validator(mode="after")
     def _smtp_from_url(self) -> Settings:
         if self.smtp_url:

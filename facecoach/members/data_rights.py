@@ -194,7 +194,16 @@ def _studio_export(db: Session, uid: int) -> dict[str, Any]:
             "weekly_summary": prefs.weekly_summary,
         },
         "subscriptions": [
-            {"provider": s.provider, "plan": s.plan, "status": s.status, "updated_at": _iso(s.updated_at)}
+            {
+                "provider": s.provider,
+                "plan": s.plan,
+                "billing": s.billing,
+                "status": s.status,
+                "period_start": _iso(s.period_start),
+                "period_end": _iso(s.period_end),
+                "cancel_at_period_end": s.cancel_at_period_end,
+                "updated_at": _iso(s.updated_at),
+            }
             for s in db.scalars(select(Subscription).where(Subscription.user_id == uid))
         ],
         "lessons_uploaded": [

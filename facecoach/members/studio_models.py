@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from facecoach.members.models import Base, utcnow
@@ -102,7 +102,13 @@ class MailPreference(Base):
 
 
 class Subscription(Base):
-    """A member's subscription at a payment provider (the provider's customer and subscription ids)."""
+    """A member's subscription at a payment provider (the provider's customer and subscription ids).
+
+    Since ``0008_billing``: which billing option of the plan (``monthly``/``yearly``), the provider's
+    subscription item (what a change of price replaces), the current period, whether it ends at the
+    period's end (a cancellation), and ``provider_changed_at`` — the provider's time (Unix seconds) of
+    the state stored, so that an older event arriving late changes nothing.
+    """
 
     __tablename__ = "subscriptions"
 
@@ -112,8 +118,14 @@ class Subscription(Base):
     customer_ref: Mapped[str] = mapped_column(String(100), default="")
     subscription_ref: Mapped[str] = mapped_column(String(100), default="", index=True)
     plan: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20))  # active | canceled
+    status: Mapped[str] = mapped_column(String(20))  # active | past_due | canceled
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    billing: Mapped[str] = mapped_column(String(20), default="monthly")
+    item_ref: Mapped[str] = mapped_column(String(100), default="")
+    period_start: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    period_end: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    provider_changed_at: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class PaymentEvent(Base):

@@ -40,6 +40,10 @@ class MailTexts(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     welcome: MailText
     receipt: MailText
+    plan_cancelled: MailText
+    plan_resumed: MailText
+    plan_changed: MailText
+    payment_failed: MailText
     reminder: MailText
     weekly_summary: MailText
 

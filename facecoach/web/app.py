@@ -22,8 +22,9 @@ from facecoach.members.auth import RateLimiter
 from facecoach.members.db import Database
 from facecoach.members.library_store import LibraryStore
 from facecoach.members.mail import Mailer, mailer_for
-from facecoach.members.payments import PaymentProvider, TestPaymentProvider
-from facecoach.members.plans import all_plans, plan_names
+from facecoach.members.payments import PaymentProvider
+from facecoach.members.plans import all_plans, money, plan_names
+from facecoach.members.stripe_payments import provider_for
 from facecoach.web import backends, live
 from facecoach.web.account_mail import MailJobs
 from facecoach.web.charts import signed
@@ -45,6 +46,7 @@ from facecoach.web.routes import (
     api_member,
     api_tokens,
     assessment,
+    billing,
     checkin,
     content,
     member,
@@ -97,7 +99,7 @@ def _context(
         settings=settings,
         db=db,
         templates=Jinja2Templates(directory=str(WEB_DIR / "templates")),
-        payments=payments or TestPaymentProvider(),
+        payments=payments or provider_for(settings),  # Stripe when configured, else the test provider
         login_limiter=login_limiter or backends.login_limiter(settings),
         jobs=job_runner(db, settings),
         library=LibraryStore(),
@@ -147,6 +149,7 @@ def create_app(
     app.state.signer = Signer(settings.secret_key)
     ctx.templates.env.globals["plan_names"] = plan_names()
     ctx.templates.env.filters["signed"] = signed  # +1.5 / -0.3 / 0.0, never -0.0
+    ctx.templates.env.globals["money"] = money
     # e.g. the plan /signup?plan= names
     ctx.templates.env.globals["plan_info"] = {p.id: p for p in all_plans()}
     _add_middleware(app, settings)
@@ -270,6 +273,7 @@ def _add_routes(app: FastAPI, settings: Settings, templates: Jinja2Templates) ->
     for router in (
         content.router,
         account.router,
+        billing.router,
         assessment.router,
         member.router,
         checkin.router,

@@ -160,6 +160,19 @@ def test_export_has_everything_of_mine_and_nothing_of_others(migrated: Database)
     with migrated.session() as s:
         digest = s.scalar(select(ApiToken.token_sha256).where(ApiToken.user_id == mine))
     assert secret not in str(data) and secret.split("_")[-1] not in str(data) and digest not in str(data)
+    # The subscription with how it is billed and when it ends (issue 18's self-service billing).
+    assert data["subscriptions"] == [
+        {
+            "provider": "stripe",
+            "plan": "member",
+            "billing": "yearly",
+            "status": "active",
+            "period_start": "2026-11-20T00:00:00",
+            "period_end": "2027-11-20T00:00:00",
+            "cancel_at_period_end": True,
+            "updated_at": data["subscriptions"][0]["updated_at"],
+        }
+    ]
 
 
 def test_delete_removes_every_row_of_the_member(migrated: Database) -> None:

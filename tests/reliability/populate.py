@@ -114,7 +114,18 @@ def add_studio_rows(s: Any, user_id: int) -> None:
     )
     s.add(
         Subscription(
-            user_id=user_id, provider="stripe", customer_ref=f"cus_{user_id}", plan="member", status="active"
+            user_id=user_id,
+            provider="stripe",
+            customer_ref=f"cus_{user_id}",
+            subscription_ref=f"sub_{user_id}",
+            plan="member",
+            status="active",
+            billing="yearly",
+            item_ref=f"si_{user_id}",
+            period_start=dt.datetime(2026, 11, 20),
+            period_end=dt.datetime(2027, 11, 20),
+            cancel_at_period_end=True,
+            provider_changed_at=1_795_000_000,
         )
     )
     s.add(

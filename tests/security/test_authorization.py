@@ -96,6 +96,14 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/account/delete"): "login",
     ("POST", "/membership/join"): "login",
     ("POST", "/membership/cancel"): "login",
+    # Self-service billing (issue 18): each change confirmed on a page of its own; Stripe's webhook is
+    # authorised by its signature alone (below, CSRF_EXEMPT).
+    ("GET", "/membership/cancel"): "login",
+    ("POST", "/membership/resume"): "login",
+    ("GET", "/membership/change"): "login",
+    ("POST", "/membership/change"): "login",
+    ("GET", "/membership/welcome"): "login",
+    ("POST", "/payments/stripe/webhook"): "public",
     ("POST", "/logout"): "public",
     ("GET", "/assessment"): "login",
     ("POST", "/assessment"): "login",
@@ -207,6 +215,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/account/password": {"current_password": "wrong password!!", "new_password": "another long one"},
     "/account/delete": {"confirm": "not-my-email@example.org"},
     "/membership/join": {"plan": "no-such-plan", "card_number": "4242424242424242"},
+    "/membership/change": {"billing": "yearly"},  # without confirm=yes: back to the confirmation page
     "/assessment": {},
     "/assessment/scan": {},
     "/audit": {"technique": "no-such-exercise"},
@@ -217,7 +226,10 @@ FORMS: dict[str, dict[str, str]] = {
 # Writes that carry their own credential instead of the CSRF token: RFC 8058 one-click unsubscribe is
 # POSTed by mail programs without cookies; the signed token in its URL is what authorises it. An invalid
 # token must be refused (400) and change nothing.
-CSRF_EXEMPT = {("POST", "/mail/unsubscribe/{token}")}
+# Stripe's webhook likewise: no cookies, no token; its Stripe-Signature is its only authority, and a body
+# without a valid one is refused with 400 (here Stripe is not configured: every event is refused, 400;
+# tests/members/test_stripe.py checks the signatures with Stripe configured).
+CSRF_EXEMPT = {("POST", "/mail/unsubscribe/{token}"), ("POST", "/payments/stripe/webhook")}
 JSON_BODIES: dict[str, Any] = {
     "/api/check": {"text": "jade rollers"},
     "/api/sessions": {"reps": 1},

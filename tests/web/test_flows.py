@@ -173,7 +173,18 @@ def test_membership_join_decline_then_succeed(site: Site) -> None:
     assert r.status_code == 303
     assert site.user("free").plan == "member"
     assert c.get("/progress").text.count('data-upsell="') == 0
-    r = c.post("/membership/cancel", data={"csrf_token": token}, follow_redirects=True)
+    # Cancelling asks first, then ends the membership at the end of the month paid for, not at once.
+    r = c.post("/membership/cancel", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/membership/cancel"
+    assert site.user("free").plan == "member"
+    r = c.post("/membership/cancel", data={"csrf_token": token, "confirm": "yes"}, follow_redirects=True)
+    assert "You keep everything until" in r.text and site.user("free").plan == "member"
+    from facecoach.members.billing import lapse_due, subscription_of
+
+    with site.db.session() as s:
+        sub = subscription_of(s, site.user_ids["free"])
+        assert sub is not None and sub.cancel_at_period_end and sub.period_end is not None
+        assert lapse_due(s, now=sub.period_end + dt.timedelta(seconds=1)) == 1
     assert site.user("free").plan == "free" and 'data-upsell="member"' in c.get("/progress").text
 
 

@@ -16,10 +16,12 @@ from starlette.background import BackgroundTask
 
 from facecoach.members import auth, signup
 from facecoach.members.api_tokens import SCOPES, member_tokens
-from facecoach.members.billing import JoinError, join_plan, leave_plan
+from facecoach.members.billing import JoinError, check_can_join, current_subscription, join_plan, lapse_due
 from facecoach.members.data_rights import delete_member, export_member
 from facecoach.members.models import Payment, Scan, User
-from facecoach.members.plans import all_plans
+from facecoach.members.payments import CheckoutRequest, PaymentError
+from facecoach.members.plans import all_plans, get_plan
+from facecoach.web.context import AppContext
 from facecoach.web.deps import (
     CtxDep,
     CurrentUser,
@@ -189,17 +191,27 @@ def logout(request: Request, viewer: ViewerDep, db: SessionDep) -> Response:
 
 
 @router.get("/account")
-def account_page(request: Request, viewer: CurrentUser, db: SessionDep) -> Response:
+def account_page(request: Request, viewer: CurrentUser, ctx: CtxDep, db: SessionDep) -> Response:
+    lapse_due(db, user_id=viewer.id)  # a cancelled membership whose date has come ends here at the latest
     user = db.get(User, viewer.id)
+    assert user is not None
+    sub = current_subscription(db, user, ctx.payments)
+    db.commit()
     payments = (
-        db.query(Payment).filter(Payment.user_id == viewer.id).order_by(Payment.id.desc()).limit(10).all()
+        db.query(Payment).filter(Payment.user_id == viewer.id).order_by(Payment.id.desc()).limit(20).all()
     )
     scans = db.query(Scan).filter(Scan.user_id == viewer.id).order_by(Scan.id.desc()).limit(50).all()
+    plan = get_plan(sub.plan) if sub is not None else None
     return render(
         request,
         "account.html",
         viewer,
         user=user,
+        sub=sub if user.plan == "member" else None,
+        sub_plan=plan,
+        sub_billing=plan.billing_option(sub.billing)
+        if plan and sub and sub.billing in {b.id for b in plan.billing}
+        else None,
         payments=payments,
         scans=scans,
         error=None,
@@ -255,7 +267,11 @@ def change_password(
     except auth.AccountError as exc:
         db.rollback()
         return redirect("/account", request, f"Password not changed: {exc}.", "error")
-    return redirect("/account", request, "Password changed. Your other sessions were logged out and your API tokens revoked.")
+    return redirect(
+        "/account",
+        request,
+        "Password changed. Your other sessions were logged out and your API tokens revoked.",
+    )
 
 
 @router.get("/account/export")
@@ -345,8 +361,22 @@ def reset_complete(
 
 
 @router.get("/membership")
-def membership_page(request: Request, viewer: ViewerDep) -> Response:
-    return render(request, "membership.html", viewer, plans=all_plans(), error=None)
+def membership_page(request: Request, viewer: ViewerDep, ctx: CtxDep) -> Response:
+    return _membership(request, viewer, ctx)
+
+
+def _membership(
+    request: Request, viewer: Viewer | None, ctx: AppContext, error: str | None = None, status_code: int = 200
+) -> Response:
+    return render(
+        request,
+        "membership.html",
+        viewer,
+        status_code=status_code,
+        plans=all_plans(),
+        hosted=ctx.payments.hosted_checkout,
+        error=error,
+    )
 
 
 @router.post("/membership/join")
@@ -357,36 +387,44 @@ def membership_join(
     ctx: CtxDep,
     db: SessionDep,
     plan: str = Form(..., max_length=20),
+    billing: str = Form("", max_length=20),
     card_number: str = Form("", max_length=40),
 ) -> Response:
     user = db.get(User, viewer.id)
     assert user is not None
     try:
-        result = join_plan(db, user, plan, card_number, ctx.payments)
+        if ctx.payments.hosted_checkout:
+            return _checkout(ctx, user, plan, billing)
+        result = join_plan(db, user, plan, card_number, ctx.payments, billing)
         db.commit()
     except JoinError as exc:
         db.rollback()
-        return render(request, "membership.html", viewer, plans=all_plans(), error=str(exc), status_code=400)
-    if not result.ok:
-        return render(
-            request,
-            "membership.html",
-            viewer,
-            plans=all_plans(),
-            error=f"Payment failed: {result.message}.",
-            status_code=402,
+        return _membership(request, viewer, ctx, str(exc), 400)
+    except PaymentError as exc:
+        db.rollback()
+        return _membership(
+            request, viewer, ctx, f"The payment could not be started: {exc}. Nothing was charged.", 502
         )
+    if not result.ok:
+        return _membership(request, viewer, ctx, f"Payment failed: {result.message}.", 402)
     queue_receipt(ctx, user.id)
     return redirect(
-        "/assessment", request, f"You are a member now — {result.message}. Start with the assessment."
+        "/assessment", request, f"You are a member now: {result.message}. Start with the assessment."
     )
 
 
-@router.post("/membership/cancel")
-@signed_out_to("/login")
-def membership_cancel(request: Request, viewer: CurrentUser, db: SessionDep) -> Response:
-    user = db.get(User, viewer.id)
-    assert user is not None
-    leave_plan(db, user)
-    db.commit()
-    return redirect("/account", request, "Your membership is cancelled; you keep the free plan.")
+def _checkout(ctx: AppContext, user: User, plan_id: str, billing: str) -> Response:
+    """To the provider's payment page (Stripe Checkout); its webhook switches the plan once paid."""
+    plan, option = check_can_join(user, plan_id, billing)
+    base = ctx.settings.base_url.rstrip("/")
+    start = ctx.payments.start_checkout(
+        CheckoutRequest(
+            user_id=user.id,
+            customer_email=user.email,
+            plan=plan.id,
+            billing=option.id,
+            success_url=f"{base}/membership/welcome?session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=f"{base}/membership",
+        )
+    )
+    return redirect(start.url)

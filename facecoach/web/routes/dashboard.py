@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from facecoach.members.models import PracticeSession, User
 from facecoach.members.studio_models import Lesson, Program, ProgramEnrolment
 from facecoach.studio import retention
-from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_db, instructor, render
+from facecoach.web.deps import (
+    CtxDep,
+    Instructor,
+    SessionDep,
+    render,
+)
 from facecoach.web.routes.content import library_of
 from facecoach.web.studio_charts import hbars, retention_grid
 
@@ -25,9 +28,9 @@ WEEKS = 12
 @router.get("/studio")
 def studio_home(
     request: Request,
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     today = dt.datetime.now(dt.UTC).date()
     since = retention.monday(today) - dt.timedelta(weeks=WEEKS)

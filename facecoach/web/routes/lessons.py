@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +26,16 @@ from facecoach.studio import lessons as store
 from facecoach.studio.media import probe
 from facecoach.studio.upload import UploadRefused, check_video, landmarker_face_finder
 from facecoach.web.context import AppContext
-from facecoach.web.deps import RowId, Viewer, get_ctx, get_db, get_viewer, instructor, redirect, render
+from facecoach.web.deps import (
+    CtxDep,
+    Instructor,
+    RowId,
+    SessionDep,
+    Viewer,
+    ViewerDep,
+    redirect,
+    render,
+)
 from facecoach.web.lesson_jobs import submit_lesson
 from facecoach.web.routes.content import library_of
 
@@ -43,9 +52,9 @@ def _techniques(ctx: AppContext, db: Session) -> list[Any]:
 @router.get("/studio/lessons")
 def lessons_page(
     request: Request,
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     rows = list(db.scalars(select(Lesson).order_by(Lesson.id.desc()).limit(200)))
     views = [store.load_view(db, row, ctx.settings.data_dir) for row in rows]
@@ -103,9 +112,9 @@ def _container(path: Path) -> str:
 @router.post("/studio/lessons")
 async def lesson_upload(
     request: Request,
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     form = await request.form()
     video = form.get("video")
@@ -178,9 +187,9 @@ def _lesson(db: Session, lesson_id: int) -> Lesson:
 def lesson_page(
     request: Request,
     lesson_id: RowId,
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     v = store.load_view(db, _lesson(db, lesson_id), ctx.settings.data_dir)
     technique = library_of(ctx, db).techniques.get(v.lesson.technique_id)
@@ -191,10 +200,10 @@ def lesson_page(
 def lesson_publish(
     request: Request,
     lesson_id: RowId,
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
     anyway: str = Form(""),
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
 ) -> Response:
     v = store.load_view(db, _lesson(db, lesson_id), ctx.settings.data_dir)
     try:
@@ -211,9 +220,7 @@ def lesson_publish(
 
 
 @router.post("/studio/lessons/{lesson_id}/unpublish")
-def lesson_unpublish(
-    request: Request, lesson_id: RowId, viewer: Viewer = Depends(instructor), db: Session = Depends(get_db)
-) -> Response:
+def lesson_unpublish(request: Request, lesson_id: RowId, viewer: Instructor, db: SessionDep) -> Response:
     lesson = _lesson(db, lesson_id)
     lesson.published_at = None
     db.commit()
@@ -224,9 +231,9 @@ def lesson_unpublish(
 def lesson_delete(
     request: Request,
     lesson_id: RowId,
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     lesson = _lesson(db, lesson_id)
     v = store.load_view(db, lesson, ctx.settings.data_dir)
@@ -260,9 +267,9 @@ def _watchable(db: Session, ctx: AppContext, viewer: Viewer | None, lesson_id: i
 @router.get("/lessons/{lesson_id}/video")
 def lesson_video(
     lesson_id: RowId,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: ViewerDep,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     """The video with ``Accept-Ranges``, ``206`` partial answers, ``If-Range`` (ETag / Last-Modified)
     and ``416`` for a range past the end (Starlette's FileResponse does the range arithmetic)."""
@@ -274,9 +281,9 @@ def lesson_video(
 @router.get("/lessons/{lesson_id}/poster.jpg")
 def lesson_poster(
     lesson_id: RowId,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: ViewerDep,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     v = _watchable(db, ctx, viewer, lesson_id)
     if v.poster is None:
@@ -286,10 +293,10 @@ def lesson_poster(
 
 @router.get("/lessons/for")
 def lessons_for(
+    viewer: ViewerDep,
+    ctx: CtxDep,
+    db: SessionDep,
     ids: str = "",
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
 ) -> Response:
     """Published lessons of up to 50 technique ids (comma-separated), for the live page's steps: an
     empty answer for a viewer whose plan does not include lessons."""

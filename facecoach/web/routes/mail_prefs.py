@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +23,15 @@ from facecoach.members.studio_models import MailPreference
 from facecoach.studio import mailing
 from facecoach.studio.reminders import PreferenceError, parse_time, zone
 from facecoach.web.context import AppContext
-from facecoach.web.deps import Viewer, get_ctx, get_db, get_viewer, redirect, render
+from facecoach.web.deps import (
+    CurrentUser,
+    SessionDep,
+    Viewer,
+    ViewerDep,
+    get_ctx,
+    redirect,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -50,20 +58,12 @@ def _page(request: Request, viewer: Viewer, pref: MailPreference, error: str | N
 
 
 @router.get("/account/mail")
-def mail_page(
-    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
-    if viewer is None:
-        return redirect("/login?next=/account/mail")
+def mail_page(request: Request, viewer: CurrentUser, db: SessionDep) -> Response:
     return _page(request, viewer, _pref(db, viewer.id))
 
 
 @router.post("/account/mail")
-async def mail_save(
-    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
-    if viewer is None:
-        return redirect("/login?next=/account/mail")
+async def mail_save(request: Request, viewer: CurrentUser, db: SessionDep) -> Response:
     form = await request.form()
     pref = _pref(db, viewer.id)
     try:
@@ -88,7 +88,7 @@ async def mail_save(
 
 
 @router.get("/mail/unsubscribe/{token}")
-def unsubscribe_page(request: Request, token: str, viewer: Viewer | None = Depends(get_viewer)) -> Response:
+def unsubscribe_page(request: Request, token: str, viewer: ViewerDep) -> Response:
     valid = mailing.unsubscribed_user(get_ctx(request).settings.secret_key, token) is not None
     return render(
         request, "studio/unsubscribe.html", viewer, status_code=200 if valid else 400, valid=valid, done=False

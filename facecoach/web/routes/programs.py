@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,14 +21,18 @@ from facecoach.studio import enrolment
 from facecoach.studio.programs import ProgramError, parse_weeks, preview, week_library
 from facecoach.web.context import AppContext
 from facecoach.web.deps import (
+    CtxDep,
+    CurrentUser,
+    Instructor,
+    MemberUser,
     RowId,
+    SessionDep,
     Viewer,
-    get_ctx,
-    get_db,
-    get_viewer,
-    instructor,
+    ViewerDep,
+    feature,
     redirect,
     render,
+    signed_out_to,
     upsell,
 )
 from facecoach.web.routes.content import library_of
@@ -90,9 +94,9 @@ def _composer(
 @router.get("/studio/programs")
 def programs_page(
     request: Request,
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     return _composer(request, viewer, ctx, db, _form_of(None))
 
@@ -101,9 +105,9 @@ def programs_page(
 def program_edit(
     request: Request,
     program_id: RowId,
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     program = db.get(Program, program_id)
     if program is None:
@@ -114,15 +118,15 @@ def program_edit(
 @router.post("/studio/programs/save")
 def program_save(
     request: Request,
+    viewer: Instructor,
+    ctx: CtxDep,
+    db: SessionDep,
     slug: str = Form("", max_length=200),
     title: str = Form("", max_length=500),
     summary: str = Form("", max_length=5000),
     weeks: str = Form("", max_length=20_000),
     published: str = Form(""),
     program_id: str = Form("", max_length=20),
-    viewer: Viewer = Depends(instructor),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
 ) -> Response:
     existing = int(program_id) if program_id.isdigit() and len(program_id) < 19 else None
     form = {"id": existing or "", "slug": slug, "title": title, "summary": summary, "weeks": weeks}
@@ -144,9 +148,7 @@ def program_save(
 
 
 @router.post("/studio/programs/{program_id}/delete")
-def program_delete(
-    request: Request, program_id: RowId, viewer: Viewer = Depends(instructor), db: Session = Depends(get_db)
-) -> Response:
+def program_delete(request: Request, program_id: RowId, viewer: Instructor, db: SessionDep) -> Response:
     program = db.get(Program, program_id)
     if program is None:
         raise HTTPException(status_code=404, detail="No such program.")
@@ -192,9 +194,9 @@ def _published(db: Session, slug: str) -> Program:
 def program_page(
     request: Request,
     slug: str,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: ViewerDep,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
     program = _published(db, slug)
     library = library_of(ctx, db)
@@ -214,14 +216,15 @@ def program_page(
 
 
 @router.post("/programs/{slug}/join")
+@feature("Programs by the instructor")
 def program_join(
     request: Request,
     slug: str,
-    viewer: Viewer | None = Depends(get_viewer),
-    ctx: AppContext = Depends(get_ctx),
-    db: Session = Depends(get_db),
+    viewer: MemberUser,
+    ctx: CtxDep,
+    db: SessionDep,
 ) -> Response:
-    if viewer is None or not enrolment.may_join(viewer.plan):
+    if not enrolment.may_join(viewer.plan):  # the gate is the Member plan; programs could ask for more
         return upsell(request, viewer, enrolment.PROGRAM_PLAN, "Programs by the instructor")
     program = _published(db, slug)
     try:
@@ -234,11 +237,8 @@ def program_join(
 
 
 @router.post("/programs/leave")
-def program_leave(
-    request: Request, viewer: Viewer | None = Depends(get_viewer), db: Session = Depends(get_db)
-) -> Response:
-    if viewer is None:
-        return redirect("/login")
+@signed_out_to("/login")
+def program_leave(request: Request, viewer: CurrentUser, db: SessionDep) -> Response:
     left = enrolment.leave(db, viewer.id)
     db.commit()
     message = "You left the program: your routine is your own plan again." if left else "No program to leave."
