@@ -3,6 +3,7 @@ so the landmark model's own left-right bias cancels (see :mod:`facecoach.vision.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ def _affine(face: FaceObservation, matrix: NDArray[np.float64]) -> FaceObservati
     """Map a face's landmarks through a 2×3 in-plane affine map (depth unchanged)."""
     pts = np.asarray(face.points_px, dtype=np.float64).copy()
     pts[:, :2] = pts[:, :2] @ matrix[:, :2].T + matrix[:, 2]
-    return FaceObservation(pts, face.blendshapes, face.matrix, face.image_size)
+    return replace(face, points_px=pts)
 
 
 def _average(faces: list[FaceObservation]) -> FaceObservation:
@@ -55,7 +56,10 @@ def _average(faces: list[FaceObservation]) -> FaceObservation:
     shapes = {
         k: float(np.mean([f.blendshapes.get(k, v) for f in faces])) for k, v in faces[0].blendshapes.items()
     }
-    return FaceObservation(pts, shapes, faces[0].matrix, faces[0].image_size)
+    lines = [f.frown_lines for f in faces if f.frown_lines is not None]
+    return replace(
+        faces[0], points_px=pts, blendshapes=shapes, frown_lines=float(np.mean(lines)) if lines else None
+    )
 
 
 def _photo_passes(
