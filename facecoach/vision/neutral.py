@@ -84,6 +84,10 @@ class NoteLimits(_Model):
     trace_fraction: float = Field(gt=0, lt=1)
 
 
+class VideoLimits(_Model):
+    min_usable_frames: int = Field(ge=1, le=100)
+
+
 class NeutralRules(_Model):
     """The neutral range (``vision/neutral.yaml``)."""
 
@@ -93,6 +97,7 @@ class NeutralRules(_Model):
     head: HeadLimits
     occlusion: OcclusionLimits
     notes: NoteLimits
+    video: VideoLimits
 
     @model_validator(mode="after")
     def _names(self) -> NeutralRules:

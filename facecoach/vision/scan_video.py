@@ -16,7 +16,9 @@ from numpy.typing import NDArray
 from facecoach.config import InputLimits
 from facecoach.vision.asymmetry import KEYS
 from facecoach.vision.geometry import HeadPose, unmirror
+from facecoach.vision.hands import HandTracker
 from facecoach.vision.landmarks import FaceLandmarker
+from facecoach.vision.neutral import NeutralCheck, check_neutral, load_neutral_rules
 from facecoach.vision.quality import Verdict, check_frame
 from facecoach.vision.scan import (
     MAX_FACES,
@@ -30,6 +32,7 @@ from facecoach.vision.scan import (
     measure_face,
     yaw_note,
 )
+from facecoach.vision.scan_neutral import frequent_traces, neutral_verdict, too_few_frames, trace_notes
 from facecoach.vision.sources import SourceError, VideoSource
 
 #: Video frames are scanned at about this rate (every k-th frame). The spread of a still face's
@@ -79,6 +82,7 @@ class _Streams:
     refused: Counter[str] = field(default_factory=Counter)
     messages: dict[str, str] = field(default_factory=dict)
     seen: int = 0
+    checks: list[NeutralCheck] = field(default_factory=list)  # the neutral checks of the usable frames
 
     def take(self, rgb: NDArray[np.uint8], verdict: Verdict, m: FrameMeasure | None, flip: bool) -> None:
         if m is not None:
@@ -104,6 +108,7 @@ def _landmark_streams(
         FaceLandmarker(mode="video", max_faces=1, model=model) as lm,
         FaceLandmarker(mode="video", max_faces=1, model=model) as mirror_lm,
         FaceLandmarker(mode="image", max_faces=MAX_FACES, model=model) as crowd_lm,
+        HandTracker(mode="video") as hand_tracker,
     ):
         for t, frame in frames:
             rgb = np.ascontiguousarray(frame)
@@ -117,7 +122,13 @@ def _landmark_streams(
             else:
                 faces = lm.detect(rgb, t).faces
             streams.seen += 1
+            hands = hand_tracker.detect(rgb, t).hands  # every frame: the tracker follows a hand
             verdict = crowd_verdict if not crowd_verdict.ok else check_frame(rgb, faces)
+            if verdict.ok:
+                check = check_neutral(faces[0], hands=hands)
+                verdict = neutral_verdict(check)
+                if verdict.ok:
+                    streams.checks.append(check)
             streams.take(rgb, verdict, measure_face(faces[0], t) if verdict.ok else None, flip)
             if progress is not None:
                 progress(streams.seen, total or streams.seen)
@@ -178,7 +189,13 @@ def analyse_frames(
     if not measures:
         code, _ = streams.refused.most_common(1)[0]
         raise ScanRefused(code, f"no usable frame in {streams.seen}: {streams.messages[code]}")
+    needed = min(load_neutral_rules().video.min_usable_frames, streams.seen)
+    if len(measures) < needed:
+        code, _ = streams.refused.most_common(1)[0]
+        summary = too_few_frames(len(measures), streams.seen, needed, streams.refused)
+        raise ScanRefused(code, f"{summary}. Mostly: {streams.messages[code]}")
     notes = _stream_notes(streams, symmetric, step_note)
+    notes.extend(trace_notes(frequent_traces(streams.checks)))
     groups = [
         np.array([[m.values[k] for k in KEYS] for m in g], dtype=np.float64)
         for g in (streams.plain, streams.mirrored)
