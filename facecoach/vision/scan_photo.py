@@ -110,6 +110,7 @@ def _frame_measure(
     hands: HandTracker,
     symmetric: bool,
     angles: tuple[float, ...],
+    require_neutral: bool = True,
 ) -> tuple[Verdict, FrameMeasure | None, NeutralCheck | None]:
     """Photo: gate on a plain pass, then the neutral check and the measure, both on the average of the
     augmented passes (its scores and frown lines jitter less than one pass's)."""
@@ -120,7 +121,7 @@ def _frame_measure(
     passes = _photo_passes(rgb, faces[0], landmarker, angles) if symmetric else [faces[0]]
     face = _average(passes)
     check = check_neutral(face, hands=hands.detect(rgb).hands)
-    verdict = neutral_verdict(check)
+    verdict = neutral_verdict(check) if require_neutral else verdict
     if not verdict.ok:
         return verdict, None, check
     return verdict, measure_face(face, 0.0, len(passes)), check
@@ -165,6 +166,7 @@ def analyse_image(
     *,
     model: Path | None = None,
     hands: HandTracker | None = None,
+    require_neutral: bool = True,
 ) -> Scan:
     """Scan one photo; raises :class:`ScanRefused` with the gate's or the neutral check's reason.
 
@@ -172,13 +174,19 @@ def analyse_image(
     while decoding, :class:`facecoach.vision.sources.Picture`), so pixel figures refer to the original.
     ``model``: the landmarker asset's path when one is made here (see :class:`FaceLandmarker`).
     ``hands``: a long-lived image-mode :class:`HandTracker` (one is made here otherwise, ~0.1 s).
+    ``require_neutral=False`` measures a face outside the neutral range too (accuracy tests on
+    expressive photos); its traces and reasons are then not checked.
     """
     if landmarker is None:
         with FaceLandmarker(mode="image", max_faces=MAX_FACES, model=model) as own:
-            return analyse_image(rgb, own, symmetric, picture_scale, hands=hands)
+            return analyse_image(
+                rgb, own, symmetric, picture_scale, hands=hands, require_neutral=require_neutral
+            )
     if hands is None:
         with HandTracker(mode="image") as own_hands:
-            return analyse_image(rgb, landmarker, symmetric, picture_scale, hands=own_hands)
+            return analyse_image(
+                rgb, landmarker, symmetric, picture_scale, hands=own_hands, require_neutral=require_neutral
+            )
     if landmarker.mode != "image" or hands.mode != "image":
         raise ValueError("a photo needs an image-mode landmarker and hand tracker")
     h, w = rgb.shape[:2]
@@ -189,7 +197,7 @@ def analyse_image(
         )
     rgb, k = _fit_for_scan(np.ascontiguousarray(rgb))
     k *= picture_scale
-    verdict, m, check = _frame_measure(rgb, landmarker, hands, symmetric, PHOTO_ROLL_ANGLES)
+    verdict, m, check = _frame_measure(rgb, landmarker, hands, symmetric, PHOTO_ROLL_ANGLES, require_neutral)
     if m is None:
         raise ScanRefused(verdict.code, verdict.message)
     expected = 2 * len(PHOTO_ROLL_ANGLES)
@@ -199,7 +207,8 @@ def analyse_image(
         notes = [f"{m.passes} of {expected} landmark passes found the face (the rest are averaged)"]
     else:
         notes = []
-    result = _result_from_frame(m, notes + trace_notes(check.traces if check else ()))
+    traces = check.traces if check is not None and require_neutral else {}
+    result = _result_from_frame(m, notes + trace_notes(traces))
     if k < 1:  # figures in pixels refer to the picture as given
         result.mm_per_px *= k
         result.iris_px /= k
@@ -212,6 +221,7 @@ def scan_image(
     symmetric: bool = True,
     *,
     hands: HandTracker | None = None,
+    require_neutral: bool = True,
 ) -> ScanResult:
     """Scan one photo (RGB uint8); see :func:`analyse_image`."""
-    return analyse_image(rgb, landmarker, symmetric, hands=hands).result
+    return analyse_image(rgb, landmarker, symmetric, hands=hands, require_neutral=require_neutral).result
