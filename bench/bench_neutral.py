@@ -88,7 +88,8 @@ def main() -> None:
         refused = sum(1 for c in rows if c[1])
         lines = [c[2].get("lines", 0.0) for c in rows]
         print(
-            f"  {name}: {refused}/{len(rows)} refused; reasons {dict(codes)}; frown lines {min(lines):.1f}-{max(lines):.1f}"
+            f"  {name}: {refused}/{len(rows)} refused; reasons {dict(codes)}; "
+            f"frown lines {min(lines):.1f}-{max(lines):.1f}"
         )
     rng = np.random.default_rng(args.seed)
     total = refused = 0
@@ -104,7 +105,8 @@ def main() -> None:
                 refused += not c.neutral
                 if k == 0 or not c.neutral:
                     print(
-                        f"  {name}{'' if k == 0 else f' copy {k}'}: {c.reasons} lines {faces[0].frown_lines:.1f} traces {c.traces} over {c.expressions}"
+                        f"  {name}{'' if k == 0 else f' copy {k}'}: {c.reasons} "
+                        f"lines {faces[0].frown_lines:.1f} traces {c.traces} over {c.expressions}"
                     )
     print(f"faces at rest: {refused}/{total} refused")
 

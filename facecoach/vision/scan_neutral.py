@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Literal
 
 from facecoach.vision.neutral import NeutralCheck
 from facecoach.vision.quality import Verdict
@@ -18,7 +19,11 @@ from facecoach.vision.scan_describe import scan_texts
 #: Which reason names a refusal when several hold: a covered face first (its landmarks are guesses, so
 #: its expression scores mean little), then an expression (a frown squeezes the eyes shut: the
 #: expression is what to relax), then closed eyes. ``head_turned`` is the quality gate's.
-REFUSAL_ORDER = ("occluded", "expression", "eyes_closed")
+REFUSAL_ORDER: tuple[Literal["occluded", "expression", "eyes_closed"], ...] = (
+    "occluded",
+    "expression",
+    "eyes_closed",
+)
 
 
 def describe_expressions(names: Iterable[str]) -> str:

@@ -20,7 +20,7 @@ from facecoach.vision.scan_video import scan_video
 from facecoach.vision.sources import VideoSource
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from bench_neutral import recapture, rest_photos  # noqa: E402
+from bench_neutral import recapture, rest_photos
 
 CLIP = "woman_expressions_24fps.mp4"
 
