@@ -184,4 +184,7 @@ def symmetric_average(face: FaceObservation, flipped: FaceObservation) -> FaceOb
     back = unmirror(flipped)
     pts = (np.asarray(face.points_px, dtype=np.float64) + back.points_px) / 2.0
     shapes = {k: (v + back.blendshapes.get(k, v)) / 2.0 for k, v in face.blendshapes.items()}
-    return replace(face, points_px=pts, blendshapes=shapes)
+    lines = [v for v in (face.frown_lines, back.frown_lines) if v is not None]
+    return replace(
+        face, points_px=pts, blendshapes=shapes, frown_lines=sum(lines) / len(lines) if lines else None
+    )

@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from facecoach.vision.frown_lines import frown_lines
 from facecoach.vision.model import model_bytes
 
 Mode = Literal["image", "video"]
@@ -82,6 +83,9 @@ class FaceObservation:
     ``image_size``: (width, height) of the frame in pixels. ``timestamp_s``: when the frame was taken.
     ``crease_energy``: :func:`facecoach.coaching.wrinkle.forehead_crease_energy` of the frame, or None
     when it was not computed (the coaching measure ``forehead_wrinkle`` is then unknown).
+    ``frown_lines``: :func:`facecoach.vision.frown_lines.frown_lines` of the frame (the vertical creases
+    between the brows, read by the neutral check), or None when it was not computed (landmarks from the
+    browser) or could not be placed.
     """
 
     points_px: NDArray[np.float64]
@@ -90,6 +94,7 @@ class FaceObservation:
     image_size: tuple[int, int]
     timestamp_s: float = 0.0
     crease_energy: float | None = None
+    frown_lines: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +169,8 @@ class FaceLandmarker:
                 if result.facial_transformation_matrixes
                 else None
             )
-            faces.append(FaceObservation(pts, shapes, matrix, (width, height), timestamp_s))
+            lines = frown_lines(rgb, pts)
+            faces.append(FaceObservation(pts, shapes, matrix, (width, height), timestamp_s, None, lines))
         return FrameResult(timestamp_s=timestamp_s, faces=faces)
 
     def close(self) -> None:

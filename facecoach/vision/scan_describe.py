@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from facecoach.vision.asymmetry import KEYS
+from facecoach.vision.neutral import FROWN_LINES, load_neutral_rules
 from facecoach.vision.scan import ScanResult
 from facecoach.yamlfile import read_yaml
 
@@ -22,9 +24,36 @@ class _Text(BaseModel):
     even: str
 
 
+class _NeutralTexts(BaseModel):
+    """Refusals and notes of the neutral check (``neutral:`` in ``scan_texts.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    refusals: dict[Literal["occluded", "expression", "eyes_closed"], str]
+    too_few_frames: str
+    expressions: dict[str, str]
+    trace: str
+    trace_measures: dict[str, str]
+
+    @model_validator(mode="after")
+    def _complete(self) -> _NeutralTexts:
+        names = {*load_neutral_rules().expressions, FROWN_LINES}
+        for part, table in (("expressions", self.expressions), ("trace_measures", self.trace_measures)):
+            if set(table) != names:
+                raise ValueError(f"scan_texts.yaml neutral.{part} must name exactly {sorted(names)}")
+        if set(self.refusals) != {"occluded", "expression", "eyes_closed"}:
+            raise ValueError("scan_texts.yaml neutral.refusals must give occluded, expression, eyes_closed")
+        if "{what}" not in self.refusals["expression"] or "{what}" not in self.trace:
+            raise ValueError("scan_texts.yaml: the expression refusal and the trace note need {what}")
+        for key in ("{usable}", "{seen}", "{needed}", "{dropped}"):
+            if key not in self.too_few_frames:
+                raise ValueError(f"scan_texts.yaml neutral.too_few_frames needs {key}")
+        return self
+
+
 class _Texts(BaseModel):
     model_config = ConfigDict(extra="forbid")
     measures: dict[str, _Text]
+    neutral: _NeutralTexts
 
     @model_validator(mode="after")
     def _all_keys(self) -> _Texts:

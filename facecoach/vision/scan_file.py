@@ -12,7 +12,12 @@ from facecoach.vision.sources import SourceError, decode_image, file_kind
 
 
 def analyse_file(
-    path: Path | str, limits: InputLimits, progress: Progress | None = None, *, model: Path | None = None
+    path: Path | str,
+    limits: InputLimits,
+    progress: Progress | None = None,
+    *,
+    model: Path | None = None,
+    require_neutral: bool = True,
 ) -> Scan:
     """Scan a photo or a video file, told apart by content (not by the file name), within ``limits``."""
     path = Path(path)
@@ -20,10 +25,12 @@ def analyse_file(
         kind = file_kind(path)
         if kind == "image":
             picture = decode_image(path, limits)
-            return analyse_image(picture.rgb, picture_scale=picture.scale, model=model)
+            return analyse_image(
+                picture.rgb, picture_scale=picture.scale, model=model, require_neutral=require_neutral
+            )
     except SourceError as exc:
         raise ScanRefused(exc.code, exc.message) from None
-    return analyse_video(path, limits, progress=progress, model=model)
+    return analyse_video(path, limits, progress=progress, model=model, require_neutral=require_neutral)
 
 
 def scan_file(path: Path | str, limits: InputLimits) -> ScanResult:

@@ -3,6 +3,7 @@ so the landmark model's own left-right bias cancels (see :mod:`facecoach.vision.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,9 @@ from numpy.typing import NDArray
 
 from facecoach.vision import landmark_ids as ids
 from facecoach.vision.geometry import unmirror
+from facecoach.vision.hands import HandTracker
 from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
+from facecoach.vision.neutral import NeutralCheck, check_neutral
 from facecoach.vision.quality import Verdict, check_frame
 from facecoach.vision.scan import (
     MAX_FACES,
@@ -22,6 +25,7 @@ from facecoach.vision.scan import (
     measure_face,
     yaw_note,
 )
+from facecoach.vision.scan_neutral import neutral_verdict, trace_notes
 
 #: A picture narrower or lower than this (px) cannot hold a measurable face (an 8 px iris is ~1/12
 #: of a face's width, so even a face filling the picture needs about a hundred pixels).
@@ -47,7 +51,7 @@ def _affine(face: FaceObservation, matrix: NDArray[np.float64]) -> FaceObservati
     """Map a face's landmarks through a 2×3 in-plane affine map (depth unchanged)."""
     pts = np.asarray(face.points_px, dtype=np.float64).copy()
     pts[:, :2] = pts[:, :2] @ matrix[:, :2].T + matrix[:, 2]
-    return FaceObservation(pts, face.blendshapes, face.matrix, face.image_size)
+    return replace(face, points_px=pts)
 
 
 def _average(faces: list[FaceObservation]) -> FaceObservation:
@@ -55,7 +59,10 @@ def _average(faces: list[FaceObservation]) -> FaceObservation:
     shapes = {
         k: float(np.mean([f.blendshapes.get(k, v) for f in faces])) for k, v in faces[0].blendshapes.items()
     }
-    return FaceObservation(pts, shapes, faces[0].matrix, faces[0].image_size)
+    lines = [f.frown_lines for f in faces if f.frown_lines is not None]
+    return replace(
+        faces[0], points_px=pts, blendshapes=shapes, frown_lines=float(np.mean(lines)) if lines else None
+    )
 
 
 def _photo_passes(
@@ -98,15 +105,26 @@ def _photo_passes(
 
 
 def _frame_measure(
-    rgb: NDArray[np.uint8], landmarker: FaceLandmarker, symmetric: bool, angles: tuple[float, ...]
-) -> tuple[Verdict, FrameMeasure | None]:
-    """Photo: gate on a plain pass, then measure the average of the augmented passes."""
+    rgb: NDArray[np.uint8],
+    landmarker: FaceLandmarker,
+    hands: HandTracker,
+    symmetric: bool,
+    angles: tuple[float, ...],
+    require_neutral: bool = True,
+) -> tuple[Verdict, FrameMeasure | None, NeutralCheck | None]:
+    """Photo: gate on a plain pass, then the neutral check and the measure, both on the average of the
+    augmented passes (its scores and frown lines jitter less than one pass's)."""
     faces = landmarker.detect(rgb).faces
     verdict = check_frame(rgb, faces)
     if not verdict.ok:
-        return verdict, None
+        return verdict, None, None
     passes = _photo_passes(rgb, faces[0], landmarker, angles) if symmetric else [faces[0]]
-    return verdict, measure_face(_average(passes), 0.0, len(passes))
+    face = _average(passes)
+    check = check_neutral(face, hands=hands.detect(rgb).hands)
+    verdict = neutral_verdict(check) if require_neutral else verdict
+    if not verdict.ok:
+        return verdict, None, check
+    return verdict, measure_face(face, 0.0, len(passes)), check
 
 
 def _result_from_frame(m: FrameMeasure, notes: list[str]) -> ScanResult:
@@ -147,18 +165,30 @@ def analyse_image(
     picture_scale: float = 1.0,
     *,
     model: Path | None = None,
+    hands: HandTracker | None = None,
+    require_neutral: bool = True,
 ) -> Scan:
-    """Scan one photo; raises :class:`ScanRefused` with the gate's reason.
+    """Scan one photo; raises :class:`ScanRefused` with the gate's or the neutral check's reason.
 
     ``picture_scale``: ``rgb``'s size relative to the original picture (below 1 when it was reduced
     while decoding, :class:`facecoach.vision.sources.Picture`), so pixel figures refer to the original.
     ``model``: the landmarker asset's path when one is made here (see :class:`FaceLandmarker`).
+    ``hands``: a long-lived image-mode :class:`HandTracker` (one is made here otherwise, ~0.1 s).
+    ``require_neutral=False`` measures a face outside the neutral range too (accuracy tests on
+    expressive photos); its traces and reasons are then not checked.
     """
     if landmarker is None:
         with FaceLandmarker(mode="image", max_faces=MAX_FACES, model=model) as own:
-            return analyse_image(rgb, own, symmetric, picture_scale)
-    if landmarker.mode != "image":
-        raise ValueError("a photo needs an image-mode landmarker")
+            return analyse_image(
+                rgb, own, symmetric, picture_scale, hands=hands, require_neutral=require_neutral
+            )
+    if hands is None:
+        with HandTracker(mode="image") as own_hands:
+            return analyse_image(
+                rgb, landmarker, symmetric, picture_scale, hands=own_hands, require_neutral=require_neutral
+            )
+    if landmarker.mode != "image" or hands.mode != "image":
+        raise ValueError("a photo needs an image-mode landmarker and hand tracker")
     h, w = rgb.shape[:2]
     if min(h, w) < MIN_PICTURE_PX:
         raise ScanRefused(
@@ -167,7 +197,7 @@ def analyse_image(
         )
     rgb, k = _fit_for_scan(np.ascontiguousarray(rgb))
     k *= picture_scale
-    verdict, m = _frame_measure(rgb, landmarker, symmetric, PHOTO_ROLL_ANGLES)
+    verdict, m, check = _frame_measure(rgb, landmarker, hands, symmetric, PHOTO_ROLL_ANGLES, require_neutral)
     if m is None:
         raise ScanRefused(verdict.code, verdict.message)
     expected = 2 * len(PHOTO_ROLL_ANGLES)
@@ -177,7 +207,8 @@ def analyse_image(
         notes = [f"{m.passes} of {expected} landmark passes found the face (the rest are averaged)"]
     else:
         notes = []
-    result = _result_from_frame(m, notes)
+    traces = check.traces if check is not None and require_neutral else {}
+    result = _result_from_frame(m, notes + trace_notes(traces))
     if k < 1:  # figures in pixels refer to the picture as given
         result.mm_per_px *= k
         result.iris_px /= k
@@ -185,7 +216,12 @@ def analyse_image(
 
 
 def scan_image(
-    rgb: NDArray[np.uint8], landmarker: FaceLandmarker | None = None, symmetric: bool = True
+    rgb: NDArray[np.uint8],
+    landmarker: FaceLandmarker | None = None,
+    symmetric: bool = True,
+    *,
+    hands: HandTracker | None = None,
+    require_neutral: bool = True,
 ) -> ScanResult:
     """Scan one photo (RGB uint8); see :func:`analyse_image`."""
-    return analyse_image(rgb, landmarker, symmetric).result
+    return analyse_image(rgb, landmarker, symmetric, hands=hands, require_neutral=require_neutral).result

@@ -16,7 +16,9 @@ from numpy.typing import NDArray
 from facecoach.config import InputLimits
 from facecoach.vision.asymmetry import KEYS
 from facecoach.vision.geometry import HeadPose, unmirror
+from facecoach.vision.hands import HandTracker
 from facecoach.vision.landmarks import FaceLandmarker
+from facecoach.vision.neutral import NeutralCheck, check_neutral, load_neutral_rules
 from facecoach.vision.quality import Verdict, check_frame
 from facecoach.vision.scan import (
     MAX_FACES,
@@ -30,6 +32,7 @@ from facecoach.vision.scan import (
     measure_face,
     yaw_note,
 )
+from facecoach.vision.scan_neutral import frequent_traces, neutral_verdict, too_few_frames, trace_notes
 from facecoach.vision.sources import SourceError, VideoSource
 
 #: Video frames are scanned at about this rate (every k-th frame). The spread of a still face's
@@ -79,6 +82,7 @@ class _Streams:
     refused: Counter[str] = field(default_factory=Counter)
     messages: dict[str, str] = field(default_factory=dict)
     seen: int = 0
+    checks: list[NeutralCheck] = field(default_factory=list)  # the neutral checks of the usable frames
 
     def take(self, rgb: NDArray[np.uint8], verdict: Verdict, m: FrameMeasure | None, flip: bool) -> None:
         if m is not None:
@@ -95,6 +99,7 @@ def _landmark_streams(
     symmetric: bool,
     progress: Progress | None,
     model: Path | None,
+    require_neutral: bool = True,
 ) -> _Streams:
     """Landmark and gate every frame (plain and mirrored in turn), checking for a crowd once a second."""
     streams = _Streams()
@@ -104,6 +109,7 @@ def _landmark_streams(
         FaceLandmarker(mode="video", max_faces=1, model=model) as lm,
         FaceLandmarker(mode="video", max_faces=1, model=model) as mirror_lm,
         FaceLandmarker(mode="image", max_faces=MAX_FACES, model=model) as crowd_lm,
+        HandTracker(mode="video") as hand_tracker,
     ):
         for t, frame in frames:
             rgb = np.ascontiguousarray(frame)
@@ -117,7 +123,13 @@ def _landmark_streams(
             else:
                 faces = lm.detect(rgb, t).faces
             streams.seen += 1
+            hands = hand_tracker.detect(rgb, t).hands  # every frame: the tracker follows a hand
             verdict = crowd_verdict if not crowd_verdict.ok else check_frame(rgb, faces)
+            if verdict.ok and require_neutral:
+                check = check_neutral(faces[0], hands=hands)
+                verdict = neutral_verdict(check)
+                if verdict.ok:
+                    streams.checks.append(check)
             streams.take(rgb, verdict, measure_face(faces[0], t) if verdict.ok else None, flip)
             if progress is not None:
                 progress(streams.seen, total or streams.seen)
@@ -161,6 +173,7 @@ def analyse_frames(
     step_note: str | None = None,
     *,
     model: Path | None = None,
+    require_neutral: bool = True,
 ) -> Scan:
     """Scan a still-face clip given as ``(timestamp_s, rgb)`` frames (timestamps increasing).
 
@@ -171,14 +184,20 @@ def analyse_frames(
     landmarker asked for more faces re-runs its detector on every frame, doubling the cost), so once a
     second a separate image-mode pass with ``MAX_FACES`` checks that nobody else is in the picture.
     """
-    streams = _landmark_streams(frames, total, symmetric, progress, model)
+    streams = _landmark_streams(frames, total, symmetric, progress, model, require_neutral)
     if streams.seen == 0:
         raise ScanRefused("unreadable", "the video has no frames that can be decoded")
     measures = streams.plain + streams.mirrored
     if not measures:
         code, _ = streams.refused.most_common(1)[0]
         raise ScanRefused(code, f"no usable frame in {streams.seen}: {streams.messages[code]}")
+    needed = min(load_neutral_rules().video.min_usable_frames, streams.seen) if require_neutral else 1
+    if len(measures) < needed:
+        code, _ = streams.refused.most_common(1)[0]
+        summary = too_few_frames(len(measures), streams.seen, needed, streams.refused)
+        raise ScanRefused(code, f"{summary}. Mostly: {streams.messages[code]}")
     notes = _stream_notes(streams, symmetric, step_note)
+    notes.extend(trace_notes(frequent_traces(streams.checks)))
     groups = [
         np.array([[m.values[k] for k in KEYS] for m in g], dtype=np.float64)
         for g in (streams.plain, streams.mirrored)
@@ -227,6 +246,7 @@ def analyse_video(
     progress: Progress | None = None,
     *,
     model: Path | None = None,
+    require_neutral: bool = True,
 ) -> Scan:
     """Scan a video file of a still neutral face; ``step`` = scan every k-th frame (default ≈ 10/s)."""
     try:
@@ -239,7 +259,15 @@ def analyse_video(
                 if k > 1
                 else None
             )
-            scan = analyse_frames(video.frames(k), total, symmetric, progress, note, model=model)
+            scan = analyse_frames(
+                video.frames(k),
+                total,
+                symmetric,
+                progress,
+                note,
+                model=model,
+                require_neutral=require_neutral,
+            )
             if video.hit_limit:
                 scan.result.notes.append(
                     f"only the first {limits.max_video_seconds:.0f} s were scanned (the length limit)"
@@ -261,14 +289,17 @@ def scan_video(
     progress: Progress | None = None,
     *,
     limits: InputLimits | None = None,
+    require_neutral: bool = True,
 ) -> ScanResult:
     """Scan a video file (path, read within ``limits``, required then) or an iterable of
     ``(timestamp_s, rgb)`` frames."""
     if isinstance(source, (str, Path)):
         if limits is None:
             raise TypeError("scan_video needs the input limits to read a file")
-        return analyse_video(Path(source), limits, step, symmetric, progress).result
+        return analyse_video(
+            Path(source), limits, step, symmetric, progress, require_neutral=require_neutral
+        ).result
     frames: Iterator[Frame] = iter(source)
     if step and step > 1:
         frames = (f for i, f in enumerate(source) if i % step == 0)
-    return analyse_frames(frames, None, symmetric, progress).result
+    return analyse_frames(frames, None, symmetric, progress, require_neutral=require_neutral).result

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from facecoach.config import InputLimits
+from facecoach.vision.hands import HandTracker
 from facecoach.vision.landmarks import FaceLandmarker
 from facecoach.vision.scan import MAX_FACES, Scan
 from facecoach.vision.scan_photo import analyse_image
@@ -32,6 +33,7 @@ class Scanner:
     ) -> None:
         self._lock = threading.Lock()
         self._landmarker: FaceLandmarker | None = None
+        self._hands: HandTracker | None = None  # the neutral check's "hand over the face"
         self._limits = limits
         self._model = model
         self.slots = Slots(max_in_flight, max_per_member)
@@ -50,13 +52,20 @@ class Scanner:
                 self._landmarker = FaceLandmarker(
                     mode="image", max_faces=MAX_FACES, model=self._model
                 ).__enter__()
-            return analyse_image(picture.rgb, self._landmarker, picture_scale=picture.scale)
+            if self._hands is None:
+                self._hands = HandTracker(mode="image").__enter__()
+            return analyse_image(
+                picture.rgb, self._landmarker, picture_scale=picture.scale, hands=self._hands
+            )
 
     def close(self) -> None:
         with self._lock:
             if self._landmarker is not None:
                 self._landmarker.__exit__(None, None, None)
                 self._landmarker = None
+            if self._hands is not None:
+                self._hands.close()
+                self._hands = None
 
 
 def annotated_jpeg(scan: Scan, max_side: int = 720) -> bytes:

@@ -62,11 +62,17 @@ def test_annotate_writes_a_larger_picture(
     )  # something was drawn
 
 
-def test_readable_summary(shared_data: Path) -> None:
-    result = CliRunner().invoke(app, ["scan", str(shared_data / "surprise_f1.jpg")])
+def test_readable_summary(shared_data: Path, tmp_path: Path, astronaut: np.ndarray) -> None:
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(astronaut).save(photo)
+    result = CliRunner().invoke(app, ["scan", str(photo)])
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert "Face scan" in out and "brow" in out and "lower face" in out and "mm" in out
+    assert "trace of a smile" in out  # her slight smile: measured, with a note
+    refused = CliRunner().invoke(app, ["scan", str(shared_data / "surprise_f1.jpg")])
+    assert refused.exit_code == 2 and "scan refused (expression)" in refused.stderr
+    assert "raised brows" in refused.stderr
 
 
 def test_refusal_is_one_stderr_line_exit_2(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from facecoach.vision.geometry import HeadPose
 from facecoach.vision.landmarks import FaceLandmarker
 from facecoach.vision.quality import check_pose
 from facecoach.vision.scan import ScanRefused
-from facecoach.vision.scan_file import scan_file
+from facecoach.vision.scan_file import analyse_file, scan_file
 from facecoach.vision.scan_photo import scan_image
 from tests.fuzz.hostile import png_bomb
 from tests.vision.conftest import rescale, rotate
@@ -170,7 +170,10 @@ def test_half_a_video_is_scanned_with_a_note(tmp_path: Path, shared_data: Path) 
     half = tmp_path / "half.mp4"
     data = (shared_data / "woman_expressions_24fps.mp4").read_bytes()
     half.write_bytes(data[:200_000])  # the first ~2 s of frames
-    result = scan_file(half, InputLimits())
+    with pytest.raises(ScanRefused) as frown:  # her frown: every frame dropped
+        scan_file(half, InputLimits())
+    assert frown.value.code == "expression"
+    result = analyse_file(half, InputLimits(), require_neutral=False).result
     assert result.kind == "video" and result.frames_used >= 5
     assert any("stopped decoding" in note and "of its 472 frames" in note for note in result.notes)
 

@@ -55,7 +55,7 @@ def test_mirror_flips_every_signed_asymmetry(
     base_scans: dict[str, ScanResult],
     scan_landmarker: FaceLandmarker,
 ) -> None:
-    mirrored = scan_image(np.ascontiguousarray(photos[name][:, ::-1]), scan_landmarker)
+    mirrored = scan_image(np.ascontiguousarray(photos[name][:, ::-1]), scan_landmarker, require_neutral=False)
     a, m = base_scans[name].asymmetry.model_dump(), mirrored.asymmetry.model_dump()
     for key in KEYS:
         assert abs(a[key] + m[key]) <= 0.3, (name, key, a[key], m[key])
@@ -70,9 +70,9 @@ def test_single_pass_mirror_error_is_what_docs_report(
     """Without the mirrored passes the model's own bias shows (measured up to ~1 mm): keep it bounded."""
     worst = 0.0
     for rgb in photos.values():
-        a = scan_image(rgb, scan_landmarker, symmetric=False).asymmetry.model_dump()
+        a = scan_image(rgb, scan_landmarker, symmetric=False, require_neutral=False).asymmetry.model_dump()
         m = scan_image(
-            np.ascontiguousarray(rgb[:, ::-1]), scan_landmarker, symmetric=False
+            np.ascontiguousarray(rgb[:, ::-1]), scan_landmarker, symmetric=False, require_neutral=False
         ).asymmetry.model_dump()
         worst = max(worst, *(abs(a[k] + m[k]) for k in KEYS if k.endswith("_mm")))
     assert 0.05 < worst < 1.2
@@ -87,7 +87,7 @@ def test_roll_does_not_read_as_asymmetry(
     base_scans: dict[str, ScanResult],
     scan_landmarker: FaceLandmarker,
 ) -> None:
-    turned = scan_image(rotate(photos[name], degrees), scan_landmarker)
+    turned = scan_image(rotate(photos[name], degrees), scan_landmarker, require_neutral=False)
     assert turned.head_pose.roll_deg - base_scans[name].head_pose.roll_deg == pytest.approx(-degrees, abs=1.0)
     for key, d in _diffs(base_scans[name], turned).items():
         assert abs(d) <= _tol(key), (name, degrees, key, d)
@@ -113,7 +113,7 @@ def test_scale_does_not_change_millimetres(
     base_scans: dict[str, ScanResult],
     scan_landmarker: FaceLandmarker,
 ) -> None:
-    scaled = scan_image(rescale(photos[name], factor), scan_landmarker)
+    scaled = scan_image(rescale(photos[name], factor), scan_landmarker, require_neutral=False)
     assert scaled.mm_per_px == pytest.approx(base_scans[name].mm_per_px / factor, rel=0.06)
     for key, d in _diffs(base_scans[name], scaled).items():
         assert abs(d) <= _tol(key), (name, factor, key, d)
@@ -123,7 +123,7 @@ def test_a_very_large_photo_is_shrunk_first_and_measures_the_same(
     photos: dict[str, np.ndarray], base_scans: dict[str, ScanResult], scan_landmarker: FaceLandmarker
 ) -> None:
     big = rescale(photos["happy_f15"], 4.5)  # 2304 px > 2000: scanned at 2000 px
-    result = scan_image(big, scan_landmarker)
+    result = scan_image(big, scan_landmarker, require_neutral=False)
     assert result.mm_per_px == pytest.approx(base_scans["happy_f15"].mm_per_px / 4.5, rel=0.06)  # original px
     for key, d in _diffs(base_scans["happy_f15"], result).items():
         assert abs(d) <= _tol(key), (key, d)
@@ -161,7 +161,7 @@ def test_shift_does_not_change_millimetres(
     base_scans: dict[str, ScanResult],
     scan_landmarker: FaceLandmarker,
 ) -> None:
-    moved = scan_image(shift(photos[name], 23, -17), scan_landmarker)
+    moved = scan_image(shift(photos[name], 23, -17), scan_landmarker, require_neutral=False)
     for key, d in _diffs(base_scans[name], moved).items():
         assert abs(d) <= _tol(key), (name, key, d)
 
@@ -195,14 +195,17 @@ def _lift_series(
     rgb: np.ndarray, lm: FaceLandmarker, moving_ids: tuple[int, ...], lifts_mm: list[float], key: str
 ) -> list[float]:
     face = lm.detect(rgb).faces[0]
-    base = scan_image(rgb, lm)
+    base = scan_image(rgb, lm, require_neutral=False)
     px = face.points_px
     anchors = _anchors(px, set(moving_ids), rgb.shape[1], rgb.shape[0])
     out = []
     for lift in lifts_mm:
         up = np.array([0.0, -lift / base.mm_per_px])
         warped = warp_image(rgb, px[list(moving_ids), :2], up, anchors)
-        out.append(getattr(scan_image(warped, lm).asymmetry, key) - getattr(base.asymmetry, key))
+        out.append(
+            getattr(scan_image(warped, lm, require_neutral=False).asymmetry, key)
+            - getattr(base.asymmetry, key)
+        )
     return out
 
 
@@ -285,7 +288,9 @@ def test_repeat_photo_spread_is_small(
         )
         _, jpg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 96))])
         decoded = np.ascontiguousarray(cv2.imdecode(jpg, cv2.IMREAD_UNCHANGED))
-        values.append([getattr(scan_image(decoded, scan_landmarker).asymmetry, k) for k in KEYS])
+        values.append(
+            [getattr(scan_image(decoded, scan_landmarker, require_neutral=False).asymmetry, k) for k in KEYS]
+        )
     table = np.array(values)
     base = np.array([getattr(base_scans[name].asymmetry, k) for k in KEYS])
     assert (table.std(axis=0, ddof=1) < 0.4).all(), table.std(axis=0, ddof=1)
@@ -300,9 +305,12 @@ def test_a_turned_head_gets_a_caution_about_widths(
 
     with VideoSource(shared_data / "woman_expressions_24fps.mp4", InputLimits()) as video:
         frame = next(rgb for i, (_, rgb) in enumerate(video.frames()) if i == 168)  # she looks ~13° aside
-    result = scan_image(frame, scan_landmarker)
+    result = scan_image(frame, scan_landmarker, require_neutral=False)
     assert 10 < abs(result.head_pose.yaw_deg) < 20
     side = "left" if result.head_pose.yaw_deg > 0 else "right"
     assert any(f"turned {abs(result.head_pose.yaw_deg):.0f}° to the {side}" in n for n in result.notes)
     other = "right" if side == "left" else "left"
-    assert any(f"to the {other}" in n for n in scan_image(frame[:, ::-1].copy(), scan_landmarker).notes)
+    assert any(
+        f"to the {other}" in n
+        for n in scan_image(frame[:, ::-1].copy(), scan_landmarker, require_neutral=False).notes
+    )
