@@ -2,7 +2,8 @@
 page's own scripts, on a fake origin: for the parity test (the page's hand points vs Python's on the same
 frames) and ``bench/bench_live_hands.py`` (the cost of both models in the browser).
 
-``window.runFrames(n, hands)`` runs the Face and (with ``hands``) the Hand Landmarker in VIDEO mode over
+``window.runFrames(n, hands, fps)`` runs the Face and (``hands`` 1 or 2: ``numHands``; 0: none) the Hand
+Landmarker in VIDEO mode over
 frames ``/frames/0.png`` … ``n-1``, drawn on a canvas as the live page draws the camera, and returns per
 frame the hands as ``static/live/hands.js`` reads them and the time each model took (ms).
 """
@@ -30,11 +31,14 @@ const files = await FilesetResolver.forVisionTasks("/tv/wasm");
 const face = await FaceLandmarker.createFromOptions(files, {
   baseOptions: { modelAssetPath: "/models/face_landmarker.task", delegate: "CPU" }, runningMode: "VIDEO",
   numFaces: 1, outputFaceBlendshapes: true, outputFacialTransformationMatrixes: false });
-const hand = await HandLandmarker.createFromOptions(files, {
+const handOptions = (numHands) => ({
   baseOptions: { modelAssetPath: "/models/hand_landmarker.task", delegate: "CPU" }, runningMode: "VIDEO",
-  numHands: 2, minHandDetectionConfidence: 0.5, minHandPresenceConfidence: 0.5, minTrackingConfidence: 0.5 });
+  numHands, minHandDetectionConfidence: 0.5, minHandPresenceConfidence: 0.5, minTrackingConfidence: 0.5 });
+const hands = { 1: await HandLandmarker.createFromOptions(files, handOptions(1)),
+  2: await HandLandmarker.createFromOptions(files, handOptions(2)) };
 let clock = 0;
 window.runFrames = async (n, withHands, fps) => {
+  const hand = hands[withHands === 1 ? 1 : 2];
   const out = [];
   const c = document.getElementById("c");
   const g = c.getContext("2d", { willReadFrequently: true });

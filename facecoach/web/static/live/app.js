@@ -395,9 +395,12 @@ function sendLandmarks(video, ts) {
     ptsD[3 * i + 2] = pts[3 * i + 2] = face[i].z * w;
   }
   state.lastPoints = { pts, w, h };
-  const rgba = ctx.getImageData(0, 0, w, h).data;
-  // The crease energy from the float32 points the server receives, so both sides place the same patch.
-  const crease = foreheadCreaseEnergy(rgba, w, h, pts);
+  // The crease energy from the float32 points the server receives, so both sides place the same patch;
+  // only an exercise watches the forehead (a massage's hands are on the face: no pixels read back).
+  const crease =
+    state.step && state.step.kind === "exercise"
+      ? foreheadCreaseEnergy(ctx.getImageData(0, 0, w, h).data, w, h, pts)
+      : null;
   const cats = result.faceBlendshapes && result.faceBlendshapes[0] ? result.faceBlendshapes[0].categories : [];
   state.inFlight++;
   state.ws.send(encodeLandmarks(seq, ts, w, h, pts, cats, crease, hands));
