@@ -153,6 +153,18 @@ def fault_kinds() -> frozenset[str]:
     return frozenset(load_movements().faults)
 
 
+#: Faults raised from the hands (issue 13): a hand on the face in an exercise done without hands, hands
+#: misplaced in a resisted one, and the massage stroke checks (``stroke_specs.FAULT_KINDS``).
+HAND_FAULT_KINDS = frozenset(
+    {"hands_on_face", "hand_placement", "stroke_direction", "stroke_region", "stroke_pace", "side_skipped"}
+)
+
+
+def recorded_fault_kinds() -> frozenset[str]:
+    """Every fault kind a practice session may record: the face's (:func:`fault_kinds`) and the hands'."""
+    return fault_kinds() | HAND_FAULT_KINDS
+
+
 def spec_for(technique: Technique, rules: MovementsFile | None = None) -> CoachingSpec:
     """The coaching spec of one knowledge-base technique (massages get a timer-only spec)."""
     rules = rules or load_movements()

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from facecoach.coaching.evaluator import Event, Finished
+from facecoach.coaching.evaluator import Finished
 
 
 class StepCheck(Protocol):
     """One step's completion check. Times are the server's clock (seconds, monotonic)."""
 
-    def frame(self, now_s: float, events: Sequence[Event]) -> None:
+    def frame(self, now_s: float, events: Sequence[object]) -> None:
         """A frame of this step arrived (not paused) at ``now_s``; ``events``: what the evaluator said."""
 
     def pause(self) -> None:
@@ -34,7 +34,7 @@ class ExerciseCheck:
     def __init__(self) -> None:
         self.done = False
 
-    def frame(self, now_s: float, events: Sequence[Event]) -> None:
+    def frame(self, now_s: float, events: Sequence[object]) -> None:
         if any(isinstance(e, Finished) for e in events):
             self.done = True
 
@@ -62,7 +62,7 @@ class MassageCheck:
         self.covered_s = 0.0
         self._last: float | None = None
 
-    def frame(self, now_s: float, events: Sequence[Event]) -> None:
+    def frame(self, now_s: float, events: Sequence[object]) -> None:
         if self._last is not None:
             self.covered_s += min(max(0.0, now_s - self._last), self.max_gap_s)
         self._last = now_s

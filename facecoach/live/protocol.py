@@ -8,7 +8,7 @@ Binary client message (little-endian)::
     offset size  field
     0      1     version (u8)        = 1
     1      1     kind (u8)           1 landmarks · 2 no face · 3 jpeg
-    2      2     flags (u16)         bit 0: a forehead crease energy is present
+    2      2     flags (u16)         bit 0: a forehead crease energy is present · bit 1: hands block
     4      4     seq (u32)           strictly increasing per connection
     8      8     timestamp_ms (f64)  the frame's capture time, milliseconds, non-decreasing
     16     2     width (u16)         frame width, pixels
@@ -18,7 +18,12 @@ Binary client message (little-endian)::
 Payload of ``landmarks``: 478×3 float32 (x, y in pixels of the frame, z in MediaPipe's depth scaled by
 the width, as :class:`facecoach.vision.landmarks.FaceObservation.points_px`), then 52 float32
 blendshape scores in MediaPipe's category order (:data:`BLENDSHAPE_NAMES`), then one float32 crease
-energy (ignored unless flag bit 0 is set). ``no face`` has no payload. ``jpeg`` carries the JPEG bytes.
+energy (ignored unless flag bit 0 is set). With flag bit 1 the landmark payload is followed by the
+**hands block**: :data:`HAND_SLOTS` (2) slots of 65 float32 each — score (MediaPipe's handedness
+confidence, 0 < s ≤ 1), handedness code (1 ``Left``, 2 ``Right``: MediaPipe's raw label for the
+unmirrored frame), then 21×3 float32 (x, y in pixels, z MediaPipe's wrist-relative depth × width). An
+empty slot is all zeros. Flag bit 1 with both slots empty means "hands tracked, none seen"; no flag bit 1
+means "hands not tracked in this frame". ``no face`` has no payload. ``jpeg`` carries the JPEG bytes.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from facecoach.config import LiveSettings
+from facecoach.vision.hands import N_HAND_LANDMARKS, HandObservation, own_side
 from facecoach.vision.landmarks import FaceObservation
 
 VERSION = 1
@@ -99,6 +105,15 @@ N_BLENDSHAPES = len(BLENDSHAPE_NAMES)
 LANDMARK_PAYLOAD_BYTES = (N_POINTS * 3 + N_BLENDSHAPES + 1) * 4
 LANDMARK_MESSAGE_BYTES = HEADER_BYTES + LANDMARK_PAYLOAD_BYTES  # 5968
 FLAG_CREASE = 1
+FLAG_HANDS = 2
+KNOWN_FLAGS = FLAG_CREASE | FLAG_HANDS
+HAND_SLOTS = 2
+HAND_SLOT_FLOATS = 2 + N_HAND_LANDMARKS * 3  # score, handedness code, 21 × (x, y, z)
+HANDS_BLOCK_BYTES = HAND_SLOTS * HAND_SLOT_FLOATS * 4  # 520
+HANDS_MESSAGE_BYTES = LANDMARK_MESSAGE_BYTES + HANDS_BLOCK_BYTES  # 6488
+#: The handedness codes of the hands block: MediaPipe's raw label (what the hand looks like).
+HAND_LABELS = {1: "Left", 2: "Right"}
+HAND_CODES = {label: code for code, label in HAND_LABELS.items()}
 
 # WebSocket close codes (RFC 6455 §7.4.1 plus the application range 4000–4999).
 CLOSE_NORMAL = 1000
@@ -119,7 +134,7 @@ class Kind(IntEnum):
 def max_message_bytes(limits: LiveSettings) -> int:
     """The largest message any client may send: what the server should read at most (uvicorn's
     ``ws_max_size``), so an oversized message is refused before it is buffered whole."""
-    return max(LANDMARK_MESSAGE_BYTES, HEADER_BYTES + limits.max_jpeg_bytes, limits.max_control_bytes * 4)
+    return max(HANDS_MESSAGE_BYTES, HEADER_BYTES + limits.max_jpeg_bytes, limits.max_control_bytes * 4)
 
 
 class ProtocolError(ValueError):
@@ -146,6 +161,8 @@ class Header:
 class LandmarkFrame:
     header: Header
     face: FaceObservation  # the page's landmarks (478 × 3 px), blendshapes and crease energy
+    # The hands the page saw in the same frame ([]: none), None when it did not look (no flag bit 1).
+    hands: list[HandObservation] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +205,15 @@ def encode_landmarks(
     points: NDArray[np.floating[Any]],
     blendshapes: dict[str, float],
     crease_energy: float | None,
+    hands: list[tuple[float, str, NDArray[np.floating[Any]]]] | None = None,
 ) -> bytes:
-    """The bytes the page sends for one landmark frame (used by tests and the benchmark)."""
+    """The bytes the page sends for one landmark frame (used by tests and the benchmark). ``hands``:
+    up to two (score, MediaPipe label, (21, 3) points px) — ``[]`` tracked but none, None not tracked."""
+    flags = (FLAG_CREASE if crease_energy is not None else 0) | (FLAG_HANDS if hands is not None else 0)
     h = Header(
         VERSION,
         Kind.LANDMARKS,
-        FLAG_CREASE if crease_energy is not None else 0,
+        flags,
         seq,
         timestamp_ms,
         image_size[0],
@@ -207,8 +227,21 @@ def encode_landmarks(
             np.asarray(points, dtype="<f4").reshape(-1).tobytes(),
             shapes.tobytes(),
             tail.tobytes(),
+            encode_hands(hands) if hands is not None else b"",
         )
     )
+
+
+def encode_hands(hands: list[tuple[float, str, NDArray[np.floating[Any]]]]) -> bytes:
+    """The hands block: two slots, the unused ones zero."""
+    if len(hands) > HAND_SLOTS:
+        raise ValueError(f"at most {HAND_SLOTS} hands")
+    block = np.zeros((HAND_SLOTS, HAND_SLOT_FLOATS), dtype="<f4")
+    for i, (score, label, points) in enumerate(hands):
+        block[i, 0] = score
+        block[i, 1] = HAND_CODES[label]
+        block[i, 2:] = np.asarray(points, dtype="<f4").reshape(-1)
+    return block.tobytes()
 
 
 def encode_no_face(seq: int, timestamp_ms: float, image_size: tuple[int, int]) -> bytes:
@@ -229,13 +262,18 @@ def decode_frame(data: bytes, limits: LiveSettings) -> Frame:
         return NoFaceFrame(header)
     if header.kind is Kind.JPEG:
         return _jpeg_frame(header, data, limits)
-    return LandmarkFrame(header, _landmark_face(header, data))
+    if header.flags & ~KNOWN_FLAGS:
+        raise ProtocolError(f"unknown frame flags {header.flags:#x}")
+    if header.flags & FLAG_HANDS:
+        hands = _hands(header, data)  # checks the whole message's size first
+        return LandmarkFrame(header, _landmark_face(header, data[:LANDMARK_MESSAGE_BYTES]), hands)
+    return LandmarkFrame(header, _landmark_face(header, data), None)
 
 
 def _decode_header(data: bytes, limits: LiveSettings) -> Header:
     """The 20-byte header, checked: the message's size, version, kind, timestamp and frame size."""
     n = len(data)
-    if n > max(LANDMARK_MESSAGE_BYTES, HEADER_BYTES + limits.max_jpeg_bytes):
+    if n > max(HANDS_MESSAGE_BYTES, HEADER_BYTES + limits.max_jpeg_bytes):
         raise ProtocolError(f"frame of {n} bytes is too big", CLOSE_TOO_BIG)
     if n < HEADER_BYTES:
         raise ProtocolError(f"frame of {n} bytes is shorter than the {HEADER_BYTES}-byte header")
@@ -289,6 +327,40 @@ def _landmark_face(header: Header, data: bytes) -> FaceObservation:
     crease = _crease_energy(float(floats[-1])) if header.flags & FLAG_CREASE else None
     blendshapes = {name: float(v) for name, v in zip(BLENDSHAPE_NAMES, shapes.tolist(), strict=True)}
     return FaceObservation(points, blendshapes, None, (width, height), header.timestamp_ms / 1000.0, crease)
+
+
+def _hands(header: Header, data: bytes) -> list[HandObservation]:
+    """The hands block (flag bit 1): every value finite, points near the frame, a known label and a
+    score in (0, 1] for a used slot, nothing at all in an empty one."""
+    n = len(data)
+    if n != HANDS_MESSAGE_BYTES:
+        code = CLOSE_TOO_BIG if n > HANDS_MESSAGE_BYTES else CLOSE_POLICY
+        raise ProtocolError(f"a landmark frame with hands must be {HANDS_MESSAGE_BYTES} bytes, got {n}", code)
+    block = np.frombuffer(data, dtype="<f4", offset=LANDMARK_MESSAGE_BYTES).reshape(
+        HAND_SLOTS, HAND_SLOT_FLOATS
+    )
+    if not np.isfinite(block).all():
+        raise ProtocolError("the hands block contains NaN or infinite values")
+    width, height = header.width, header.height
+    low = np.array([-width, -height, -2 * width], dtype=np.float64)
+    high = np.array([2 * width, 2 * height, 2 * width], dtype=np.float64)
+    hands: list[HandObservation] = []
+    for slot in block.astype(np.float64):
+        score, label_code = float(slot[0]), float(slot[1])
+        if label_code == 0:
+            if slot.any():
+                raise ProtocolError("an empty hand slot must be all zeros")
+            continue
+        label = HAND_LABELS.get(int(label_code)) if label_code.is_integer() else None
+        if label is None:
+            raise ProtocolError("handedness must be 1 (Left) or 2 (Right)")
+        if not 0 < score <= 1.0:
+            raise ProtocolError("a hand's score must lie in (0, 1]")
+        points = slot[2:].reshape(N_HAND_LANDMARKS, 3)
+        if ((points < low) | (points > high)).any():
+            raise ProtocolError("hand points lie far outside the frame")
+        hands.append(HandObservation(points, own_side(label, False), score, label, (width, height)))
+    return hands
 
 
 def _crease_energy(value: float) -> float:

@@ -15,26 +15,62 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from facecoach.coaching.evaluator import Calibrated, Event, Fault, Finished, RepDone, RepFailed
+from facecoach.coaching.evaluator import (
+    Calibrated,
+    Evaluator,
+    Fault,
+    Finished,
+    RepDone,
+    RepFailed,
+)
 from facecoach.coaching.specs import CoachingSpec, spec_for
+from facecoach.coaching.stroke_specs import StrokeSpec, StrokeSpecError, stroke_spec
+from facecoach.coaching.strokes import Stroke
 from facecoach.knowledge import Library
 from facecoach.live.checks import ExerciseCheck, MassageCheck, StepCheck
+from facecoach.live.massage import LiveEvent, LiveMassage, StrokeCount
 from facecoach.live.protocol import Control, ProtocolError
 from facecoach.members.session_summary import SessionSummary, parse_summary
+from facecoach.vision.hands import HandObservation, drop_duplicate_hands
 from facecoach.vision.landmarks import FaceObservation
+
+#: Hands seen this recently (s, the frames' clock) still stand for a frame sent without them: the page
+#: looks for hands only every few frames during an exercise done without hands.
+HANDS_HOLD_S = 0.6
+#: How often the page looks for hands: every frame in a massage or a hand-resisted exercise, every
+#: ``LOW_RATE_EVERY``-th frame in an exercise done without hands (to raise "hands down").
+LOW_RATE_EVERY = 4
 
 
 class StepEvaluator(Protocol):
     """What a step needs from the coaching engine's evaluators (exercise or massage timer): frames in,
     typed events out; ``finish(t)`` closes what is still open when the step ends (seconds)."""
 
-    def push(self, frame: FaceObservation | None, timestamp_s: float | None = None) -> list[Event]: ...
+    def push(
+        self, frame: FaceObservation | None, timestamp_s: float | None = None
+    ) -> Sequence[LiveEvent]: ...
 
-    def finish(self, t: float) -> list[Event]: ...
+    def finish(self, t: float) -> Sequence[LiveEvent]: ...
 
 
 EvaluatorFactory = Callable[[CoachingSpec], StepEvaluator]
 SpecLookup = Callable[[str], CoachingSpec]
+StrokeLookup = Callable[[str], StrokeSpec | None]
+
+
+def library_strokes(library: Library) -> StrokeLookup:
+    """A massage's camera check (None: the technique has none, and its step is timed as before)."""
+
+    def lookup(technique_id: str) -> StrokeSpec | None:
+        technique = library.techniques.get(technique_id)
+        if technique is None or technique.kind != "massage":
+            return None
+        try:
+            return stroke_spec(technique)
+        except StrokeSpecError:
+            return None
+
+    return lookup
 
 
 def library_specs(library: Library) -> SpecLookup:
@@ -61,6 +97,7 @@ class StepRecord:
     reps: int = 0
     reps_failed: int = 0
     faults: list[Fault] = field(default_factory=list)  # the latest report of each (kind, onset)
+    strokes: dict[str, int] | None = None  # a massage with a camera check: good strokes per side
     calibrated: bool = False
     finished: bool = False
     skipped: bool = False
@@ -78,6 +115,7 @@ class StepRecord:
             "completed": self.finished,
             "skipped": self.skipped,
             "duration_s": round(max(0.0, end - self.started_s), 2),
+            **({"strokes": dict(self.strokes)} if self.strokes is not None else {}),
         }
 
 
@@ -99,8 +137,12 @@ class LiveSession:
         clock: Callable[[], float] = time.monotonic,
         massage_max_gap_s: float = 1.0,
         massage_grace_s: float = 1.0,
+        strokes: StrokeLookup | None = None,
     ) -> None:
         self._specs = specs
+        self._strokes = strokes or (lambda _id: None)
+        self._previous_hands: list[HandObservation] = []
+        self._held_hands: tuple[float, list[HandObservation]] | None = None
         self._make = make_evaluator
         self._max_steps = max_steps
         self._clock = clock
@@ -161,15 +203,24 @@ class LiveSession:
         if reps is not None and spec.reps is not None:
             spec = spec.model_copy(update={"reps": max(1, min(reps, spec.reps))})
         self._spec = spec
-        self._evaluator = self._make(spec)
-        self._check = (
-            ExerciseCheck()
-            if spec.kind == "exercise"
-            else MassageCheck(spec.duration_s, self._massage_gap_s, self._massage_grace_s)
-        )
+        strokes = self._strokes(spec.technique_id) if spec.kind == "massage" else None
+        if strokes is not None:  # completed from the strokes seen (LiveMassage says finished)
+            self._evaluator = LiveMassage(spec, strokes)
+            self._check = ExerciseCheck()
+        else:
+            self._evaluator = self._make(spec)
+            self._check = (
+                ExerciseCheck()
+                if spec.kind == "exercise"
+                else MassageCheck(spec.duration_s, self._massage_gap_s, self._massage_grace_s)
+            )
         self._t0 = None
         self.paused = False
+        self._previous_hands = []
+        self._held_hands = None
         record = StepRecord(spec.technique_id, spec.kind, spec.reps, self._clock())
+        if strokes is not None:
+            record.strokes = {side: 0 for side in ("right", "left", "midline")}
         self.steps.append(record)
         self._current = record
         return [
@@ -180,8 +231,32 @@ class LiveSession:
                 "reps": spec.reps,
                 "hold_s": spec.hold_s,
                 "duration_s": spec.duration_s,
+                "hands": self.hands_wanted,
+                **self._stroke_dose(strokes),
             }
         ]
+
+    @staticmethod
+    def _stroke_dose(strokes: StrokeSpec | None) -> dict[str, Any]:
+        if strokes is None:
+            return {}
+        from facecoach.live.massage import required_sides
+
+        return {
+            "strokes_per_side": max(1, strokes.strokes_per_side),
+            "stroke_sides": list(required_sides(strokes)),
+        }
+
+    @property
+    def hands_wanted(self) -> str:
+        """``"every"`` frame (a massage, a hand-resisted exercise), ``"low"`` (every ``LOW_RATE_EVERY``-th:
+        an exercise done without hands, for "hands down"), ``"none"`` (a timed massage, no step)."""
+        spec = self._spec
+        if spec is None or (spec.kind == "massage" and not isinstance(self._evaluator, LiveMassage)):
+            return "none"
+        if spec.kind == "massage" or spec.resisted:
+            return "every"
+        return "low"
 
     def _discard_current(self) -> None:
         if self._current is not None and self.steps and self.steps[-1] is self._current:
@@ -210,9 +285,14 @@ class LiveSession:
 
     # -- frames --------------------------------------------------------------------------------------------
 
-    def frame(self, frame: FaceObservation | None, timestamp_s: float) -> list[Event]:
-        """Feed one frame (None: no usable face); returns the evaluator's events (the socket sends them
-        with ``Event.to_dict``)."""
+    def frame(
+        self,
+        frame: FaceObservation | None,
+        timestamp_s: float,
+        hands: list[HandObservation] | None = None,
+    ) -> list[LiveEvent]:
+        """Feed one frame (None: no usable face) and the hands seen in it (None: not looked for); returns
+        the evaluator's events (the socket sends them with ``to_dict``)."""
         if timestamp_s < self._last_ts:
             raise ProtocolError("frame timestamps went backwards")
         self._last_ts = timestamp_s
@@ -228,17 +308,47 @@ class LiveSession:
             t = timestamp_s - self._t0
         if frame is not None:
             frame = replace(frame, timestamp_s=t)
-        events = self._evaluator.push(frame, t)
+        events = list(self._push(frame, t, self._hands_for(t, hands)))
         if not isinstance(self._check, MassageCheck):
             self._check.frame(now, events)
         self._record(events)
         return events
 
-    def _record(self, events: Sequence[Event]) -> None:
+    def _hands_for(self, t: float, hands: list[HandObservation] | None) -> list[HandObservation] | None:
+        """This frame's hands (one hand seen twice kept once), or the last ones seen within
+        ``HANDS_HOLD_S`` when the page did not look in this frame (exercises: every few frames)."""
+        if hands is None:
+            held = self._held_hands
+            if (
+                held is not None
+                and 0 <= t - held[0] <= HANDS_HOLD_S
+                and not isinstance(self._evaluator, LiveMassage)
+            ):
+                return held[1]
+            return None
+        hands = drop_duplicate_hands(hands, self._previous_hands)
+        self._previous_hands = hands
+        self._held_hands = (t, hands)
+        return hands
+
+    def _push(
+        self, frame: FaceObservation | None, t: float, hands: list[HandObservation] | None
+    ) -> Sequence[LiveEvent]:
+        evaluator = self._evaluator
+        assert evaluator is not None
+        if isinstance(evaluator, LiveMassage | Evaluator):
+            return evaluator.push(frame, t, hands=hands)
+        return evaluator.push(frame, t)  # a timed massage (no camera check): hands play no part
+
+    def _record(self, events: Sequence[LiveEvent]) -> None:
         record = self._current
         assert record is not None
         for ev in events:
-            if isinstance(ev, Calibrated):
+            if isinstance(ev, StrokeCount) and record.strokes is not None:
+                record.strokes = {"right": ev.right, "left": ev.left, "midline": ev.midline}
+            elif isinstance(ev, Stroke):
+                continue
+            elif isinstance(ev, Calibrated):
                 record.calibrated = True
             elif isinstance(ev, RepDone):
                 record.reps += 1

@@ -52,10 +52,28 @@ def technique_step(
                 {"label": s.label, "path": [list(p) for p in s.path], "repeat": s.repeat, "sides": s.sides}
                 for s in m.strokes
             ],
+            **_camera_check(t),
         }
     if t.exercise is not None:
         step["exercise"] = {"movement": t.exercise.movement, "resistance": t.exercise.resistance}
     return step
+
+
+def _camera_check(t: Technique) -> dict[str, Any]:
+    """What the page needs of a massage's camera check: the working point, the dose per side and the
+    sides that need it (none: the massage has no camera check)."""
+    from facecoach.coaching.stroke_specs import StrokeSpecError, stroke_spec
+    from facecoach.live.massage import required_sides
+
+    try:
+        spec = stroke_spec(t)
+    except StrokeSpecError:
+        return {}
+    return {
+        "working_point": spec.working_point,
+        "strokes_per_side": max(1, spec.strokes_per_side),
+        "stroke_sides": list(required_sides(spec)),
+    }
 
 
 def single_step(library: Library, technique_id: str) -> list[dict[str, Any]]:

@@ -57,9 +57,11 @@ class SummaryRules:
 
     @classmethod
     def of(cls, library: Library, today: dt.date | None = None) -> SummaryRules:
-        from facecoach.coaching.specs import fault_kinds
+        from facecoach.coaching.specs import recorded_fault_kinds
 
-        return cls(frozenset(library.techniques), fault_kinds(), today or dt.datetime.now(dt.UTC).date())
+        return cls(
+            frozenset(library.techniques), recorded_fault_kinds(), today or dt.datetime.now(dt.UTC).date()
+        )
 
 
 class SessionSummary(BaseModel):

@@ -48,7 +48,7 @@ from facecoach.live.protocol import (
     decode_frame,
 )
 from facecoach.live.server_mode import ServerLandmarker
-from facecoach.live.session import LiveSession, library_specs, saved_record
+from facecoach.live.session import LOW_RATE_EVERY, LiveSession, library_specs, library_strokes, saved_record
 from facecoach.live.slots import JPEG, SOCKET
 from facecoach.live.steps import routine_steps, single_step
 from facecoach.members.api_tokens import credential_user
@@ -95,6 +95,8 @@ def live_page(
         "mode": mode if mode in ("landmarks", "jpeg") else None,
         "ws_path": "/live/ws",
         "model_url": "/static/models/face_landmarker.task",
+        "hand_model_url": "/static/models/hand_landmarker.task",
+        "hands_low_every": LOW_RATE_EVERY,
         "wasm_url": "/static/vendor/tasks-vision/wasm",
         "vision_module": "/static/vendor/tasks-vision/vision_bundle.mjs",
         "max_fps": ctx.settings.live.max_fps,
@@ -128,6 +130,21 @@ def session_steps(
             {**s, "reps": min(reps, s["reps"])} if s["kind"] == "exercise" and s["reps"] else s for s in steps
         ]
     return steps
+
+
+@router.get("/static/models/hand_landmarker.task", include_in_schema=False)
+def hand_model_asset() -> Response:
+    """The Hand Landmarker bundle the page runs beside the face model (the same verified bytes as the
+    Python side: :func:`facecoach.vision.hand_model.hand_model_bytes`); 503 when it is not built."""
+    from facecoach.vision.hand_model import HandModelError, hand_model_bytes
+
+    try:
+        data = hand_model_bytes()
+    except HandModelError as exc:
+        return Response(str(exc), status_code=503, media_type="text/plain")
+    return Response(
+        data, media_type="application/octet-stream", headers={"Cache-Control": "public, max-age=86400"}
+    )
 
 
 # -- the socket ----------------------------------------------------------------------------------------------
@@ -241,11 +258,13 @@ class _Connection:
             limits.max_steps,
             massage_max_gap_s=limits.massage_max_gap_s,
             massage_grace_s=limits.massage_grace_s,
+            strokes=library_strokes(library),
         )
         self.rate = RateLimiter(limits.max_fps, limits.burst_frames)
         self.mode: str | None = None
         self.last_seq: int | None = None
         self.server_lm: ServerLandmarker | None = None
+        self.jpeg_frames = 0  # JPEG frames so far: the server looks for hands in every few of them
         self.jpeg_slot = False
         self.member_jpeg = False
         self.started = time.monotonic()
@@ -334,17 +353,17 @@ class _Connection:
                 raise ProtocolError("a JPEG frame in landmarks mode")
             if self.server_lm is None:
                 self.server_lm = await anyio.to_thread.run_sync(ServerLandmarker)
-            face = await anyio.to_thread.run_sync(self.server_lm.process, frame)
+            face, hands = await anyio.to_thread.run_sync(self.server_lm.process, frame, self._hands_due())
         elif isinstance(frame, LandmarkFrame):
             if self.mode is None:
                 self.mode = "landmarks"
             if self.mode != "landmarks":
                 raise ProtocolError("a landmark frame in jpeg mode")
-            face = frame.face
+            face, hands = frame.face, frame.hands
         else:
             assert isinstance(frame, NoFaceFrame)
-            face = None
-        events = self.session.frame(face, ts)
+            face, hands = None, None
+        events = self.session.frame(face, ts, hands)
         # proc_ms: server time from the frame arriving to its reply leaving (decode, landmarks in JPEG
         # mode, evaluator), so a client or the benchmark can tell server time from network time.
         proc_ms = round((time.perf_counter() - arrived) * 1000.0, 3)
@@ -358,7 +377,17 @@ class _Connection:
         if isinstance(frame, JpegFrame) and face is not None:
             # Server mode: the page has no landmarks of its own to outline the working region with.
             reply["points"] = [round(float(v), 1) for v in face.points_px[:, :2].reshape(-1)]
+        if isinstance(frame, JpegFrame) and hands is not None:
+            # … nor hand points to draw the hand's path with: 21 x, y pairs per hand.
+            reply["hands"] = [[round(float(v), 1) for v in h.points_px[:, :2].reshape(-1)] for h in hands]
         await self.ws.send_json(reply)
+
+    def _hands_due(self) -> bool:
+        """Server mode: look for hands in this JPEG frame? Every frame when the step needs them, every
+        few frames in an exercise done without hands, never in a timed massage."""
+        self.jpeg_frames += 1
+        wanted = self.session.hands_wanted
+        return wanted == "every" or (wanted == "low" and self.jpeg_frames % LOW_RATE_EVERY == 0)
 
     async def _finish(self) -> None:
         await self._recheck()  # signed out or deleted meanwhile: 4401, and nothing is saved

@@ -68,6 +68,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/docs"): "public",
     ("GET", "/openapi.json"): "public",
     ("GET", "/static/models/face_landmarker.task"): "public",
+    ("GET", "/static/models/hand_landmarker.task"): "public",
     ("GET", "/library"): "public",
     ("GET", "/library/{technique_id}"): "public",
     ("GET", "/muscles"): "public",

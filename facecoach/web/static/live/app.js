@@ -4,7 +4,8 @@ import { keepRequestsOnThisSite } from "./same-origin.js";
 import { encodeJpeg, encodeLandmarks, encodeNoFace, N_POINTS } from "./protocol.js";
 import { foreheadCreaseEnergy } from "./crease.js";
 import { CueList, lineText, tally } from "./cues.js";
-import { drawStrokeMap } from "./massage.js";
+import { drawHandOverlay, handsFromResult, workingPoint } from "./hands.js";
+import { drawStrokeMap, markStroke } from "./massage.js";
 import { Prompter } from "./prompt.js";
 import { REGION_OUTLINES } from "./regions.js";
 
@@ -19,10 +20,18 @@ const RING = 2 * Math.PI * 42;
 const FLASH_MS = 1500; // how long "Back in view." and the like stay before the instruction is back
 const REST_MS = 2500; // "Good. Release and rest." before the next rep is asked for
 const LOST_MS = 400; // a face gone for less than this (a frame or two) is not announced
+const TRAIL_MS = 2500; // how much of the hand's path is drawn over the stroke paths
+// Faults known once a stroke is over (end_s set): their cue is shown at once.
+const STROKE_FAULTS = new Set(["stroke_direction", "stroke_region", "stroke_pace", "side_skipped"]);
 
 const state = {
   mode: null, // "landmarks" | "jpeg"
   landmarker: null,
+  handLandmarker: null, // the Hand Landmarker beside the face one (null: hands are not sent)
+  handFrames: 0,
+  lastHands: null, // {hands: [{score, label, points}], w, h} of the latest frame that looked
+  trail: [], // [x, y, ms] of the working point, image px
+  strokes: { right: 0, left: 0, midline: 0 },
   ws: null,
   stream: null,
   index: -1,
@@ -67,7 +76,16 @@ function speak(text) {
 }
 
 const prompter = new Prompter($("prompt"));
-const cues = new CueList($("cues"));
+const exerciseCues = new CueList($("cues"));
+const massageCues = new CueList($("m-cues"));
+const cues = {
+  // The cue list of the panel on screen: the exercise's, or the massage's beside the stroke map.
+  add: (...args) => (state.step && state.step.kind === "massage" ? massageCues : exerciseCues).add(...args),
+  clear: () => {
+    exerciseCues.clear();
+    massageCues.clear();
+  },
+};
 
 /** What to do for the next rep of the current exercise (the standing instruction between reps). */
 function nextRepInstruction() {
@@ -104,6 +122,7 @@ async function pickMode() {
     probe.height = 64;
     probe.getContext("2d").fillRect(0, 0, 64, 64);
     state.landmarker.detectForVideo(probe, performance.now());
+    await loadHands(vision, fileset, probe);
   } catch (e) {
     console.warn("in-page landmarker failed", e);
     state.landmarker = null;
@@ -113,6 +132,36 @@ async function pickMode() {
   note.dataset.mode = "landmarks";
   note.textContent = "Private mode: your face is analysed on this device; only landmark points are sent.";
   $("privacy-note").textContent = "Video never leaves this device in private mode.";
+}
+
+/** The Hand Landmarker (same bundle as the server's, CPU): without it the page still coaches the face. */
+async function loadHands(vision, fileset, probe) {
+  try {
+    state.handLandmarker = await vision.HandLandmarker.createFromOptions(fileset, {
+      baseOptions: { modelAssetPath: cfg.hand_model_url, delegate: "CPU" },
+      runningMode: "VIDEO",
+      numHands: 2,
+      minHandDetectionConfidence: 0.5,
+      minHandPresenceConfidence: 0.5,
+      minTrackingConfidence: 0.5,
+    });
+    state.handLandmarker.detectForVideo(probe, performance.now() + 1);
+    root.dataset.hands = "on";
+  } catch (e) {
+    console.warn("in-page hand landmarker failed", e);
+    state.handLandmarker = null;
+    root.dataset.hands = "off";
+  }
+}
+
+/** Does this frame look for hands? Every frame in a massage or a hand-resisted exercise; every few
+ * frames otherwise (so "hands down" can be said); the server decides what they mean. */
+function handsDue() {
+  const step = state.step;
+  if (!step || !state.handLandmarker) return false;
+  if (step.kind === "massage" || (step.exercise && step.exercise.resistance)) return true;
+  state.handFrames++;
+  return state.handFrames % (cfg.hands_low_every || 4) === 0;
 }
 
 function useJpeg(why) {
@@ -163,6 +212,10 @@ function onMessage(msg) {
         // Server mode: the server's landmarks (x, y pairs) outline the working region.
         const v = $("cam");
         state.lastPoints = msg.points ? { pts: xyToPoints(msg.points), w: v.videoWidth, h: v.videoHeight } : null;
+        if (msg.hands) {
+          const hands = msg.hands.map((xy) => ({ points: xyToPoints(xy, 21) }));
+          noteHands(hands, v.videoWidth, v.videoHeight);
+        }
       }
       for (const ev of msg.events) onEvent(ev);
       break;
@@ -205,7 +258,7 @@ function onEvent(ev) {
       prompter.instruction(nextRepInstruction());
       break;
     case "fault":
-      if (ev.end_s === null || ev.end_s === undefined) {
+      if (ev.end_s === null || ev.end_s === undefined || STROKE_FAULTS.has(ev.kind)) {
         cues.add(ev.cue || ev.kind, "bad", ev.kind);
         speak(ev.cue || ev.kind);
       }
@@ -218,8 +271,22 @@ function onEvent(ev) {
       // "Back in view." only after "I can't see your face" was on screen; then the instruction again.
       if (prompter.clearAlert() && state.calibrated) prompter.flash("Back in view.", FLASH_MS);
       break;
+    case "stroke":
+      if (ev.kind === "stroke") markStroke($("stroke-map"), ev);
+      break;
+    case "stroke_count":
+      state.strokes = { right: ev.right, left: ev.left, midline: ev.midline };
+      showStrokeCount(ev.per_side);
+      break;
+    case "hands_lost":
+      prompter.alert(ev.cue || "Keep your hand in view.", LOST_MS);
+      break;
+    case "hands_found":
+      prompter.clearAlert();
+      break;
     case "finished": {
-      prompter.reset("Exercise complete.");
+      if (state.massage) stopMassageTimer();
+      prompter.reset(step && step.kind === "massage" ? "Massage complete." : "Exercise complete.");
       speak("Well done");
       const generation = state.generation;
       setTimeout(() => {
@@ -233,9 +300,9 @@ function onEvent(ev) {
   }
 }
 
-function xyToPoints(xy) {
-  const pts = new Float32Array(N_POINTS * 3);
-  for (let i = 0; i < N_POINTS && 2 * i + 1 < xy.length; i++) {
+function xyToPoints(xy, n = N_POINTS) {
+  const pts = new Float32Array(n * 3);
+  for (let i = 0; i < n && 2 * i + 1 < xy.length; i++) {
     pts[3 * i] = xy[2 * i];
     pts[3 * i + 1] = xy[2 * i + 1];
   }
@@ -275,10 +342,19 @@ function loop() {
   if (!state.step || state.paused) return;
   if (state.inFlight >= MAX_IN_FLIGHT || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
   state.lastSent = now;
+  countFrame(now);
   const ts = Math.max(now, state.lastTs + 1);
   state.lastTs = ts;
   if (state.mode === "landmarks") sendLandmarks(video, ts);
   else sendJpeg(video, ts);
+}
+
+/** Frames sent per second over the last 2 s, on the page root (data-fps) for tests and the bench. */
+const sentTimes = [];
+function countFrame(now) {
+  sentTimes.push(now);
+  while (sentTimes.length && sentTimes[0] < now - 2000) sentTimes.shift();
+  if (sentTimes.length > 1) root.dataset.fps = ((sentTimes.length - 1) / ((now - sentTimes[0]) / 1000)).toFixed(1);
 }
 
 function pixels(video) {
@@ -297,6 +373,11 @@ function pixels(video) {
 function sendLandmarks(video, ts) {
   const { ctx, w, h } = pixels(video);
   const result = state.landmarker.detectForVideo(state.grab, ts);
+  let hands = null; // not looked for in this frame
+  if (handsDue()) {
+    hands = handsFromResult(state.handLandmarker.detectForVideo(state.grab, ts), w, h);
+    noteHands(hands, w, h);
+  }
   const seq = ++state.seq;
   const face = result.faceLandmarks && result.faceLandmarks[0];
   if (!face || face.length < N_POINTS) {
@@ -314,12 +395,24 @@ function sendLandmarks(video, ts) {
     ptsD[3 * i + 2] = pts[3 * i + 2] = face[i].z * w;
   }
   state.lastPoints = { pts, w, h };
-  const rgba = ctx.getImageData(0, 0, w, h).data;
-  // The crease energy from the float32 points the server receives, so both sides place the same patch.
-  const crease = foreheadCreaseEnergy(rgba, w, h, pts);
+  // The crease energy from the float32 points the server receives, so both sides place the same patch;
+  // only an exercise watches the forehead (a massage's hands are on the face: no pixels read back).
+  const crease =
+    state.step && state.step.kind === "exercise"
+      ? foreheadCreaseEnergy(ctx.getImageData(0, 0, w, h).data, w, h, pts)
+      : null;
   const cats = result.faceBlendshapes && result.faceBlendshapes[0] ? result.faceBlendshapes[0].categories : [];
   state.inFlight++;
-  state.ws.send(encodeLandmarks(seq, ts, w, h, pts, cats, crease));
+  state.ws.send(encodeLandmarks(seq, ts, w, h, pts, cats, crease, hands));
+}
+
+/** The hands of the latest frame that looked, and the working point's trail for the massage view. */
+function noteHands(hands, w, h) {
+  state.lastHands = { hands, w, h };
+  const now = performance.now();
+  const kind = state.step && state.step.massage && state.step.massage.working_point;
+  for (const hand of hands.slice(0, 1)) state.trail.push([...workingPoint(hand.points, kind), now]);
+  while (state.trail.length && state.trail[0][2] < now - TRAIL_MS) state.trail.shift();
 }
 
 function sendJpeg(video, ts) {
@@ -378,7 +471,21 @@ function draw(video) {
       g.stroke();
     }
   }
+  if (state.step && state.step.kind === "massage") {
+    // The hand's path over the massage's stroke paths, laid on the face (mirrored with the picture).
+    const m = state.step.massage || { strokes: [] };
+    const face = lp ? lp.pts : null;
+    const sx = lp ? w / lp.w : 1;
+    const sy = lp ? h / lp.h : 1;
+    drawHandOverlay(g, face, m.strokes, state.trail.map(([x, y]) => [x, y]), sx, sy);
+  }
   g.restore();
+}
+
+function showStrokeCount(perSide) {
+  const sides = (state.step && state.step.massage && state.step.massage.stroke_sides) || ["right", "left"];
+  const n = perSide || (state.step && state.step.massage && state.step.massage.strokes_per_side) || 0;
+  $("m-count").textContent = sides.map((s) => `your ${s}: ${Math.min(state.strokes[s] || 0, n)} of ${n}`).join(" · ");
 }
 
 // ---- steps ----------------------------------------------------------------------------------------------
@@ -402,6 +509,11 @@ function beginStep() {
   state.reps = 0;
   state.calibrated = false;
   state.paused = false;
+  state.trail = [];
+  state.handFrames = 0;
+  state.strokes = { right: 0, left: 0, midline: 0 };
+  // One camera view for both kinds of step: it moves to the step's own panel.
+  (step.kind === "exercise" ? $("exercise-view") : $("massage-main")).prepend($("video-box"));
   $("btn-pause").textContent = "Pause";
   markStep(state.index, "current");
   $("step-counter").textContent = `Step ${state.index + 1} of ${cfg.steps.length} · ${step.kind}`;
@@ -430,6 +542,13 @@ function beginStep() {
     drawStrokeMap($("stroke-map"), m.strokes);
     $("stroke-sides").textContent = cfg.sides_note || "";
     $("m-pressure").textContent = m.pressure;
+    $("m-pressure-note").textContent = `The camera cannot see pressure: keep it ${m.pressure}.`;
+    if (m.strokes_per_side) showStrokeCount(m.strokes_per_side);
+    else $("m-count").textContent = "";
+    $("m-hands").textContent = state.mode === "jpeg" || state.handLandmarker
+      ? "The camera follows your hand: each stroke the right way counts."
+      : "Your hands cannot be followed in this browser, so this massage cannot be checked or completed here.";
+    prompter.reset(`Place your ${step.tool === "hands" || step.tool === "none" ? "fingertips" : "tool"} where stroke 1 starts, then stroke the way the arrows go.`);
     $("m-tool").textContent =
       step.tool === "hands" || step.tool === "none"
         ? "your hands"

@@ -76,3 +76,18 @@ export function drawStrokeMap(svg, strokes) {
     el("text", { x: px(lx) + 1.5, y: py(ly) - 1.5, "font-size": 4, fill: colour }, svg).textContent = String(i + 1);
   });
 }
+
+/**
+ * A stroke the camera saw (a `stroke` event: start and end in stroke coordinates), drawn on the map as a
+ * line with a dot at its end: green when it counts, red when it has a fault (the wrong way, too fast…).
+ */
+export function markStroke(svg, ev) {
+  if (!ev || !ev.start || !ev.end) return;
+  const good = !(ev.faults && ev.faults.length);
+  const colour = good ? "#1f7a3a" : "#b3261e";
+  const [x0, y0] = ev.start;
+  const [x1, y1] = ev.end;
+  const g = el("g", { class: "seen-stroke", "data-good": good ? "1" : "0" }, svg);
+  el("line", { x1: px(x0), y1: py(y0), x2: px(x1), y2: py(y1), stroke: colour, "stroke-width": 1.2, "stroke-opacity": 0.85, "stroke-dasharray": "2 1" }, g);
+  el("circle", { cx: px(x1), cy: py(y1), r: 1.4, fill: colour }, g);
+}
