@@ -37,7 +37,7 @@ from facecoach.web.deps import (
     render,
     viewer_for,
 )
-from facecoach.web.routes import account, admin, api, assessment, checkin, content, member
+from facecoach.web.routes import account, admin, api, assessment, audit_report, checkin, content, member
 from facecoach.web.routes import guard as guard_routes
 from facecoach.web.routes.studio import router as studio_router
 from facecoach.web.scanner import Scanner
@@ -259,6 +259,7 @@ def _add_routes(app: FastAPI, settings: Settings, templates: Jinja2Templates) ->
         content.router,
         account.router,
         assessment.router,
+        audit_report.router,
         member.router,
         checkin.router,
         admin.router,

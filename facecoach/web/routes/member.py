@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -14,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from facecoach.members.models import AuditJob, Scan, User
+from facecoach.jobs.audit_media import keep_upload, new_media
+from facecoach.jobs.audit_work import ANY_TUTORIAL
+from facecoach.members.models import AuditJob, Scan
 from facecoach.members.practice import session_dates, sessions_per_week, streak
 from facecoach.planning.plan import PlanItem
 from facecoach.web.capacity import Busy, check_audit_capacity
-from facecoach.web.charts import audit_timeline, weekly_bars
+from facecoach.web.charts import weekly_bars
 from facecoach.web.context import AppContext
 from facecoach.web.deps import (
     CtxDep,
@@ -148,9 +151,9 @@ def _technique_names(ctx: AppContext, db: Session) -> dict[str, str]:
 
 
 def _jobs_for(db: Session, viewer: Viewer) -> list[AuditJob]:
-    stmt = select(AuditJob).order_by(AuditJob.id.desc()).limit(30)
-    if not viewer.is_instructor:
-        stmt = stmt.where(AuditJob.user_id == viewer.id)
+    """The viewer's own audits, newest first (an audit is private to its member: the instructor sees
+    only hers)."""
+    stmt = select(AuditJob).where(AuditJob.user_id == viewer.id).order_by(AuditJob.id.desc()).limit(30)
     return list(db.scalars(stmt))
 
 
@@ -200,8 +203,8 @@ async def audit_submit(
         response.headers.update(headers or {})
         return response
 
-    if technique_id not in {t.id for t in techniques}:
-        return refuse("Choose the exercise the video shows.")
+    if technique_id != ANY_TUTORIAL and technique_id not in {t.id for t in techniques}:
+        return refuse("Choose the exercise the video shows, or “any tutorial”.")
     if not isinstance(video, UploadFile):
         return refuse("Choose a video file.")
     settings = ctx.settings
@@ -231,18 +234,27 @@ async def audit_submit(
     if size == 0:
         path.unlink(missing_ok=True)
         return refuse("That file is empty.")
-    job = AuditJob(user_id=viewer.id, technique_id=technique_id, filename=(video.filename or "video")[:255])
+    # The video is kept with the audit (its report plays it) until the member deletes the audit.
+    name, folder = new_media(settings.data_dir)
+    work = keep_upload(path, folder, PurePath(video.filename or "").suffix.lower())
+    job = AuditJob(
+        user_id=viewer.id,
+        technique_id=technique_id,
+        filename=(video.filename or "video")[:255],
+        media_dir=name,
+    )
     db.add(job)
     db.commit()
     from facecoach.jobs.audit_work import run_audit
 
-    ctx.jobs.submit(job.id, path, technique_id, run_audit)
+    ctx.jobs.submit(job.id, work, technique_id, run_audit)
     return redirect(f"/audit/{job.id}", request, "Video received — the audit is running.")
 
 
 def load_job(db: Session, viewer: Viewer, job_id: int) -> AuditJob:
+    """The viewer's own audit; anyone else's (the instructor's view included) is 404."""
     job = db.get(AuditJob, job_id)
-    if job is None or (job.user_id != viewer.id and not viewer.is_instructor):
+    if job is None or job.user_id != viewer.id:
         raise HTTPException(status_code=404, detail="No such audit.")
     return job
 
@@ -257,10 +269,6 @@ def audit_job_page(
     db: SessionDep,
 ) -> Response:
     job = load_job(db, viewer, job_id)
-    library = library_of(ctx, db)
-    technique = library.techniques.get(job.technique_id)
-    owner = db.get(User, job.user_id) if viewer.is_instructor and job.user_id != viewer.id else None
-    timeline = audit_timeline(job.result) if job.status == "done" and job.result else None
-    return render(
-        request, "audit_job.html", viewer, job=job, technique=technique, owner=owner, timeline=timeline
-    )
+    from facecoach.web.routes.audit_report import report_context
+
+    return render(request, "audit_job.html", viewer, **report_context(db, ctx, job))
