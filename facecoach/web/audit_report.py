@@ -98,9 +98,9 @@ def _segment_title(seg: dict[str, Any], names: dict[str, str]) -> str:
             "turned_away": "head turned away",
             "several_faces": "several faces",
         }.get(seg["view"], _words(seg["view"]))
-    if seg["kind"] in ("rest", "massage"):
-        return "rest" if seg["kind"] == "rest" else "massage (not a library technique)"
-    return "unrecognised"
+    if seg["kind"] == "rest":
+        return "the face at rest"
+    return "not a library technique"
 
 
 def _moved(seg: dict[str, Any]) -> str:
@@ -155,6 +155,14 @@ def _calibration_text(cal: dict[str, Any]) -> str:
     return text
 
 
+def _legend(measure: str) -> str:
+    """A line's label: the side for a left/right pair (the chart's title names the measure)."""
+    for side in ("left", "right"):
+        if measure.endswith("_" + side):
+            return side
+    return _words(measure)
+
+
 def _charts(result: dict[str, Any], segments: list[dict[str, Any]], duration: float) -> list[Chart]:
     """One chart per working movement the video makes and per keep-still check, from ``series``."""
     series = result.get("series") or {}
@@ -178,16 +186,17 @@ def _charts(result: dict[str, Any], segments: list[dict[str, Any]], duration: fl
                     f"chart-work-{action.name}",
                     f"{_words(action.name)} over time",
                     t,
-                    [(_words(m), values[m]) for m in action.measures],
+                    [(_legend(m), values[m]) for m in action.measures],
                     float(thr.get(first, 0.0)) * action.sign,
                     units.get(first, ""),
                     duration,
                 ),
             )
         )
+    charted = {tuple(actions.actions[a].measures) for a in done}
     for kind, check in actions.keep_still.items():
         measures = [m for m in check.measures if m in values]
-        if not measures:
+        if not measures or tuple(measures) in charted:  # the working chart shows it already
             continue
         flagged = [
             (float(f["start_s"]), float(f["end_s"]))
@@ -203,7 +212,7 @@ def _charts(result: dict[str, Any], segments: list[dict[str, Any]], duration: fl
                     f"chart-still-{kind}",
                     f"{_words(kind)} over time",
                     t,
-                    [(_words(m), values[m]) for m in measures],
+                    [(_legend(m), values[m]) for m in measures],
                     float(thr.get(measures[0], 0.0)),
                     units.get(measures[0], ""),
                     duration,

@@ -258,8 +258,9 @@ def audit_timeline(result: dict[str, object], chart_id: str = "audit-chart") -> 
 
 # --- the audit report: charts and timeline on one time axis, synchronised with the video --------------
 
-REPORT_W = 640
-REPORT_LEFT, REPORT_RIGHT = 56, 16
+#: 440 units wide like the asymmetry charts: their 12-unit labels stay legible on a 390 px phone.
+REPORT_W = 440
+REPORT_LEFT, REPORT_RIGHT = 70, 12
 #: At most this many points per line (a long video's series is thinned evenly: the SVG stays small).
 MAX_CHART_POINTS = 600
 SEGMENT_COLOURS = {
@@ -273,7 +274,7 @@ LINE_COLOURS = ("#2f6f6a", "#c9734f", "#6b5ca5")
 
 def _time_axis(duration: float, height: float, left: float, iw: float) -> list[str]:
     """Tick labels in seconds under a report chart (about six, on whole seconds)."""
-    step = max(1.0, _nice_limit(duration / 6))
+    step = max(1.0, _nice_limit(duration / 5))
     out = []
     t = 0.0
     while t <= duration + 1e-6:
@@ -390,7 +391,7 @@ def _series_lines(
                 )
         if len(lines) > 1:
             out.append(
-                f'<text x="{REPORT_LEFT + 6 + k * 120}" y="{top + 14}" font-size="11.5" fill="{colour}"'
+                f'<text x="{REPORT_LEFT + 6 + k * 60}" y="{top + 14}" font-size="12" fill="{colour}"'
                 f' font-family="DejaVu Sans, sans-serif">{escape(label)}</text>'
             )
     return out
@@ -410,7 +411,7 @@ def measure_chart(
     flags (``spans``, shaded red); gaps without a face break the line. Same time axis as the timeline."""
     if duration <= 0 or not t:
         return Markup("")
-    height, top, bottom = 170, 10, 30
+    height, top, bottom = 160, 10, 28
     ih = height - top - bottom
     iw = REPORT_W - REPORT_LEFT - REPORT_RIGHT
     seen = [v for _, vals in lines for v in vals if v is not None]

@@ -13,6 +13,7 @@ from facecoach.members.db import Database
 from facecoach.members.models import (
     Assessment,
     AuditJob,
+    AuditThumbnail,
     Checkin,
     CheckinPicture,
     GuardHour,
@@ -69,15 +70,16 @@ def add_member(
         s.add(CheckinPicture(user_id=user.id, checkin_id=checkin.id, jpeg=picture, points=[[1.5, 2.5]]))
         summary = {"technique_ids": ["cheek-lift"], "reps": 8, "faults": {"forehead": 2}, "duration_s": 61.5}
         record_session(s, user.id, {**summary, "date": dt.date(2026, 11, 20).isoformat()})
-        s.add(
-            AuditJob(
-                user_id=user.id,
-                technique_id="cheek-lift",
-                filename="me.mp4",
-                status="done",
-                result={"reps": 3},
-            )
+        job = AuditJob(
+            user_id=user.id,
+            technique_id="cheek-lift",
+            filename="me.mp4",
+            status="done",
+            result={"reps": 3},
         )
+        s.add(job)
+        s.flush()
+        s.add(AuditThumbnail(user_id=user.id, job_id=job.id, t_s=2.0, kind="head_motion", jpeg=picture))
         s.add(GuardSetting(user_id=user.id, save_counts=True, interval_min=15))
         s.add(
             GuardHour(

@@ -91,7 +91,7 @@ def test_any_tutorial_report_video_thumbnails_export_and_delete(sqlite_site: Sit
     assert shot.status_code == 200 and shot.headers["content-type"] == "image/jpeg"
     assert shot.content[:3] == b"\xff\xd8\xff" and len(shot.content) > 2000
     # Charts of the working and keep-still measures, against their thresholds, on the video's time axis.
-    assert 'id="chart-work-smile"' in page and 'id="chart-still-frown"' in page
+    assert 'id="chart-work-smile"' in page and 'id="chart-still-squint"' in page
     assert page.count('class="threshold"') >= 2 and 'class="series"' in page
     # The video plays in the page, served with ranges to its owner only.
     assert f'<source src="/audit/{job}/video" type="video/mp4">' in page
