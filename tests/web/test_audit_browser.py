@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.web.test_accessibility import _describe, axe_violations
 from tests.web.test_browser import REPO, _page, browser, mail_sink, server  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -73,6 +74,7 @@ def test_audit_any_tutorial_report_in_the_browser(
     target.click()
     SHOTS.mkdir(parents=True, exist_ok=True)
     p.page.screenshot(path=str(SHOTS / "audit-report-1280.png"), full_page=True)
+    assert _describe(axe_violations(p.page)) == []  # no serious or critical accessibility problem
 
     # The export: a download, one file with no script and nothing to fetch.
     with p.page.expect_download() as dl:
@@ -98,4 +100,5 @@ def test_audit_any_tutorial_report_in_the_browser(
     overflow = p.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"the report is {overflow}px wider than a phone"
     p.page.screenshot(path=str(SHOTS / "audit-report-390.png"), full_page=True)
+    assert _describe(axe_violations(p.page)) == []
     p.check_clean()
