@@ -175,3 +175,44 @@ def test_deleting_the_account_deletes_the_kept_videos(sqlite_site: Site, shared_
     assert list((site.tmp / "audit-media").iterdir()) == []
     with site.db.session() as s:
         assert s.scalar(select(func.count(AuditJob.id))) == 0
+
+
+def test_a_video_browsers_cannot_play_is_kept_as_a_web_copy(
+    sqlite_site: Site, shared_data: Path, tmp_path: Path
+) -> None:
+    """An upload in MPEG-4 Part 2 (OpenCV's mp4v, which no browser plays) is audited as it is, and the
+    report plays an H.264 copy made by the job; the undecodable-in-browsers original is not kept."""
+    import cv2
+
+    from facecoach.studio.media import probe
+
+    src = cv2.VideoCapture(str(shared_data / CLIP))
+    fps = src.get(cv2.CAP_PROP_FPS)
+    clip = tmp_path / "cut-mp4v.mp4"
+    out = None
+    for _ in range(int(fps * 4)):  # the first 4 s
+        ok, frame = src.read()
+        assert ok
+        if out is None:
+            h, w = frame.shape[:2]
+            out = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
+        out.write(frame)
+    assert out is not None
+    out.release()
+    src.release()
+    assert probe(clip).video_codec == "mpeg4"
+    job = submit(sqlite_site, "member", clip)
+    assert wait(sqlite_site, "member", job)["status"] == "done"
+    with sqlite_site.db.session() as s:
+        folder = sqlite_site.tmp / "audit-media" / str(s.get(AuditJob, int(job)).media_dir)  # type: ignore[union-attr]
+    assert sorted(p.name for p in folder.iterdir()) == ["web.mp4"]
+    served = sqlite_site.client("member").get(f"/audit/{job}/video")
+    assert served.status_code == 200 and served.headers["content-type"] == "video/mp4"
+    assert (
+        served.content == (folder / "web.mp4").read_bytes()
+        and probe(folder / "web.mp4").video_codec == "h264"
+    )
+    assert (
+        f'<source src="/audit/{job}/video" type="video/mp4">'
+        in sqlite_site.client("member").get(f"/audit/{job}").text
+    )
