@@ -25,7 +25,15 @@ from typing import Any
 
 from facecoach.config import Settings
 from facecoach.jobs.audit_work import run_audit
-from facecoach.jobs.runner import AuditWork, JobRunner, Jobs, failure_message, progress_writer, set_job
+from facecoach.jobs.runner import (
+    AuditWork,
+    JobRunner,
+    Jobs,
+    failure_message,
+    progress_writer,
+    record_done,
+    set_job,
+)
 from facecoach.members.db import Database
 from facecoach.members.models import AuditJob, utcnow
 from facecoach.studio.lesson_work import process_lesson
@@ -105,7 +113,7 @@ def run_job(
         set_job(db, job_id, status="failed", error=failure_message(exc), finished_at=utcnow())
         status = "failed"
     else:
-        set_job(db, job_id, status="done", progress=1.0, result=result, finished_at=utcnow())
+        record_done(db, job_id, result)
         status = "done"
     video.unlink(missing_ok=True)
     return status

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from facecoach.config import Settings
 from facecoach.errors import without_paths
 from facecoach.members.db import Database
-from facecoach.members.models import AuditJob, utcnow
+from facecoach.members.models import AuditJob, AuditThumbnail, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,26 @@ def set_job(db: Database, job_id: int, **values: Any) -> None:
         if job is not None:
             for key, value in values.items():
                 setattr(job, key, value)
+
+
+def record_done(db: Database, job_id: int, result: dict[str, Any]) -> None:
+    """Mark a job done with its result, and store the thumbnails the work made (handed over under
+    :data:`facecoach.jobs.audit_work.THUMBNAILS_KEY`, never kept in the result) in the same
+    transaction; a job deleted meanwhile gets nothing."""
+    from facecoach.jobs.audit_work import THUMBNAILS_KEY
+
+    shots = result.pop(THUMBNAILS_KEY, None) or []
+    with db.session() as s:
+        job = s.get(AuditJob, job_id)
+        if job is None:
+            return
+        job.status, job.progress, job.result, job.finished_at = "done", 1.0, result, utcnow()
+        for shot in shots:
+            s.add(
+                AuditThumbnail(
+                    user_id=job.user_id, job_id=job.id, t_s=shot["t_s"], kind=shot["kind"], jpeg=shot["jpeg"]
+                )
+            )
 
 
 def progress_writer(db: Database, job_id: int) -> Callable[[float], None]:
@@ -91,7 +111,7 @@ class JobRunner:
         try:
             set_job(self._db, job_id, status="running", progress=0.0)
             result = work(video, technique_id, progress_writer(self._db, job_id), self._settings)
-            set_job(self._db, job_id, status="done", progress=1.0, result=result, finished_at=utcnow())
+            record_done(self._db, job_id, result)
         except Exception as exc:  # the job fails, the server does not
             log.warning("audit job %s failed: %s", job_id, exc)
             set_job(self._db, job_id, status="failed", error=failure_message(exc), finished_at=utcnow())

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
+import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -11,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from facecoach.members.auth import redact_links
 from facecoach.members.models import (
+    AUDIT_MEDIA,
     ApiToken,
     Assessment,
     AuditJob,
+    AuditThumbnail,
     AuthSession,
     Checkin,
     CheckinPicture,
@@ -45,6 +51,7 @@ MEMBER_TABLES: tuple[type[Any], ...] = (
     GuardHour,
     GuardSetting,
     Payment,
+    AuditThumbnail,
     AuditJob,
     OutboxMessage,
     PasswordReset,
@@ -134,17 +141,7 @@ def export_member(db: Session, user: User) -> dict[str, Any]:
             }
             for p in db.scalars(select(Payment).where(Payment.user_id == uid).order_by(Payment.id))
         ],
-        "video_audits": [
-            {
-                "id": j.id,
-                "technique_id": j.technique_id,
-                "filename": j.filename,
-                "status": j.status,
-                "result": j.result,
-                "created_at": _iso(j.created_at),
-            }
-            for j in db.scalars(select(AuditJob).where(AuditJob.user_id == uid).order_by(AuditJob.id))
-        ],
+        "video_audits": _audits_export(db, uid),
         **_studio_export(db, uid),
         # The tokens' names, scopes and dates; never their hashes (nor the secrets, which are not kept).
         "api_tokens": [
@@ -168,6 +165,34 @@ def export_member(db: Session, user: User) -> dict[str, Any]:
             for m in db.scalars(select(OutboxMessage).where(OutboxMessage.user_id == uid))
         ],
     }
+
+
+def _audits_export(db: Session, uid: int) -> list[dict[str, Any]]:
+    """Each audit with its result and its worst-frame thumbnails (JPEG, base64: they are the member's
+    pictures); the kept video is not in the export (``video_kept`` says whether the site still has it —
+    it is the member's own upload, and deleting the audit deletes it)."""
+    shots: dict[int, list[dict[str, Any]]] = {}
+    for t in db.scalars(
+        select(AuditThumbnail).where(AuditThumbnail.user_id == uid).order_by(AuditThumbnail.id)
+    ):
+        shots.setdefault(t.job_id, []).append(
+            {"t_s": t.t_s, "kind": t.kind, "jpeg_base64": base64.b64encode(t.jpeg).decode()}
+        )
+    return [
+        {
+            "id": j.id,
+            "technique_id": j.technique_id or None,
+            "mode": "technique" if j.technique_id else "any tutorial",
+            "filename": j.filename,
+            "status": j.status,
+            "error": j.error or None,
+            "result": j.result,
+            "created_at": _iso(j.created_at),
+            "video_kept": j.media_dir is not None,
+            "thumbnails": shots.get(j.id, []),
+        }
+        for j in db.scalars(select(AuditJob).where(AuditJob.user_id == uid).order_by(AuditJob.id))
+    ]
 
 
 def _studio_export(db: Session, uid: int) -> dict[str, Any]:
@@ -252,8 +277,20 @@ def _guard_export(db: Session, uid: int) -> dict[str, Any]:
     }
 
 
-def delete_member(db: Session, user_id: int) -> None:
-    """Removes the member and every row of theirs (explicitly, not trusting cascades alone)."""
+def remove_audit_media(data_dir: Path, names: list[str | None]) -> None:
+    """Delete the kept-video folders of audits (``audit_jobs.media_dir`` names; others are ignored)."""
+    for name in names:
+        if name and re.fullmatch(r"[0-9a-f]{8,64}", name):
+            with contextlib.suppress(FileNotFoundError):
+                shutil.rmtree(data_dir / AUDIT_MEDIA / name)
+
+
+def delete_member(db: Session, user_id: int, data_dir: Path | None = None) -> None:
+    """Removes the member and every row of theirs (explicitly, not trusting cascades alone); with
+    ``data_dir``, also the files kept with their audits (the uploaded videos)."""
+    if data_dir is not None:
+        names = list(db.scalars(select(AuditJob.media_dir).where(AuditJob.user_id == user_id)))
+        remove_audit_media(data_dir, names)
     for table in MEMBER_TABLES:
         db.execute(delete(table).where(table.user_id == user_id))
     for table, column in AUTHORED:

@@ -195,6 +195,10 @@ class LibraryEdit(Base):
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
 
+#: The folder under ``data_dir`` holding the audits' kept videos (one sub-folder per audit).
+AUDIT_MEDIA = "audit-media"
+
+
 class AuditJob(Base):
     """A video audit running in the background; ``progress`` is 0…1, ``result`` the timeline."""
 
@@ -210,6 +214,24 @@ class AuditJob(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    #: The folder (a random name under ``data_dir/audit-media``) holding the uploaded video, kept with
+    #: the audit only so its report can play it; None for audits before the report (and lesson jobs).
+    media_dir: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+
+
+class AuditThumbnail(Base):
+    """A small JPEG of one fault's worst frame, made from the audited video by the job; kept only with
+    its audit (gone with the audit or the account)."""
+
+    __tablename__ = "audit_thumbnails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("audit_jobs.id", ondelete="CASCADE"), index=True)
+    t_s: Mapped[float] = mapped_column(Float)  # the moment in the video (seconds)
+    kind: Mapped[str] = mapped_column(String(100), default="")  # the fault it shows
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # The studio's tables share this Base (imported last: they import it from here).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from markupsafe import Markup
@@ -252,5 +252,207 @@ def audit_timeline(result: dict[str, object], chart_id: str = "audit-chart") -> 
             f'<text x="{x(t):.1f}" y="{height - 8}" font-size="12" text-anchor="middle" fill="#5f6670"'
             f' font-family="DejaVu Sans, sans-serif">{t:.0f} s</text>'
         )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+# --- the audit report: charts and timeline on one time axis, synchronised with the video --------------
+
+#: 440 units wide like the asymmetry charts: their 12-unit labels stay legible on a 390 px phone.
+REPORT_W = 440
+REPORT_LEFT, REPORT_RIGHT = 70, 12
+#: At most this many points per line (a long video's series is thinned evenly: the SVG stays small).
+MAX_CHART_POINTS = 600
+SEGMENT_COLOURS = {
+    "rest": "#c9c3ba",
+    "exercise": "#2f6f6a",
+    "massage": "#6b5ca5",
+    "unrecognised": "#c9734f",
+}
+LINE_COLOURS = ("#2f6f6a", "#c9734f", "#6b5ca5")
+
+
+def _time_axis(duration: float, height: float, left: float, iw: float) -> list[str]:
+    """Tick labels in seconds under a report chart (about six, on whole seconds)."""
+    step = max(1.0, _nice_limit(duration / 5))
+    out = []
+    t = 0.0
+    while t <= duration + 1e-6:
+        x = left + t / duration * iw
+        out.append(
+            f'<text x="{x:.1f}" y="{height - 6}" font-size="12" text-anchor="middle" fill="#5f6670"'
+            f' font-family="DejaVu Sans, sans-serif">{t:.0f} s</text>'
+        )
+        t += step
+    return out
+
+
+def _synced_svg_open(chart_id: str, height: float, duration: float, title: str, css: str) -> str:
+    """The opening of a chart the report's script keeps in step with the video: a click seeks to the
+    time under the pointer, and the ``playhead`` line follows the video (``data-*`` give the geometry)."""
+    iw = REPORT_W - REPORT_LEFT - REPORT_RIGHT
+    return (
+        f'<svg viewBox="0 0 {REPORT_W} {height:.0f}" role="img" aria-labelledby="{chart_id}-t"'
+        f' id="{chart_id}"'
+        f' class="{css} synced" data-duration="{duration:.3f}" data-left="{REPORT_LEFT}" data-width="{iw}"'
+        f' data-view-width="{REPORT_W}" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{chart_id}-t">{escape(title)}</title>'
+    )
+
+
+def _playhead(top: float, bottom: float) -> str:
+    return (
+        f'<line class="playhead" x1="{REPORT_LEFT}" x2="{REPORT_LEFT}" y1="{top}" y2="{bottom}"'
+        ' stroke="#1f2328" stroke-width="1.5" />'
+    )
+
+
+def report_timeline(
+    duration: float,
+    segments: Sequence[tuple[float, float, str, str]],
+    faults: Sequence[tuple[float, float, str, float]],
+    chart_id: str = "audit-report-timeline",
+) -> Markup:
+    """The annotated timeline under the video: one lane of segments (``(start, end, kind, label)``,
+    coloured by kind) and one of faults (``(start, end, label, worst_s)``, red); each mark seeks the
+    video to its start (a fault to its worst moment) when clicked."""
+    if duration <= 0:
+        return Markup("")
+    lane_h, top = 30, 8
+    height = top + 2 * lane_h + 26
+    iw = REPORT_W - REPORT_LEFT - REPORT_RIGHT
+
+    def x(t: float) -> float:
+        return REPORT_LEFT + max(0.0, min(t, duration)) / duration * iw
+
+    out = [_synced_svg_open(chart_id, height, duration, "Timeline of the audited video", "report-timeline")]
+    for lane, name in enumerate(("segments", "faults")):
+        y = top + lane * lane_h
+        out.append(
+            f'<rect x="{REPORT_LEFT}" y="{y + 3}" width="{iw}" height="{lane_h - 6}" rx="4" fill="#f1eee9" />'
+        )
+        out.append(
+            f'<text x="{REPORT_LEFT - 6}" y="{y + lane_h / 2 + 4:.1f}" font-size="12" text-anchor="end"'
+            f' fill="#4b525b" font-family="DejaVu Sans, sans-serif">{name}</text>'
+        )
+    for start, end, kind, label in segments:
+        w = max(x(end) - x(start), 2.0)
+        out.append(
+            f'<rect class="seek segment {escape(kind)}" data-seek="{start:.2f}" x="{x(start):.1f}"'
+            f' y="{top + 3}"'
+            f' width="{w:.1f}" height="{lane_h - 6}" rx="3" fill="{SEGMENT_COLOURS.get(kind, "#7a828c")}">'
+            f"<title>{start:.1f}–{end:.1f} s: {escape(label)}</title></rect>"
+        )
+        if w > len(label) * 7 + 8:
+            out.append(
+                f'<text x="{x(start) + 4:.1f}" y="{top + lane_h / 2 + 4:.1f}" font-size="11.5" fill="#ffffff"'
+                f' font-family="DejaVu Sans, sans-serif" pointer-events="none">{escape(label)}</text>'
+            )
+    y = top + lane_h
+    for start, end, label, worst in faults:
+        out.append(
+            f'<rect class="seek fault" data-seek="{worst:.2f}" x="{x(start):.1f}" y="{y + 3}"'
+            f' width="{max(x(end) - x(start), 3.0):.1f}" height="{lane_h - 6}" rx="3" fill="#b23b3b"'
+            f' fill-opacity="0.8"><title>{start:.1f}–{end:.1f} s: {escape(label)}</title></rect>'
+        )
+    out += _time_axis(duration, height, REPORT_LEFT, iw)
+    out.append(_playhead(top, top + 2 * lane_h))
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def _thin(t: Sequence[float], values: Sequence[float | None]) -> list[tuple[float, float | None]]:
+    step = max(1, -(-len(t) // MAX_CHART_POINTS))
+    return [(t[i], values[i]) for i in range(0, len(t), step)]
+
+
+def _series_lines(
+    lines: Sequence[tuple[str, Sequence[float | None]]],
+    t: Sequence[float],
+    x: Callable[[float], float],
+    y: Callable[[float], float],
+    top: float,
+) -> list[str]:
+    """One polyline per run of frames with a face (a gap breaks the line), and a legend when several."""
+    out: list[str] = []
+    for k, (label, values) in enumerate(lines):
+        runs: list[list[str]] = [[]]
+        for s, v in _thin(t, values):
+            if v is None:
+                runs.append([])
+            else:
+                runs[-1].append(f"{x(s):.1f},{y(v):.1f}")
+        colour = LINE_COLOURS[k % len(LINE_COLOURS)]
+        for run in runs:
+            if len(run) > 1:
+                out.append(
+                    f'<polyline class="series" points="{" ".join(run)}" fill="none" stroke="{colour}"'
+                    f' stroke-width="1.6"><title>{escape(label)}</title></polyline>'
+                )
+        if len(lines) > 1:
+            out.append(
+                f'<text x="{REPORT_LEFT + 6 + k * 60}" y="{top + 14}" font-size="12" fill="{colour}"'
+                f' font-family="DejaVu Sans, sans-serif">{escape(label)}</text>'
+            )
+    return out
+
+
+def measure_chart(
+    chart_id: str,
+    title: str,
+    t: Sequence[float],
+    lines: Sequence[tuple[str, Sequence[float | None]]],
+    threshold: float,
+    unit: str,
+    duration: float,
+    spans: Sequence[tuple[float, float]] = (),
+) -> Markup:
+    """Measures over the video's time against their threshold (dashed), with the stretches the report
+    flags (``spans``, shaded red); gaps without a face break the line. Same time axis as the timeline."""
+    if duration <= 0 or not t:
+        return Markup("")
+    height, top, bottom = 160, 10, 28
+    ih = height - top - bottom
+    iw = REPORT_W - REPORT_LEFT - REPORT_RIGHT
+    seen = [v for _, vals in lines for v in vals if v is not None]
+    lo = min([0.0, threshold, *seen])
+    hi = max([0.0, threshold, *seen])
+    if hi - lo < 1e-6:
+        hi = lo + 1.0
+    pad = (hi - lo) * 0.08
+    lo, hi = lo - pad, hi + pad
+
+    def x(s: float) -> float:
+        return REPORT_LEFT + max(0.0, min(s, duration)) / duration * iw
+
+    def y(v: float) -> float:
+        return top + (hi - v) / (hi - lo) * ih
+
+    out = [_synced_svg_open(chart_id, height, duration, title, "measure-chart")]
+    out.append(
+        f'<rect x="{REPORT_LEFT}" y="{top}" width="{iw}" height="{ih}" fill="#fbfaf8" stroke="#e3ded7" />'
+    )
+    for start, end in spans:
+        out.append(
+            f'<rect class="flagged" x="{x(start):.1f}" y="{top}" width="{max(x(end) - x(start), 2.0):.1f}"'
+            f' height="{ih}" fill="#f8e1e1" />'
+        )
+    for v, label in ((hi - pad, f"{hi - pad:.1f}"), (lo + pad, f"{lo + pad:.1f}")):
+        out.append(
+            f'<text x="{REPORT_LEFT - 6}" y="{y(v) + 4:.1f}" font-size="12" text-anchor="end" fill="#5f6670"'
+            f' font-family="DejaVu Sans, sans-serif">{label}</text>'
+        )
+    out.append(
+        f'<text x="{REPORT_LEFT - 6}" y="{top + ih / 2 + 4:.1f}" font-size="11" text-anchor="end"'
+        f' fill="#5f6670" font-family="DejaVu Sans, sans-serif">{escape(unit)}</text>'
+    )
+    out.append(
+        f'<line class="threshold" x1="{REPORT_LEFT}" x2="{REPORT_LEFT + iw}" y1="{y(threshold):.1f}"'
+        f' y2="{y(threshold):.1f}" stroke="#b23b3b" stroke-dasharray="5 4" stroke-width="1.2">'
+        f"<title>threshold {threshold:.2f} {escape(unit)}</title></line>"
+    )
+    out += _series_lines(lines, t, x, y, top)
+    out += _time_axis(duration, height, REPORT_LEFT, iw)
+    out.append(_playhead(top, top + ih))
     out.append("</svg>")
     return Markup("".join(out))

@@ -5,12 +5,14 @@ capacity). One implementation, so a page and the API refuse the same input with 
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from facecoach.jobs.audit_media import keep_upload, new_media
+from facecoach.jobs.audit_work import ANY_TUTORIAL
 from facecoach.members.models import AuditJob, Scan
 from facecoach.vision.scan import Scan as VisionScan
 from facecoach.vision.scan import ScanRefused
@@ -117,10 +119,11 @@ def store_scan(
 async def submit_audit(
     ctx: AppContext, db: Session, member_id: int, technique_id: str, video: object, exercises: set[str]
 ) -> AuditJob:
-    """Queue a video audit of one of ``exercises``: the job's row, or :class:`UploadRefused` (unknown
-    exercise or no file 400, over capacity 429/503, 413 too large, 400 empty)."""
-    if technique_id not in exercises:
-        raise UploadRefused("Choose the exercise the video shows.", 400, "technique")
+    """Queue a video audit of one of ``exercises`` or of any tutorial (``ANY_TUTORIAL``): the job's row,
+    or :class:`UploadRefused` (unknown exercise or no file 400, over capacity 429/503, 413 too large,
+    400 empty). The video is kept with the audit (its report plays it) until the member deletes it."""
+    if technique_id != ANY_TUTORIAL and technique_id not in exercises:
+        raise UploadRefused("Choose the exercise the video shows, or “any tutorial”.", 400, "technique")
     if not isinstance(video, UploadFile):
         raise UploadRefused("Choose a video file.", 400, "no_file")
     settings = ctx.settings
@@ -138,10 +141,17 @@ async def submit_audit(
     uploads.mkdir(parents=True, exist_ok=True)
     path = uploads / f"audit-{secrets.token_hex(8)}"
     await save_upload(video, path, settings.max_video_bytes, "video")
-    job = AuditJob(user_id=member_id, technique_id=technique_id, filename=(video.filename or "video")[:255])
+    name, folder = new_media(settings.data_dir)
+    work = keep_upload(path, folder, PurePath(video.filename or "").suffix.lower())
+    job = AuditJob(
+        user_id=member_id,
+        technique_id=technique_id,
+        filename=(video.filename or "video")[:255],
+        media_dir=name,
+    )
     db.add(job)
     db.commit()
     from facecoach.jobs.audit_work import run_audit
 
-    ctx.jobs.submit(job.id, path, technique_id, run_audit)
+    ctx.jobs.submit(job.id, work, technique_id, run_audit)
     return job

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 import pytest
@@ -15,6 +16,7 @@ from facecoach.members.models import (
     ApiToken,
     Assessment,
     AuditJob,
+    AuditThumbnail,
     Checkin,
     CheckinPicture,
     GuardHour,
@@ -117,7 +119,10 @@ def _populate(s: object, email: str) -> int:
             status="succeeded",
         )
     )
-    s.add(AuditJob(user_id=user.id, technique_id="t", filename="v.mp4"))
+    job = AuditJob(user_id=user.id, technique_id="", filename="v.mp4", status="done", result={"segments": []})
+    s.add(job)
+    s.flush()
+    s.add(AuditThumbnail(user_id=user.id, job_id=job.id, t_s=1.5, kind="frown", jpeg=b"\xff\xd8thumb"))
     checkin = Checkin(user_id=user.id, source="page", measures={"values": {"brow_height_mm": 0.4}})
     s.add(checkin)
     s.flush()
@@ -173,6 +178,11 @@ def test_export_has_everything_of_mine_and_nothing_of_others(migrated: Database)
             "updated_at": data["subscriptions"][0]["updated_at"],
         }
     ]
+    # The audit with its mode and its worst-frame thumbnails (JPEG, base64); the video is not exported.
+    audit = data["video_audits"][0]
+    assert audit["mode"] == "any tutorial" and audit["technique_id"] is None and audit["video_kept"] is False
+    assert [t["kind"] for t in audit["thumbnails"]] == ["frown"]
+    assert base64.b64decode(audit["thumbnails"][0]["jpeg_base64"]) == b"\xff\xd8thumb"
 
 
 def test_delete_removes_every_row_of_the_member(migrated: Database) -> None:
@@ -183,6 +193,7 @@ def test_delete_removes_every_row_of_the_member(migrated: Database) -> None:
         delete_member(s, mine)
     with migrated.session() as s:
         assert s.get(User, mine) is None
+        assert AuditThumbnail in MEMBER_TABLES
         for table in MEMBER_TABLES:
             assert s.scalar(select(func.count()).select_from(table).where(table.user_id == mine)) == 0, table
             assert s.scalar(select(func.count()).select_from(table).where(table.user_id == other)) > 0, table

@@ -14,6 +14,7 @@ from facecoach.members.db import Database
 from facecoach.members.models import (
     Assessment,
     AuditJob,
+    AuditThumbnail,
     Checkin,
     CheckinPicture,
     GuardHour,
@@ -70,15 +71,16 @@ def add_member(
         s.add(CheckinPicture(user_id=user.id, checkin_id=checkin.id, jpeg=picture, points=[[1.5, 2.5]]))
         summary = {"technique_ids": ["cheek-lift"], "reps": 8, "faults": {"forehead": 2}, "duration_s": 61.5}
         record_session(s, user.id, {**summary, "date": dt.date(2026, 11, 20).isoformat()})
-        s.add(
-            AuditJob(
-                user_id=user.id,
-                technique_id="cheek-lift",
-                filename="me.mp4",
-                status="done",
-                result={"reps": 3},
-            )
+        job = AuditJob(
+            user_id=user.id,
+            technique_id="cheek-lift",
+            filename="me.mp4",
+            status="done",
+            result={"reps": 3},
         )
+        s.add(job)
+        s.flush()
+        s.add(AuditThumbnail(user_id=user.id, job_id=job.id, t_s=2.0, kind="head_motion", jpeg=picture))
         s.add(GuardSetting(user_id=user.id, save_counts=True, interval_min=15))
         s.add(
             GuardHour(
@@ -112,22 +114,24 @@ def add_studio_rows(s: Any, user_id: int) -> None:
             user_id=user_id, reminders=True, days=[1, 3, 5], at_local="07:30", timezone="Europe/Vienna"
         )
     )
-    s.add(
-        Subscription(
-            user_id=user_id,
-            provider="stripe",
-            customer_ref=f"cus_{user_id}",
-            subscription_ref=f"sub_{user_id}",
-            plan="member",
-            status="active",
-            billing="yearly",
-            item_ref=f"si_{user_id}",
-            period_start=dt.datetime(2026, 11, 20),
-            period_end=dt.datetime(2027, 11, 20),
-            cancel_at_period_end=True,
-            provider_changed_at=1_795_000_000,
-        )
-    )
+    # joining the plan made the member's subscription row already (one per member): it is a Stripe one here
+    sub = s.scalar(select(Subscription).where(Subscription.user_id == user_id))
+    sub = sub or Subscription(user_id=user_id)
+    for field, value in {
+        "provider": "stripe",
+        "customer_ref": f"cus_{user_id}",
+        "subscription_ref": f"sub_{user_id}",
+        "plan": "member",
+        "status": "active",
+        "billing": "yearly",
+        "item_ref": f"si_{user_id}",
+        "period_start": dt.datetime(2026, 11, 20),
+        "period_end": dt.datetime(2027, 11, 20),
+        "cancel_at_period_end": True,
+        "provider_changed_at": 1_795_000_000,
+    }.items():
+        setattr(sub, field, value)
+    s.add(sub)
     s.add(
         PaymentEvent(
             provider="stripe",

@@ -200,8 +200,10 @@ def test_the_audit_page_sends_uploads_to_the_queue(tmp_path: Path, redis_url: st
     assert job.status == "queued" and job.technique_id == exercise
     queue = AuditQueue(settings, db)
     assert queue.pending() == 1
-    uploads = list((tmp_path / "uploads").glob("audit-*"))
-    assert any(p.stat().st_size == 5012 for p in uploads)
+    # The upload is kept in the audit's own folder (its report plays it), the job's input linked to it.
+    folder = tmp_path / "audit-media" / str(job.media_dir)
+    assert sorted(p.name for p in folder.iterdir()) == ["input.mp4", "video.mp4"]
+    assert all(p.stat().st_size == 5012 for p in folder.iterdir())
     queue.close()
     db.dispose()
 

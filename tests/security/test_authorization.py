@@ -122,8 +122,13 @@ RULES: dict[tuple[str, str], str] = {
     ("WS", "/live/ws"): "member",
     ("GET", "/account/scans/{scan_id}/picture"): "self",
     ("POST", "/account/scans/{scan_id}/picture/delete"): "self",
-    ("GET", "/audit/{job_id}"): "owner",
-    ("GET", "/api/audits/{job_id}"): "owner",
+    # An audit is the member's alone (issue 14): its report, video, thumbnails and export; not the instructor.
+    ("GET", "/audit/{job_id}"): "mine",
+    ("GET", "/api/audits/{job_id}"): "mine",
+    ("GET", "/audit/{job_id}/video"): "mine",
+    ("GET", "/audit/{job_id}/thumbnails/{thumb_id}.jpg"): "mine",
+    ("GET", "/audit/{job_id}/export.html"): "mine",
+    ("POST", "/audit/{job_id}/delete"): "mine",
     ("GET", "/checkin"): "member",
     ("GET", "/checkin/framing.json"): "public",
     ("POST", "/api/checkin"): "member",
@@ -189,6 +194,14 @@ EXPECTED = {
         "other": "denied",
         "instructor": "allowed",
     },
+    # A paid feature's private object: the member who owns it; not another member, not the instructor.
+    "mine": {
+        "anon": "denied",
+        "free": "denied",
+        "member": "allowed",
+        "other": "hidden",
+        "instructor": "hidden",
+    },
     # The member's own kept face picture: nobody else, not even the instructor.
     "self": {
         "anon": "denied",
@@ -200,6 +213,7 @@ EXPECTED = {
 }
 # POSTs that end a role's state are run last, in this order.
 LAST = [
+    ("POST", "/audit/{job_id}/delete"),
     ("POST", "/studio/lessons/{lesson_id}/delete"),
     ("POST", "/studio/programs/{program_id}/delete"),
     ("POST", "/membership/cancel"),
@@ -262,8 +276,17 @@ def _plant_member_data(site: Site) -> int:
         s.flush()
         PLANTED["scan_id"] = scan.id
         PLANTED["checkin_ids"] = _plant_checkins(s, uid)
-        job = AuditJob(user_id=uid, technique_id=EXERCISE, filename=SECRET_FILE, status="done", result={})
+        job = AuditJob(
+            user_id=uid,
+            technique_id=EXERCISE,
+            filename=SECRET_FILE,
+            status="done",
+            result={},
+            media_dir="ab" * 12,
+        )
         s.add(job)
+        s.flush()
+        PLANTED["thumb_id"] = _plant_audit_media(site, s, job)
         lesson = Lesson(
             technique_id=EXERCISE,
             directory="authz",
@@ -286,6 +309,24 @@ def _plant_member_data(site: Site) -> int:
 
 
 PLANTED: dict[str, Any] = {}
+
+
+def _plant_audit_media(site: Site, s: Any, job: AuditJob) -> int:
+    """The audit's kept video (a real, browser-playable clip) and one thumbnail of it."""
+    import shutil
+
+    from facecoach.members.models import AuditThumbnail
+    from tests.conftest import SHARED_DATA
+
+    folder = site.app.state.ctx.settings.data_dir / "audit-media" / str(job.media_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SHARED_DATA / "woman_expressions_24fps.mp4", folder / "video.mp4")
+    thumb = AuditThumbnail(
+        user_id=job.user_id, job_id=job.id, t_s=1.0, kind="frown", jpeg=b"\xff\xd8\xff\xe0 t"
+    )
+    s.add(thumb)
+    s.flush()
+    return int(thumb.id)
 
 
 def _plant_checkins(s: Any, uid: int) -> list[int]:
@@ -321,6 +362,7 @@ def _fill(path: str, job_id: int) -> str:
         .replace("{side}", "before")
         .replace("{token}", "not-a-valid-reset-token")
         .replace("{job_id}", str(job_id))
+        .replace("{thumb_id}", str(PLANTED.get("thumb_id", 0)))
         .replace("{kind}", "technique")
         .replace("{entry_id}", EXERCISE)
         .replace("{lesson_id}", str(PLANTED.get("lesson_id", 0)))
@@ -379,7 +421,7 @@ def test_authorization_matrix(site: Site) -> None:
                 got = _classify(r)
                 if role != "member" and r.status_code == 200 and not path.startswith("/static/"):
                     for marker in (SECRET_FILE, str(SECRET_MEASURE)):
-                        if marker in r.text and not (role == "instructor" and marker == SECRET_FILE):
+                        if marker in r.text:
                             problems.append(f"{role} sees the member's {marker} on {path}")
             else:
                 token = client.get("/api/me").json()["csrf_token"]
@@ -403,11 +445,15 @@ def test_other_members_objects_are_invisible(site: Site) -> None:
     for path in (
         f"/audit/{job_id}",
         f"/api/audits/{job_id}",
+        f"/audit/{job_id}/video",
+        f"/audit/{job_id}/thumbnails/{PLANTED['thumb_id']}.jpg",
+        f"/audit/{job_id}/export.html",
         f"/audit/{job_id + 1}",
         f"/api/audits/{job_id + 1}",
     ):
-        r = other.get(path)
-        assert r.status_code == 404 and SECRET_FILE not in r.text, path
+        for role in ("other", "instructor"):
+            r = site.client(role).get(path)
+            assert r.status_code == 404 and SECRET_FILE not in r.text, (role, path)
     assert json.loads(other.get("/api/export").text)["video_audits"] == []
     with site.db.session() as s:  # the other member's writes land on their own account only
         before = len(list(s.scalars(select(Scan).where(Scan.user_id == site.user_ids["member"]))))

@@ -55,13 +55,18 @@ def test_member_audits_a_video_and_sees_the_timeline(sqlite_site: Site, shared_d
     assert [e["t"] for e in result["events"]] == sorted(e["t"] for e in result["events"])
     assert data["seen_progress"] == sorted(data["seen_progress"])  # progress only moves forward
     html = sqlite_site.client("member").get(f"/audit/{job}").text
-    assert 'id="audit-timeline"' in html and 'id="audit-chart"' in html and 'id="audit-reps"' in html
-    # The instructor sees it (with its owner); another member does not; a free member is offered the plan.
-    assert "uploaded by member@example.org" in sqlite_site.client("instructor").get(f"/audit/{job}").text
+    # One exercise named: the report is one segment over the video, the events table as before.
+    assert 'id="audit-timeline"' in html and 'id="audit-report-timeline"' in html
+    assert f"{result['reps']} rep" in html and 'id="audit-segments"' in html
+    # Private: neither the instructor nor another member sees it; a free member is offered the plan.
+    assert sqlite_site.client("instructor").get(f"/audit/{job}").status_code == 404
     assert sqlite_site.client("other").get(f"/audit/{job}").status_code == 404
     assert 'data-upsell="member"' in sqlite_site.client("free").get(f"/audit/{job}").text
-    # The uploaded video is not kept once audited.
+    # The upload is kept only with its audit (for the report's player): no stray copy in uploads/, and
+    # the job's own input link is gone once it finished.
     assert not list((sqlite_site.tmp / "uploads").glob("audit-*"))
+    kept = [p.name for p in (sqlite_site.tmp / "audit-media").glob("*/*")]
+    assert kept == ["video.mp4"], kept
 
 
 def test_a_video_without_a_face_fails_with_a_reason(sqlite_site: Site, shared_data: Path) -> None:
@@ -77,6 +82,7 @@ def test_bad_audit_requests(sqlite_site: Site, tmp_path: Path) -> None:
     junk.write_bytes(b"not a video at all" * 10)
     r = _submit(sqlite_site, "member", junk, "not-a-technique")
     assert r.status_code == 400 and "Choose the exercise" in r.text
+    assert not list((sqlite_site.tmp / "audit-media").glob("*/*"))  # nothing kept of a refused upload
     r = _submit(sqlite_site, "member", junk, "smile-lift")
     job = r.headers["location"].rsplit("/", 1)[1]
     data = _wait(sqlite_site, "member", job)

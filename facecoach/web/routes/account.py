@@ -293,11 +293,12 @@ def delete_account(
     request: Request,
     viewer: CurrentUser,
     db: SessionDep,
+    ctx: CtxDep,
     confirm: str = Form(""),
 ) -> Response:
     if confirm.strip().lower() != viewer.email.lower():
         return redirect("/account", request, "Type your email address to confirm the deletion.", "error")
-    delete_member(db, viewer.id)
+    delete_member(db, viewer.id, ctx.settings.data_dir)
     db.commit()
     return _logged_out_response(request, "/", "Your account and everything of yours is deleted.")
 

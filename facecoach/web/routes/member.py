@@ -12,10 +12,10 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from facecoach.members.models import AuditJob, Scan, User
+from facecoach.members.models import AuditJob, Scan
 from facecoach.members.practice import session_dates, sessions_per_week, streak
 from facecoach.planning.plan import PlanItem
-from facecoach.web.charts import audit_timeline, weekly_bars
+from facecoach.web.charts import weekly_bars
 from facecoach.web.context import AppContext
 from facecoach.web.deps import (
     CtxDep,
@@ -146,9 +146,9 @@ def _technique_names(ctx: AppContext, db: Session) -> dict[str, str]:
 
 
 def _jobs_for(db: Session, viewer: Viewer) -> list[AuditJob]:
-    stmt = select(AuditJob).order_by(AuditJob.id.desc()).limit(30)
-    if not viewer.is_instructor:
-        stmt = stmt.where(AuditJob.user_id == viewer.id)
+    """The viewer's own audits, newest first (an audit is private to its member: the instructor sees
+    only hers)."""
+    stmt = select(AuditJob).where(AuditJob.user_id == viewer.id).order_by(AuditJob.id.desc()).limit(30)
     return list(db.scalars(stmt))
 
 
@@ -206,8 +206,9 @@ async def audit_submit(
 
 
 def load_job(db: Session, viewer: Viewer, job_id: int) -> AuditJob:
+    """The viewer's own audit; anyone else's (the instructor's view included) is 404."""
     job = db.get(AuditJob, job_id)
-    if job is None or (job.user_id != viewer.id and not viewer.is_instructor):
+    if job is None or job.user_id != viewer.id:
         raise HTTPException(status_code=404, detail="No such audit.")
     return job
 
@@ -222,10 +223,6 @@ def audit_job_page(
     db: SessionDep,
 ) -> Response:
     job = load_job(db, viewer, job_id)
-    library = library_of(ctx, db)
-    technique = library.techniques.get(job.technique_id)
-    owner = db.get(User, job.user_id) if viewer.is_instructor and job.user_id != viewer.id else None
-    timeline = audit_timeline(job.result) if job.status == "done" and job.result else None
-    return render(
-        request, "audit_job.html", viewer, job=job, technique=technique, owner=owner, timeline=timeline
-    )
+    from facecoach.web.routes.audit_report import report_context
+
+    return render(request, "audit_job.html", viewer, **report_context(db, ctx, job))
