@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -19,13 +20,26 @@ from facecoach.members.models import PracticeSession
 from facecoach.members.practice import record_session
 from tests.web.fixtures import Site
 
-TODAY = dt.datetime.now(dt.UTC).date()
+
+def _today() -> dt.date:
+    """Today (UTC), read when a test runs: dates made at collection go stale when the suite crosses
+    midnight (collected at 23:59, "the day after tomorrow" is tomorrow by 00:01 and is accepted)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+@dataclass(frozen=True)
+class DaysFromToday:
+    """A date field given as days from today, turned into a date only when the request is made."""
+
+    days: int
+
+
 GOOD: dict[str, Any] = {
     "technique_ids": ["smile-lift", "jaw-release"],
     "reps": 8,
     "faults": {"forehead_wrinkle": 2, "frown": 1},
     "duration_s": 300.0,
-    "date": TODAY.isoformat(),
+    "date": DaysFromToday(0),
 }
 
 REFUSED: list[tuple[str, dict[str, Any], str]] = [
@@ -39,8 +53,8 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
     ("unknown fault id", {"faults": {"sneezing": 1}}, "faults"),
     ("year 1", {"date": "0001-01-01"}, "date"),
     ("year 9999", {"date": "9999-12-31"}, "date"),
-    ("two days ago", {"date": (TODAY - dt.timedelta(days=2)).isoformat()}, "date"),
-    ("the day after tomorrow", {"date": (TODAY + dt.timedelta(days=2)).isoformat()}, "date"),
+    ("two days ago", {"date": DaysFromToday(-2)}, "date"),
+    ("the day after tomorrow", {"date": DaysFromToday(2)}, "date"),
     ("a week of practice", {"duration_s": 7 * 86_400}, "duration_s"),
     ("claims to be live", {"source": "live"}, "source"),
     ("an extra field", {"notes": "x" * 1000}, "notes"),
@@ -49,6 +63,10 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
 
 
 def _post(site: Site, body: dict[str, Any]) -> Any:
+    body = {
+        k: (_today() + dt.timedelta(days=v.days)).isoformat() if isinstance(v, DaysFromToday) else v
+        for k, v in body.items()
+    }
     c = site.client("member")
     return c.post("/api/sessions", json=body, headers={"X-CSRF-Token": c.get("/api/me").json()["csrf_token"]})
 
@@ -71,7 +89,7 @@ def test_unbelievable_summaries_are_refused(
 
 @pytest.mark.parametrize("days", [-1, 0, 1])
 def test_a_day_either_way_is_accepted_and_stored_as_manual(sqlite_site: Site, days: int) -> None:
-    day = (TODAY + dt.timedelta(days=days)).isoformat()
+    day = (_today() + dt.timedelta(days=days)).isoformat()
     r = _post(sqlite_site, {**GOOD, "date": day})
     assert r.status_code == 201, r.text
     assert r.json()["date"] == day and r.json()["source"] == "manual"
@@ -121,8 +139,8 @@ def _live_session(site: Site, day: dt.date) -> None:
 
 
 def test_progress_marks_manual_sessions(sqlite_site: Site) -> None:
-    _live_session(sqlite_site, TODAY)
-    _live_session(sqlite_site, TODAY)
+    _live_session(sqlite_site, _today())
+    _live_session(sqlite_site, _today())
     assert _post(sqlite_site, GOOD).status_code == 201
     c = sqlite_site.client("member")
     html = c.get("/progress").text
@@ -136,7 +154,7 @@ def test_progress_marks_manual_sessions(sqlite_site: Site) -> None:
 
 
 def test_progress_without_manual_sessions_shows_no_mark(sqlite_site: Site) -> None:
-    _live_session(sqlite_site, TODAY)
+    _live_session(sqlite_site, _today())
     html = sqlite_site.client("member").get("/progress").text
     assert "bar-manual" not in html and "manual-sessions" not in html
 
