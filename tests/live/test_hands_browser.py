@@ -136,6 +136,20 @@ def _run(
         browser.close()
 
 
+#: The frame rate the stroke cutter needs to see these 1 s strokes and their 0.12 s returns (in Python the
+#: same clip gives every stroke at 15 frames/s and none at 8).
+MIN_FPS = 12.0
+
+
+def _needs_the_rate(got: dict[str, Any]) -> None:
+    """Skip (saying the measured rate) where this machine runs the page's two models too slowly for
+    strokes to be cut: a figure of the machine, not a pass. The checks above this call hold at any rate."""
+    rates = sorted(float(f) for f in got["fps"] if f not in (None, ""))
+    median = rates[len(rates) // 2] if rates else 0.0
+    if median < MIN_FPS:
+        pytest.skip(f"the page ran face + hands at {median:.1f} frames/s here; strokes need ≥ {MIN_FPS:.0f}")
+
+
 def _last_id(live: LiveApp) -> int:
     with live.db.session() as s:
         return max([0, *s.scalars(select(PracticeSession.id))])
@@ -156,6 +170,7 @@ def test_a_massage_step_completes_from_the_strokes_seen(
         got["hand_frames"]
     )
     assert "cannot see pressure" in got["pressure_note"]
+    _needs_the_rate(got)
     strokes = [e for e in got["events"] if e["type"] == "stroke" and e["kind"] == "stroke"]
     good = [e for e in strokes if not e["faults"]]
     assert {e["side"] for e in good} == {"right", "left"}, strokes
@@ -188,6 +203,8 @@ def test_a_wrong_direction_clip_shows_the_cue(
         f"hands-in-{uuid.uuid4().hex[:6]}",
         "towards your ear",
     )
+    assert not [line for line in got["logs"] if line.startswith("pageerror")], got["logs"]
+    _needs_the_rate(got)
     assert any("towards your ear" in c for c in got["cues"]), (got["cues"], got["events"][-10:])
     faults = [e for e in got["events"] if e["type"] == "fault"]
     assert faults and {f["kind"] for f in faults} <= {"stroke_direction", "stroke_pace", "stroke_region"}, (
