@@ -188,7 +188,11 @@ def test_server_mode_when_asked(
     assert got["mode"] == "jpeg" and "Server mode" in got["mode_text"], got["mode_text"]
     assert got["reps_shown"] == "1", got
     assert got["summary"]["saved"] is True and got["summary"]["reps"] == 1
-    assert "forehead_wrinkle" not in got["summary"]["faults"], got["summary"]
+    # No fault the clip does not make. Its second rep creases the forehead; with one rep asked the session
+    # ends as rep 1 is released, but on a loaded machine JPEG mode runs behind the fake camera (which
+    # plays on in real time), so the start of rep 2's creases may be seen before the end (it failed so
+    # under a 2-core full suite): whether it is counted is timing, not the server's judgement.
+    assert set(got["summary"]["faults"]) <= {"forehead_wrinkle"}, got["summary"]
     row = _saved(live_app, before)
     assert row.reps == 1 and row.summary["mode"] == "jpeg"
     assert max(got["sent_sizes"]) > 10_000  # JPEG frames did go to the server in this mode
