@@ -193,11 +193,13 @@ function stopCamera() {
   $("guard-cam").srcObject = null;
 }
 
+// The sampling rate: the lowest that applies (a hidden tab on a low battery backs off the most).
 function fps() {
   const s = state.model.rules.sampling;
-  if (document.visibilityState === "hidden") return s.hidden_fps;
-  if (state.lowBattery) return s.low_battery_fps;
-  return s.fps;
+  let rate = s.fps;
+  if (document.visibilityState === "hidden") rate = Math.min(rate, s.hidden_fps);
+  if (state.lowBattery) rate = Math.min(rate, s.low_battery_fps);
+  return rate;
 }
 
 function schedule() {
@@ -495,14 +497,23 @@ function wireControls() {
     if (state.phase === "watching" || state.phase === "calibrating") schedule(); // the new rate at once
   });
   window.addEventListener("pagehide", () => uploadCounts(true));
-  if (navigator.getBattery) {
-    navigator.getBattery().then((b) => {
-      const update = () => (state.lowBattery = !b.charging && b.level < state.model.rules.sampling.low_battery_level);
-      b.addEventListener("levelchange", update);
-      b.addEventListener("chargingchange", update);
-      update();
-    }).catch(() => {});
-  }
+}
+
+// On a battery under sampling.low_battery_level and not charging, the page samples at low_battery_fps
+// (after the rules are loaded: the level comes from them).
+function watchBattery() {
+  if (!navigator.getBattery) return;
+  navigator.getBattery().then((b) => {
+    const update = () => {
+      const low = !b.charging && b.level < state.model.rules.sampling.low_battery_level;
+      if (low === state.lowBattery) return;
+      state.lowBattery = low;
+      if (state.phase === "watching" || state.phase === "calibrating") schedule(); // the new rate at once
+    };
+    b.addEventListener("levelchange", update);
+    b.addEventListener("chargingchange", update);
+    update();
+  }).catch(() => {});
 }
 
 // for the tests and the bench: send the counts now, read the phase (nothing here reaches the network
@@ -526,6 +537,7 @@ async function main() {
     console.warn("guard: the face model failed", e);
     return setPhase("model_failed");
   }
+  watchBattery();
   $("guard-start").disabled = false;
   if (!state.settings.enabled) return setPhase("off");
   if (isPaused(state.settings, Date.now() / 1000)) return showPause();
