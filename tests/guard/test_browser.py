@@ -10,6 +10,7 @@ real uvicorn server; the page runs the Face Landmarker in WebAssembly and its ow
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import threading
@@ -261,7 +262,8 @@ BATTERY_SHIM = """
 """
 #: headless Chromium never hides a tab: the page is told it is hidden the way a browser tells it
 HIDE = """(hidden) => {
-  Object.defineProperty(document, "visibilityState", {get: () => (hidden ? "hidden" : "visible"), configurable: true});
+  Object.defineProperty(document, "visibilityState",
+    {get: () => (hidden ? "hidden" : "visible"), configurable: true});
   document.dispatchEvent(new Event("visibilitychange"));
 }"""
 
@@ -274,7 +276,7 @@ def _intervals_s(page: Any, after: int, count: int, timeout_s: float) -> list[fl
         time.sleep(0.2)
     times = page.evaluate("window.facecoachGuard.frameTimes()")
     new = times[-(page.evaluate("window.facecoachGuard.frames()") - after) :][:count]
-    return [(b - a) / 1000 for a, b in zip(new, new[1:], strict=False)]
+    return [(b - a) / 1000 for a, b in itertools.pairwise(new)]
 
 
 def test_the_page_backs_off_when_hidden_and_on_a_low_battery(
