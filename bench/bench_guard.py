@@ -1,27 +1,43 @@
-"""Benchmark of the habit guard page: CPU and memory of headless Chromium running /guard for a while.
+"""Benchmark of the habit guard page: CPU and memory of headless Chromium running /guard.
 
-Run: ``.venv/bin/python bench/bench_guard.py [--minutes 10] [--camera-minutes 1] [--hidden-minutes 1]``
+Run: ``.venv/bin/python bench/bench_guard.py [--minutes 5] [--soak-minutes 20] [--soak-fps 8] [--controls]``
 
-Chromium (Debian's, headless, as the browser tests run it) plays the real clip
-``../shared/data/woman_expressions_24fps.mp4`` (looped, 640×360 at 8 frames/s) as its fake camera; the
-page runs the Face Landmarker (WebAssembly, CPU) and its detector at 1 frame/s against a real uvicorn
-server. Three phases, each measured from /proc (utime + stime of every Chromium process, and their
-proportional set size, PSS) and from the page's JS heap (CDP ``Performance.getMetrics``):
+Chromium (Debian's, headless, the browser tests' flags) gets a camera: its fake capture device playing the
+real clip ``../shared/data/woman_expressions_24fps.mp4`` (looped, 640×360 at 10 frames/s), or with
+``--source canvas`` the clip's stills drawn into a canvas and its ``captureStream()`` (no capture device at
+all). The page runs the Face Landmarker (WebAssembly, CPU) and its detector against a real uvicorn server.
 
-1. camera only: the same page with the camera playing into a video element and the guard not started —
-   what the fake camera itself costs (a real webcam costs the browser something too);
-2. the guard watching (``--minutes``): CPU % of one core (all Chromium processes), and the page's own
-   share (minus phase 1); the JS heap and PSS sampled every 20 s after a 1-minute warm-up, their
-   least-squares slope in MB per hour, and that slope extrapolated to 4 hours. A run of 10 minutes says
-   nothing certain about hour 4: the extrapolation is printed as what it is;
-3. the tab hidden (``--hidden-minutes``; headless Chromium never hides a tab, so the page is told it is
-   hidden as a browser tells it: ``visibilityState`` and its event): the page's sampling rate and CPU.
+CPU is CPU-seconds (utime + stime from /proc) of every Chromium process per wall-second: on a shared
+machine a busy neighbour slows the page but hardly changes the CPU time it needs, so this is much less
+sensitive to contention than wall-clock timing. Memory is read per process from ``smaps_rollup``: the
+page's renderer (anonymous + shared-memory PSS: file-backed pages are left out, their share moves with
+every other Chromium on the machine) and the V8 heap (CDP ``Performance.getMetrics`` ``JSHeapUsedSize``)
+and DOM node count.
+
+Phases (one browser, one page, in this order; then a second browser for the soak):
+
+1. camera only: the camera playing into the page's video element, the guard not started;
+2. the guard watching at 1 frame/s (``--minutes``): CPU % of one core, split by process;
+3. the tab hidden (headless Chromium never hides a tab, so the page is told as a browser tells it:
+   ``visibilityState`` and its event): the page's rate and CPU;
+4. a low battery (``navigator.getBattery`` replaced by a battery the bench sets to 10 %, not charging);
+5. the soak (``--soak-minutes`` at ``--soak-fps``): four hours at 1 frame/s are 14 400 frames; the page is
+   run faster (the bench serves ``/guard/rules.json`` with ``sampling.fps`` raised, nothing else changed)
+   and memory is fitted against *frames processed*: the slope (± its standard error) in kB per frame and
+   × 14 400 = what 4 h at 1 frame/s would add. CPU per frame is printed too.
+
+``--controls`` (a third browser): what Chromium itself does with the frames, without the guard: the camera's
+frames drawn into a canvas (what reading a <video> costs; MediaPipe's own video input does the same), read
+from the track (MediaStreamTrackProcessor + ``VideoFrame.copyTo``, what the page does), or not consumed at
+all; the renderer's shared memory per frame, and after Chromium is told of critical memory pressure.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
+import json
 import os
 import socket
 import sys
@@ -29,6 +45,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +59,73 @@ from tests.live.clips import write_y4m  # noqa: E402
 from tests.support.browser import FAKE_CAMERA, launch  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
+CLIP = SHARED / "woman_expressions_24fps.mp4"
 CLK = os.sysconf("SC_CLK_TCK")
+CAMERA_FPS = 10
+FOUR_HOURS_FRAMES = 4 * 3600
+
+#: a battery the bench controls (headless Chromium reports a charging battery at 100 %)
+BATTERY_SHIM = """(() => {
+  const battery = new EventTarget(); battery.level = 1.0; battery.charging = true;
+  navigator.getBattery = () => Promise.resolve(battery);
+  window.__setBattery = (level, charging) => { battery.level = level; battery.charging = charging;
+    battery.dispatchEvent(new Event("levelchange")); battery.dispatchEvent(new Event("chargingchange")); };
+})();"""
+#: a camera without a capture device: the clip's stills (window.__stills) drawn into a canvas at 10/s
+CANVAS_CAMERA = """(() => {
+  const stills = window.__stills.map((u) => { const im = new Image(); im.src = u; return im; });
+  let canvas = null, timer = null, i = 0;
+  navigator.mediaDevices.getUserMedia = async () => {
+    if (!canvas) { canvas = document.createElement("canvas"); canvas.width = 640; canvas.height = 360; }
+    const g = canvas.getContext("2d");
+    await Promise.all(stills.map((im) => im.decode().catch(() => {})));
+    clearInterval(timer);
+    g.drawImage(stills[0], 0, 0, 640, 360);
+    timer = setInterval(() => g.drawImage(stills[Math.floor(i++ / 10) % stills.length], 0, 0, 640, 360), 100);
+    return canvas.captureStream(10);
+  };
+})();"""
+HIDE = """(hidden) => {
+  Object.defineProperty(document, "visibilityState",
+    {get: () => (hidden ? "hidden" : "visible"), configurable: true});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+CAMERA_ONLY = (
+    "navigator.mediaDevices.getUserMedia({video: {width: {ideal: 640}, height: {ideal: 480},"
+    " frameRate: {ideal: 10, max: 15}}}).then((s) => { const v = document.getElementById('guard-cam');"
+    " v.srcObject = s; return v.play(); })"
+)
 
 
-def clip_y4m(folder: Path, fps: int = 8) -> Path:
-    cap = cv2.VideoCapture(str(SHARED / "woman_expressions_24fps.mp4"))
+# ---- the clip ------------------------------------------------------------------------------------------
+
+
+def clip_frames(step: int = 3) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(CLIP))
     frames, i = [], 0
     while True:
         ok, bgr = cap.read()
         if not ok:
             break
-        if i % 3 == 0:
+        if i % step == 0:
             frames.append(np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
         i += 1
-    return write_y4m(folder / "woman.y4m", frames, fps=fps, width=640, height=360)
+    return frames
+
+
+def clip_y4m(folder: Path) -> Path:
+    return write_y4m(folder / "woman.y4m", clip_frames(), fps=CAMERA_FPS, width=640, height=360)
+
+
+def stills_script() -> str:
+    urls = []
+    for rgb in clip_frames(step=24):
+        _ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        urls.append("data:image/jpeg;base64," + base64.b64encode(jpg.tobytes()).decode())
+    return f"window.__stills = {json.dumps(urls)};" + CANVAS_CAMERA
+
+
+# ---- processes -----------------------------------------------------------------------------------------
 
 
 def _children() -> dict[int, list[int]]:
@@ -70,41 +140,59 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def chromium_pids() -> list[int]:
-    """Every process below this one whose command is Chromium (the browser and its helpers)."""
-    tree, out, todo = _children(), [], [os.getpid()]
+def chromium_pids() -> dict[int, str]:
+    """Every Chromium process below this one → its kind (browser, renderer, gpu-process, utility:…)."""
+    tree, out, todo = _children(), {}, [os.getpid()]
     while todo:
-        pid = todo.pop()
-        for child in tree.get(pid, []):
+        for child in tree.get(todo.pop(), []):
             todo.append(child)
-            try:
+            with contextlib.suppress(OSError):
                 if "chrom" in (Path("/proc") / str(child) / "comm").read_text():
-                    out.append(child)
-            except OSError:
-                pass
+                    out[child] = process_kind(child)
     return out
 
 
-def cpu_s(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / CLK
+def process_kind(pid: int) -> str:
+    args = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode().split()
+    kind = next((a.split("=", 1)[1] for a in args if a.startswith("--type=")), "browser")
+    if kind == "utility":
+        sub = next((a.split("=", 1)[1] for a in args if a.startswith("--utility-sub-type=")), "?")
+        kind += ":" + sub.split(".")[0]
+    return kind
 
 
-def pss_mb(pids: list[int]) -> float:
-    """Proportional set size of the processes (shared pages split between them, so not counted twice)."""
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            for line in (Path("/proc") / str(pid) / "smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1]) * 1024
-    return total / 1e6
+def cpu_s(pid: int) -> float:
+    try:
+        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def mem_mb(pid: int) -> dict[str, float]:
+    """Pss, Pss_Anon, Pss_Shmem (MB) of one process."""
+    out = {"Pss": 0.0, "Pss_Anon": 0.0, "Pss_Shmem": 0.0}
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        for line in (Path("/proc") / str(pid) / "smaps_rollup").read_text().splitlines():
+            key = line.split(":", 1)[0]
+            if key in out:
+                out[key] = int(line.split()[1]) / 1024
+    return out
+
+
+def page_renderer(procs: dict[int, str]) -> int:
+    """The page's renderer: the one holding the model (by far the largest anonymous memory)."""
+    return max((p for p, k in procs.items() if k == "renderer"), key=lambda p: mem_mb(p)["Pss_Anon"])
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    v = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
+
+
+# ---- the app -------------------------------------------------------------------------------------------
 
 
 def serve() -> tuple[str, str]:
@@ -137,108 +225,274 @@ def serve() -> tuple[str, str]:
     return f"http://127.0.0.1:{sock.getsockname()[1]}", Signer(settings.secret_key).sign(sid)
 
 
-def measure(seconds: float, page: Any, cdp: Any, every_s: float = 20.0) -> dict[str, Any]:
-    pids = chromium_pids()
-    c0, t0 = cpu_s(pids), time.monotonic()
-    f0 = page.evaluate("window.facecoachGuard.frames()")
-    samples: list[tuple[float, float, float]] = []
-    while (now := time.monotonic()) - t0 < seconds:
-        heap = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}[
-            "JSHeapUsedSize"
-        ]
-        samples.append((now - t0, heap / 1e6, pss_mb(chromium_pids())))
-        time.sleep(min(every_s, max(0.0, seconds - (time.monotonic() - t0))))
-    wall = time.monotonic() - t0
+@dataclass
+class Bench:
+    base: str
+    cookie: str
+    camera_args: list[str]
+    init_scripts: list[str]
+    pw: Any = None
+
+    def open(self, soak_fps: float | None = None) -> tuple[Any, Any, Any]:
+        """A browser, the /guard page loaded (model ready) and its CDP session."""
+        browser = launch(self.pw, *self.camera_args)
+        context = browser.new_context()
+        for script in self.init_scripts:
+            context.add_init_script(script)
+        context.add_cookies([{"name": "fc_session", "value": self.cookie, "url": self.base}])
+        page = context.new_page()
+        if soak_fps:
+            page.route(f"{self.base}/guard/rules.json", lambda route: faster_rules(route, soak_fps))
+        cdp = context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        page.goto(f"{self.base}/guard")
+        page.wait_for_selector("#guard[data-state='ready']", timeout=180_000)
+        return browser, page, cdp
+
+    def start_guard(self, page: Any) -> None:
+        page.click("#guard-start")
+        page.wait_for_selector("#guard[data-calibrated='true']", timeout=120_000)
+        time.sleep(3)
+
+
+def faster_rules(route: Any, fps: float) -> None:
+    """/guard/rules.json as served, with only the sampling rate raised (the soak)."""
+    response = route.fetch()
+    model = response.json()
+    model["rules"]["sampling"]["fps"] = fps
+    route.fulfill(response=response, body=json.dumps(model))
+
+
+# ---- measuring -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    name: str
+    wall_s: float = 0.0
+    frames: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)  # process kind → CPU-seconds
+    machine_busy: float = 0.0  # the whole machine's busy fraction (of 2 cores) meanwhile
+    samples: list[dict[str, float]] = field(default_factory=list)  # t, frames, heap, nodes, renderer MB
+
+    @property
+    def cpu_pct(self) -> float:
+        return 100.0 * sum(self.cpu.values()) / self.wall_s
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_s
+
+
+def sample(page: Any, cdp: Any, renderer: int, t: float) -> dict[str, float]:
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    mem = mem_mb(renderer)
     return {
-        "cpu_pct": 100.0 * (cpu_s(chromium_pids()) - c0) / wall,
-        "frames": page.evaluate("window.facecoachGuard.frames()") - f0,
-        "wall_s": wall,
-        "samples": samples,
+        "t": t,
+        "frames": float(page.evaluate("window.facecoachGuard.frames()")),
+        "heap": metrics["JSHeapUsedSize"] / 1e6,
+        "nodes": metrics["Nodes"],
+        "anon_shmem": mem["Pss_Anon"] + mem["Pss_Shmem"],
+        "shmem": mem["Pss_Shmem"],
     }
 
 
-def slope_mb_per_h(samples: list[tuple[float, float, float]], column: int, skip_s: float) -> float:
-    pts = [(t, s[column]) for s in samples if (t := s[0]) >= skip_s]
-    if len(pts) < 3:
-        return float("nan")
-    t = np.array([p[0] for p in pts]) / 3600.0
-    return float(np.polyfit(t, np.array([p[1] for p in pts]), 1)[0])
+def measure(name: str, seconds: float, page: Any, cdp: Any, every_s: float = 15.0) -> Phase:
+    procs = chromium_pids()
+    renderer = page_renderer(procs)
+    c0 = {p: cpu_s(p) for p in procs}
+    b0, m0 = machine_busy()
+    t0 = time.monotonic()
+    phase = Phase(name)
+    while (now := time.monotonic()) - t0 < seconds:
+        phase.samples.append(sample(page, cdp, renderer, now - t0))
+        time.sleep(min(every_s, max(0.0, seconds - (time.monotonic() - t0))))
+    phase.samples.append(sample(page, cdp, renderer, time.monotonic() - t0))
+    phase.wall_s = time.monotonic() - t0
+    b1, m1 = machine_busy()
+    phase.machine_busy = (b1 - b0) / max(1, m1 - m0)
+    for pid, kind in procs.items():  # processes that started meanwhile are not counted (none should)
+        key = "renderer" if pid == renderer else kind
+        phase.cpu[key] = phase.cpu.get(key, 0.0) + cpu_s(pid) - c0[pid]
+    phase.frames = int(phase.samples[-1]["frames"] - phase.samples[0]["frames"])
+    return phase
+
+
+def slope(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least-squares slope and its standard error."""
+    if len(xs) < 4:
+        return float("nan"), float("nan")
+    coef, cov = np.polyfit(np.array(xs), np.array(ys), 1, cov=True)
+    return float(coef[0]), float(np.sqrt(cov[0, 0]))
+
+
+# ---- the controls: Chromium and the frames, without the guard ------------------------------------------
+
+CONTROL_LOOP = """async ([how, n]) => {
+  const v = document.getElementById('guard-cam');
+  v.srcObject = await navigator.mediaDevices.getUserMedia(
+    {video: {width: {ideal: 640}, height: {ideal: 480}, frameRate: {ideal: 10}}});
+  await v.play();
+  await new Promise((r) => setTimeout(r, 1000));
+  const g = Object.assign(document.createElement('canvas'), {width: 32, height: 24})
+    .getContext('2d', {willReadFrequently: true});
+  const track = v.srcObject.getVideoTracks()[0];
+  const reader = how === 'track'
+    ? new MediaStreamTrackProcessor({track, maxBufferSize: 1}).readable.getReader() : null;
+  let buf = null;
+  for (let i = 0; i < n; i++) {
+    if (how === 'track') {
+      const {value: f} = await reader.read();
+      buf = buf || new Uint8ClampedArray(f.allocationSize({format: 'RGBA'}));
+      await f.copyTo(buf, {format: 'RGBA'});
+      f.close();
+    } else {
+      await new Promise((r) => setTimeout(r, 100));
+      if (how === 'draw') { g.drawImage(v, 0, 0, 32, 24); g.getImageData(0, 0, 32, 24); }
+    }
+  }
+  if (reader) reader.cancel();
+  v.srcObject.getTracks().forEach((t) => t.stop());
+}"""
+
+
+def controls(bench: Bench, frames: int) -> list[tuple[str, float, float, float]]:
+    """(how, renderer shared memory kB per frame, MB after the loop, MB after critical memory pressure)."""
+    out = []
+    for how in ("none", "draw", "track"):
+        browser, page, cdp = bench.open()
+        try:
+            renderer = page_renderer(chromium_pids())
+            before = mem_mb(renderer)["Pss_Shmem"]
+            page.evaluate(CONTROL_LOOP, [how, frames])
+            after = mem_mb(renderer)["Pss_Shmem"]
+            cdp.send("Memory.simulatePressureNotification", {"level": "critical"})
+            time.sleep(3)
+            out.append((how, 1000 * (after - before) / frames, after, mem_mb(renderer)["Pss_Shmem"]))
+        finally:
+            browser.close()
+    return out
+
+
+# ---- the report ----------------------------------------------------------------------------------------
+
+
+def cpu_line(p: Phase) -> str:
+    parts = ", ".join(
+        f"{k} {100 * v / p.wall_s:.1f}" for k, v in sorted(p.cpu.items(), key=lambda kv: -kv[1])
+    )
+    return (
+        f"{p.name:28s}: {p.cpu_pct:5.1f} % of one core at {p.fps:.2f} frames/s ({p.wall_s / 60:.1f} min;"
+        f" machine {100 * p.machine_busy:.0f} % busy)\n    by process: {parts}"
+    )
+
+
+def memory_lines(p: Phase, per_frame: bool) -> list[str]:
+    s = p.samples[1:]  # the first sample is taken before anything of the phase has run
+    x = [r["frames"] for r in s] if per_frame else [r["t"] / 3600 for r in s]
+    unit = "kB/frame" if per_frame else "MB/h"
+    k = 1000.0 if per_frame else 1.0
+    lines = []
+    for key, label in (
+        ("heap", "JS heap"),
+        ("anon_shmem", "renderer anon+shmem PSS"),
+        ("shmem", "  of it shmem"),
+    ):
+        ys = [r[key] for r in s]
+        b, se = slope(x, ys)
+        four_h = b * (FOUR_HOURS_FRAMES if per_frame else 4)
+        se_4h = se * (FOUR_HOURS_FRAMES if per_frame else 4)
+        lines.append(
+            f"    {label:24s}: {ys[0]:7.1f} → {ys[-1]:7.1f} MB; slope {k * b:+8.3f} ± {k * se:.3f} {unit}"
+            f" → 4 h at 1 frame/s: {four_h:+7.1f} ± {se_4h:.1f} MB"
+        )
+    nodes = [r["nodes"] for r in s]
+    lines.append(f"    DOM nodes               : {nodes[0]:.0f} → {nodes[-1]:.0f} (max {max(nodes):.0f})")
+    return lines
+
+
+def report(phases: dict[str, Phase], soak: Phase | None, ctl: list[Any], source: str) -> None:
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"habit guard in headless Chromium (Debian), camera: {source}")
+    print(f"machine: 2 cores, shared; load average now {' '.join(load)}")
+    print("CPU = CPU-seconds of every Chromium process per wall-second (less sensitive to a busy machine)")
+    for p in phases.values():
+        print(cpu_line(p))
+    cam, watch = phases["camera only"], phases["guard watching, 1 frame/s"]
+    print(
+        f"the guard's own share at 1 frame/s ≈ {watch.cpu_pct - cam.cpu_pct:.1f} % of one core"
+        " (minus camera only)"
+    )
+    print("memory while watching at 1 frame/s (per hour, extrapolated from the phase):")
+    print("\n".join(memory_lines(watch, per_frame=False)))
+    if soak:
+        cpu_frame = sum(soak.cpu.values()) / max(1, soak.frames)
+        print(cpu_line(soak))
+        print(
+            f"soak: {soak.frames} frames = {soak.frames / 3600:.2f} h at 1 frame/s; {1000 * cpu_frame:.0f} ms"
+            " CPU per frame (all processes, at this rate); memory against frames processed:"
+        )
+        print("\n".join(memory_lines(soak, per_frame=True)))
+    for how, kb, after, purged in ctl:
+        print(
+            f"control, no guard, frames {how:5s}: renderer shmem {kb:+7.1f} kB/frame, {after:6.1f} MB after;"
+            f" after critical memory pressure {purged:6.1f} MB"
+        )
+    print("goal: ≤ 5 % of one core at 1 frame/s; memory flat over 4 h")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--minutes", type=float, default=5.0, help="the guard watching at 1 frame/s")
     ap.add_argument("--camera-minutes", type=float, default=1.0)
-    ap.add_argument("--hidden-minutes", type=float, default=1.0)
+    ap.add_argument("--hidden-minutes", type=float, default=2.0)
+    ap.add_argument("--battery-minutes", type=float, default=2.0)
+    ap.add_argument("--soak-minutes", type=float, default=20.0, help="0: no soak")
+    ap.add_argument("--soak-fps", type=float, default=8.0)
+    ap.add_argument("--source", choices=("fake-camera", "canvas"), default="fake-camera")
+    ap.add_argument("--controls", type=int, default=0, help="frames for each control (0: none)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     base, cookie = serve()
-    folder = Path(tempfile.mkdtemp(prefix="bench-guard-clip-"))
-    clip = clip_y4m(folder)
+    if args.source == "canvas":
+        bench = Bench(base, cookie, list(FAKE_CAMERA), [BATTERY_SHIM, stills_script()])
+        source = "a canvas.captureStream() of the clip's stills, 640×360 at 10 frames/s"
+    else:
+        clip = clip_y4m(Path(tempfile.mkdtemp(prefix="bench-guard-clip-")))
+        bench = Bench(
+            base, cookie, [*FAKE_CAMERA, f"--use-file-for-fake-video-capture={clip}"], [BATTERY_SHIM]
+        )
+        source = "the fake capture device playing the real clip, 640×360 at 10 frames/s"
+    phases: dict[str, Phase] = {}
+    soak = None
     with sync_playwright() as pw:
-        browser = launch(pw, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={clip}")
-        context = browser.new_context()
-        context.add_cookies([{"name": "fc_session", "value": cookie, "url": base}])
-        page = context.new_page()
-        cdp = context.new_cdp_session(page)
-        cdp.send("Performance.enable")
-        page.goto(f"{base}/guard")
-        page.wait_for_selector("#guard[data-state='ready']", timeout=120_000)
-        # 1. camera only
-        page.evaluate(
-            "navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480, frameRate: {ideal: 10}}})"
-            ".then((s) => { const v = document.getElementById('guard-cam'); v.srcObject = s;"
-            " return v.play(); })"
-        )
+        bench.pw = pw
+        browser, page, cdp = bench.open()
+        page.evaluate(CAMERA_ONLY)
         time.sleep(3)
-        camera = measure(args.camera_minutes * 60, page, cdp)
+        phases["camera only"] = measure("camera only", args.camera_minutes * 60, page, cdp)
         page.evaluate("document.getElementById('guard-cam').srcObject.getTracks().forEach((t) => t.stop())")
-        # 2. the guard
-        page.click("#guard-start")
-        page.wait_for_selector("#guard[data-calibrated='true']", timeout=60_000)
-        watching = measure(args.minutes * 60, page, cdp)
-        # 3. hidden: headless Chromium keeps a background tab "visible", so the page is told it is hidden
-        # the way a browser tells it (visibilityState and its event) — the page's own back-off is measured
-        page.evaluate(
-            "Object.defineProperty(document, 'visibilityState', {get: () => 'hidden', configurable: true});"
-            " document.dispatchEvent(new Event('visibilitychange'))"
-        )
-        time.sleep(2)
-        hidden_state = page.evaluate("document.visibilityState")
-        hidden_fps = page.evaluate("window.facecoachGuard.fps()")
-        hidden = measure(args.hidden_minutes * 60, page, cdp)
+        bench.start_guard(page)
+        name = "guard watching, 1 frame/s"
+        phases[name] = measure(name, args.minutes * 60, page, cdp)
+        page.evaluate(HIDE, True)
+        name = f"tab hidden ({page.evaluate('window.facecoachGuard.fps()')}/s)"
+        phases[name] = measure(name, args.hidden_minutes * 60, page, cdp)
+        page.evaluate(HIDE, False)
+        page.evaluate("window.__setBattery(0.1, false)")
+        name = f"battery 10 % ({page.evaluate('window.facecoachGuard.fps()')}/s)"
+        phases[name] = measure(name, args.battery_minutes * 60, page, cdp)
         browser.close()
-
-    w = watching
-    fps = w["frames"] / w["wall_s"]
-    heap_slope = slope_mb_per_h(w["samples"], 1, 60.0)
-    rss_slope = slope_mb_per_h(w["samples"], 2, 60.0)
-    heap = [s[1] for s in w["samples"]]
-    rss = [s[2] for s in w["samples"]]
-    print(
-        "habit guard in headless Chromium (Debian), fake camera: the real clip looped, 640×360 at 8 frames/s"
-    )
-    print(f"camera only, guard not started : {camera['cpu_pct']:5.1f} % of one core")
-    print(
-        f"guard watching ({w['wall_s'] / 60:.1f} min)   : {w['cpu_pct']:5.1f} % of one core,"
-        f" {fps:.2f} frames/s measured; the page's own share ≈ {w['cpu_pct'] - camera['cpu_pct']:.1f} %"
-    )
-    print(
-        f"  JS heap  : {heap[0]:.1f} → {heap[-1]:.1f} MB (min {min(heap):.1f}, max {max(heap):.1f});"
-        f" slope after the first minute {heap_slope:+.2f} MB/h → over 4 h"
-        f" {4 * heap_slope:+.1f} MB (extrapolated)"
-    )
-    print(
-        f"  PSS, all Chromium processes: {rss[0]:.0f} → {rss[-1]:.0f} MB; slope {rss_slope:+.1f} MB/h → over"
-        f" 4 h {4 * rss_slope:+.0f} MB (extrapolated)"
-    )
-    print(
-        f"tab hidden (told so: {hidden_state}, {hidden['wall_s'] / 60:.1f} min):"
-        f" page rate {hidden_fps} frames/s,"
-        f" {hidden['frames'] / hidden['wall_s']:.2f} measured, {hidden['cpu_pct']:.1f} % of one core"
-    )
-    print("goal: the page's own share ≤ 5 % of one core at 1 frame/s; memory flat over 4 h")
+        if args.soak_minutes > 0:
+            browser, page, cdp = bench.open(soak_fps=args.soak_fps)
+            bench.start_guard(page)
+            soak = measure(
+                f"soak at {args.soak_fps:g} frames/s", args.soak_minutes * 60, page, cdp, every_s=20
+            )
+            browser.close()
+        ctl = controls(bench, args.controls) if args.controls else []
+    report(phases, soak, ctl, source)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from numpy.typing import NDArray
 from facecoach.guard.detector import GuardFrame
 from facecoach.vision.landmarks import FaceLandmarker
 
-#: the picture is shrunk to this size to read its brightness (the page uses the same 32 × 24)
+#: the picture is shrunk to this size to read its brightness (area averaging: for 640×480 or 640×360 the
+#: mean of every pixel, which is what the page computes)
 BRIGHTNESS_SIZE = (32, 24)
 
 

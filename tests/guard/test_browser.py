@@ -10,6 +10,7 @@ real uvicorn server; the page runs the Face Landmarker in WebAssembly and its ow
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import threading
@@ -24,6 +25,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from facecoach.guard.rules import guard_rules
 from facecoach.members.models import GuardHour, GuardSetting
 from facecoach.web.security import SESSION_COOKIE
 from tests.guard.clips import render_hold
@@ -240,3 +242,84 @@ def test_a_neutral_face_is_never_nudged(
     assert sum(b["measured_s"] for b in run.counts) >= 15.0
     assert all(b["habit_s"] == {} for b in run.counts)
     _assert_only_counts_left(run, guard_site)
+
+
+#: a battery the test controls, in place of navigator.getBattery (headless Chromium reports a charging
+#: battery at 100 %): a BatteryManager-like EventTarget whose level and charging state the test sets
+BATTERY_SHIM = """
+(() => {
+  const battery = new EventTarget();
+  battery.level = 1.0;
+  battery.charging = true;
+  navigator.getBattery = () => Promise.resolve(battery);
+  window.__setBattery = (level, charging) => {
+    battery.level = level;
+    battery.charging = charging;
+    battery.dispatchEvent(new Event("levelchange"));
+    battery.dispatchEvent(new Event("chargingchange"));
+  };
+})();
+"""
+#: headless Chromium never hides a tab: the page is told it is hidden the way a browser tells it
+HIDE = """(hidden) => {
+  Object.defineProperty(document, "visibilityState",
+    {get: () => (hidden ? "hidden" : "visible"), configurable: true});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def _intervals_s(page: Any, after: int, count: int, timeout_s: float) -> list[float]:
+    """Seconds between the page's own frame times, for ``count`` frames measured after frame ``after``."""
+    deadline = time.monotonic() + timeout_s
+    while page.evaluate("window.facecoachGuard.frames()") < after + count:
+        assert time.monotonic() < deadline, f"fewer than {count} frames in {timeout_s} s"
+        time.sleep(0.2)
+    times = page.evaluate("window.facecoachGuard.frameTimes()")
+    new = times[-(page.evaluate("window.facecoachGuard.frames()") - after) :][:count]
+    return [(b - a) / 1000 for a, b in itertools.pairwise(new)]
+
+
+def test_the_page_backs_off_when_hidden_and_on_a_low_battery(
+    playwright_instance: Any, guard_site: GuardSite, base_faces: Any, tmp_path: Path
+) -> None:
+    """The rates of habits.yaml (1, hidden 0.5, low battery 0.25 frames/s), read from the page's own frame
+    times: a frame can come later than scheduled on a loaded machine, never earlier, so the backed-off
+    phases are checked by their shortest interval and the visible one by being faster than them."""
+    sampling = guard_rules().sampling
+    clip = _clip(tmp_path, base_faces, None, rest_s=10.0, hold_s=4.0, after_s=2.0)
+    cookie, _uid = guard_site.member()
+    browser = launch(playwright_instance, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={clip}")
+    try:
+        context = browser.new_context()
+        context.add_init_script(BATTERY_SHIM)
+        context.add_cookies([{"name": SESSION_COOKIE, "value": cookie, "url": guard_site.url}])
+        page = context.new_page()
+        page.goto(f"{guard_site.url}/guard")
+        page.wait_for_selector("#guard[data-state='ready']", timeout=90_000)
+        page.click("#guard-start")
+        page.wait_for_selector("#guard[data-calibrated='true']", timeout=60_000)
+        g = "window.facecoachGuard"
+        assert page.evaluate(f"{g}.framePath()") == "track"  # frames from the track, not the <video>
+        assert page.evaluate(f"{g}.fps()") == sampling.fps
+
+        visible = _intervals_s(page, page.evaluate(f"{g}.frames()"), 5, 30)
+        page.evaluate(HIDE, True)
+        assert page.evaluate(f"{g}.fps()") == sampling.hidden_fps
+        hidden = _intervals_s(page, page.evaluate(f"{g}.frames()") + 1, 4, 40)
+
+        page.evaluate("window.__setBattery(0.1, false)")  # hidden and low: the lowest rate applies
+        page.wait_for_function(f"{g}.lowBattery()", timeout=5_000)
+        assert page.evaluate(f"{g}.fps()") == min(sampling.hidden_fps, sampling.low_battery_fps)
+        page.evaluate(HIDE, False)
+        assert page.evaluate(f"{g}.fps()") == sampling.low_battery_fps
+        low = _intervals_s(page, page.evaluate(f"{g}.frames()") + 1, 3, 60)
+
+        page.evaluate("window.__setBattery(0.1, true)")  # plugged in: back to the full rate
+        page.wait_for_function(f"!{g}.lowBattery()", timeout=5_000)
+        assert page.evaluate(f"{g}.fps()") == sampling.fps
+        assert page.evaluate(f"{g}.phase()") == "watching"
+    finally:
+        browser.close()
+    assert min(hidden) >= 0.95 / sampling.hidden_fps, hidden
+    assert min(low) >= 0.95 / sampling.low_battery_fps, low
+    assert sorted(visible)[len(visible) // 2] < min(hidden), (visible, hidden)

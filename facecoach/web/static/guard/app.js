@@ -48,8 +48,12 @@ const state = {
   lastUpload: 0,
   clientId: Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(""),
   small: null,
+  reader: null,
+  pixels: null,
+  busy: false,
   nudgeTimer: null,
   frames: 0,
+  frameTimes: [],
 };
 
 function setPhase(phase, detail) {
@@ -162,26 +166,71 @@ async function startCamera() {
   });
   video.srcObject = state.stream;
   await video.play().catch(() => {});
+  state.reader = frameReader(track);
   return true;
+}
+
+// Frames are read from the camera track itself where the browser can (MediaStreamTrackProcessor,
+// WebCodecs VideoFrame): one frame copied as RGBA into one reused buffer, then closed. Drawing the <video>
+// into a canvas (or handing it to the landmarker, which does the same) makes Chromium keep a converted copy
+// of every frame in its discardable image cache: ~0.9 MB a frame at 640×360, up to its 512 MiB cap, in the
+// page's renderer (measured in bench/bench_guard.py). Elsewhere the <video> is read as before.
+function frameReader(track) {
+  if (!track || typeof MediaStreamTrackProcessor !== "function" || typeof VideoFrame !== "function") return null;
+  try {
+    return new MediaStreamTrackProcessor({ track, maxBufferSize: 1 }).readable.getReader();
+  } catch (e) {
+    return null;
+  }
 }
 
 function stopCamera() {
   clearTimeout(state.timer);
+  if (state.reader) state.reader.cancel().catch(() => {});
+  state.reader = null;
   if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
   state.stream = null;
   $("guard-cam").srcObject = null;
 }
 
+// The sampling rate: the lowest that applies (a hidden tab on a low battery backs off the most).
 function fps() {
   const s = state.model.rules.sampling;
-  if (document.visibilityState === "hidden") return s.hidden_fps;
-  if (state.lowBattery) return s.low_battery_fps;
-  return s.fps;
+  let rate = s.fps;
+  if (document.visibilityState === "hidden") rate = Math.min(rate, s.hidden_fps);
+  if (state.lowBattery) rate = Math.min(rate, s.low_battery_fps);
+  return rate;
 }
 
 function schedule() {
   clearTimeout(state.timer);
   state.timer = setTimeout(tick, 1000 / fps());
+}
+
+// Mean luma (BT.601) of every pixel: the mean of the Python side's 32 × 24 area-averaged thumbnail
+// (frames.brightness) whenever the size divides evenly, as 640×480 and 640×360 do.
+function meanLuma(rgba) {
+  let sum = 0;
+  for (let k = 0; k < rgba.length; k += 4) sum += 0.299 * rgba[k] + 0.587 * rgba[k + 1] + 0.114 * rgba[k + 2];
+  return sum / (rgba.length / 4);
+}
+
+// The newest camera frame as RGBA pixels (ImageData over one reused buffer), or null when the camera
+// gave none (the track ended).
+async function readFrame() {
+  const { value: frame, done } = await state.reader.read();
+  if (done || !frame) return null;
+  try {
+    const w = frame.displayWidth;
+    const h = frame.displayHeight;
+    const rgba = { format: "RGBA", colorSpace: "srgb" };
+    if (frame.allocationSize(rgba) !== w * h * 4) throw new Error("this browser cannot copy a frame as RGBA");
+    if (!state.pixels || state.pixels.width !== w || state.pixels.height !== h) state.pixels = new ImageData(w, h);
+    await frame.copyTo(state.pixels.data, rgba);
+    return state.pixels;
+  } finally {
+    frame.close();
+  }
 }
 
 function brightness(video) {
@@ -208,20 +257,51 @@ function facePoints(face, w, h) {
   return pts;
 }
 
-function tick() {
+async function tick() {
   if (state.phase !== "calibrating" && state.phase !== "watching") return;
   schedule();
+  if (state.busy) return; // the previous frame is still being read (a camera that stalls): no pile-up
+  state.busy = true;
+  try {
+    await measureFrame();
+  } catch (e) {
+    console.warn("guard: a frame could not be read", e);
+  } finally {
+    state.busy = false;
+  }
+}
+
+async function measureFrame() {
   const video = $("guard-cam");
   const track = state.stream && state.stream.getVideoTracks()[0];
-  if (video.readyState < 2 || !video.videoWidth || (track && track.muted)) return;
+  if (!track || track.muted) return;
+  let image = video;
+  let w = video.videoWidth;
+  let h = video.videoHeight;
+  let luma;
+  if (state.reader) {
+    try {
+      image = await readFrame();
+    } catch (e) {
+      console.warn("guard: reading the camera track failed, reading the video instead", e);
+      state.reader.cancel().catch(() => {});
+      state.reader = null;
+      return;
+    }
+    if (!image || (state.phase !== "calibrating" && state.phase !== "watching")) return;
+    w = image.width;
+    h = image.height;
+    luma = meanLuma(image.data);
+  } else if (video.readyState < 2 || !w) return;
+  else luma = brightness(video);
   const ts = Math.max(performance.now(), state.lastTs + 1);
   state.lastTs = ts;
-  const result = state.landmarker.detectForVideo(video, ts);
+  const result = state.landmarker.detectForVideo(image, ts);
   state.frames++;
-  const w = video.videoWidth;
-  const h = video.videoHeight;
+  state.frameTimes.push(Date.now());
+  if (state.frameTimes.length > 32) state.frameTimes.shift();
   const faces = (result.faceLandmarks || []).filter((f) => f.length >= 478).map((f) => facePoints(f, w, h));
-  const frame = { t_s: Date.now() / 1000, faces, brightness: brightness(video), utc_offset_s: -new Date().getTimezoneOffset() * 60 };
+  const frame = { t_s: Date.now() / 1000, faces, brightness: luma, utc_offset_s: -new Date().getTimezoneOffset() * 60 };
   if (state.phase === "calibrating") calibrationStep(frame);
   else watchStep(frame);
 }
@@ -417,19 +497,36 @@ function wireControls() {
     if (state.phase === "watching" || state.phase === "calibrating") schedule(); // the new rate at once
   });
   window.addEventListener("pagehide", () => uploadCounts(true));
-  if (navigator.getBattery) {
-    navigator.getBattery().then((b) => {
-      const update = () => (state.lowBattery = !b.charging && b.level < state.model.rules.sampling.low_battery_level);
-      b.addEventListener("levelchange", update);
-      b.addEventListener("chargingchange", update);
-      update();
-    }).catch(() => {});
-  }
+}
+
+// On a battery under sampling.low_battery_level and not charging, the page samples at low_battery_fps
+// (after the rules are loaded: the level comes from them).
+function watchBattery() {
+  if (!navigator.getBattery) return;
+  navigator.getBattery().then((b) => {
+    const update = () => {
+      const low = !b.charging && b.level < state.model.rules.sampling.low_battery_level;
+      if (low === state.lowBattery) return;
+      state.lowBattery = low;
+      if (state.phase === "watching" || state.phase === "calibrating") schedule(); // the new rate at once
+    };
+    b.addEventListener("levelchange", update);
+    b.addEventListener("chargingchange", update);
+    update();
+  }).catch(() => {});
 }
 
 // for the tests and the bench: send the counts now, read the phase (nothing here reaches the network
 // that the member's own page would not send)
-window.facecoachGuard = { upload: () => uploadCounts(), phase: () => state.phase, fps: () => fps(), frames: () => state.frames };
+window.facecoachGuard = {
+  upload: () => uploadCounts(),
+  phase: () => state.phase,
+  fps: () => fps(),
+  frames: () => state.frames,
+  frameTimes: () => [...state.frameTimes], // the last 32 frames' times (ms), to see the rate
+  framePath: () => (state.reader ? "track" : "video"),
+  lowBattery: () => state.lowBattery,
+};
 
 async function main() {
   wireControls();
@@ -440,6 +537,7 @@ async function main() {
     console.warn("guard: the face model failed", e);
     return setPhase("model_failed");
   }
+  watchBattery();
   $("guard-start").disabled = false;
   if (!state.settings.enabled) return setPhase("off");
   if (isPaused(state.settings, Date.now() / 1000)) return showPause();
