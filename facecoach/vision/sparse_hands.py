@@ -13,16 +13,17 @@ in a video is nearly every frame. Measured on this 2-core machine over
   hand it runs the landmark model only. Lane B looks for a second hand on the same frames with A's hand
   painted over (so it cannot find A's hand again); it is another one-hand tracker.
 * **Probing while nothing is seen.** A lane that tracks nothing runs its detector on one frame every
-  ``probe_s`` only. When a probe finds a hand, a third tracker follows that hand *back* in time, frame by
-  frame from the probe: through every frame skipped since the previous probe, and on through the frames
-  of the last ``rewind_s`` in which nothing had been found, until the hand is not there. So a hand's
-  stretch starts where a tracker that saw every frame would start it (the palm detector misses some
-  frames of a hand a tracker keeps; following it back finds them). A hand in view for less than
-  ``probe_s`` between two probes can be missed; with the audit's 0.3 s that is shorter than the
-  audit's ``merge_gap_s`` of hand stretches.
+  ``probe_s`` only, and keeps the frames of the last ``rewind_s`` in which it found nothing. When a probe
+  finds a hand, the lane starts afresh on those frames and the skipped ones, in order, then the probe
+  frame: the detector on each frame until it finds the hand, then tracking, exactly as a tracker that saw
+  every frame. So a hand's stretch starts where that tracker would start it, and its landmarks are
+  tracked forwards as usual (following a hand back in time was tried: on a fast arrival its landmarks
+  lagged and made a stroke out of a still hand). A hand in view for less than ``probe_s`` between two
+  probes can be missed; with the audit's 0.3 s that is shorter than the audit's ``merge_gap_s``.
 
 Measured on the same clip at the audit's rate (236 frames): the hands of every frame as a ``max_hands=2``
-tracker on every frame finds them (a hand in the same 87 frames), for about half the CPU time.
+tracker on every frame finds them (a hand in the same 87 frames), for about 55 % of the CPU time, the
+same landmarks on every frame with one hand.
 
 Results per frame: A's and B's hands, one hand seen twice (boxes overlapping) kept once
 (:func:`facecoach.vision.hands.drop_duplicate_hands`). Frames must be pushed in time order.
@@ -65,11 +66,9 @@ def painted_over(
 
 @dataclass
 class _Lane:
-    """One one-hand tracker that probes every ``probe_s`` while it sees nothing, and a second tracker that
-    follows a newly found hand back in time (see the module docstring)."""
+    """One one-hand tracker that probes every ``probe_s`` while it sees nothing (see the module docstring)."""
 
     tracker: HandTracker
-    rewinder: HandTracker
     probe_s: float
     rewind_s: float
     skipped: list[Frame] = field(default_factory=list)  # not looked at yet: wait for the next probe
@@ -100,30 +99,18 @@ class _Lane:
         return released
 
     def _probe(self, frame: Frame) -> list[Settled]:
-        i, t, rgb = frame
+        _i, t, rgb = frame
         self.last_probe_s = t
         waiting, self.skipped = self.skipped, []
-        hands = self.tracker.detect(rgb, t).hands
-        if not hands:
+        if not self.tracker.detect(rgb, t).hands:
             return self._hold([*waiting, frame], t)
-        self.tracking = True
-        before, n_held = [*self.held, *waiting], len(self.held)
-        self.held = []
-        return [*self._rewind(frame, before, n_held), (i, t, rgb, hands)]
-
-    def _rewind(self, frame: Frame, before: list[Frame], n_held: int) -> list[Settled]:
-        """The hand found in ``frame`` followed back through the frames before it: every skipped one, and
-        the held ones until the hand is not there."""
-        _i, t, rgb = frame
-        self.rewinder.detect(rgb, t)
-        found: dict[int, list[HandObservation]] = {}
-        for k in range(len(before) - 1, -1, -1):
-            j, tj, im = before[k]
-            found[j] = self.rewinder.detect(im, tj).hands
-            if not found[j] and k < n_held:
-                break
-        self.rewinder.detect(np.full_like(rgb, MASK_GREY), t)  # forget the hand before the next rewind
-        return [(j, tj, im, found.get(j, [])) for j, tj, im in before]
+        # A hand: the held and skipped frames again, in order, from a fresh start (the detector on each
+        # frame until it finds the hand, then tracking), as a tracker on every frame would have seen them.
+        self.tracker.detect(np.full_like(rgb, MASK_GREY), t)  # forget the hand found by the probe
+        again, self.held = [*self.held, *waiting, frame], []
+        settled = [(j, tj, im, self.tracker.detect(im, tj).hands) for j, tj, im in again]
+        self.tracking = bool(settled[-1][3])
+        return settled
 
     def finish(self) -> list[Settled]:
         """Every frame still waiting or held, settled (a probe of the last skipped one decides)."""
@@ -133,7 +120,6 @@ class _Lane:
 
     def close(self) -> None:
         self.tracker.close()
-        self.rewinder.close()
 
 
 class SparseHandTracker:
@@ -155,14 +141,14 @@ class SparseHandTracker:
             raise ValueError(f"probe_s and rewind_s must be within 0–5 s, got {probe_s}, {rewind_s}")
         trackers: list[HandTracker] = []
         try:
-            for _ in range(4):
+            for _ in range(2):
                 trackers.append(HandTracker(mode="video", max_hands=1, mirrored=mirrored, model=model))
         except BaseException:
             for tracker in trackers:
                 tracker.close()
             raise
-        self._a = _Lane(trackers[0], trackers[1], probe_s, rewind_s)
-        self._b = _Lane(trackers[2], trackers[3], probe_s, rewind_s)
+        self._a = _Lane(trackers[0], probe_s, rewind_s)
+        self._b = _Lane(trackers[1], probe_s, rewind_s)
         self._count = 0
         self._a_hands: dict[int, list[HandObservation]] = {}
         self._b_hands: dict[int, list[HandObservation]] = {}
