@@ -54,7 +54,7 @@ from facecoach.coaching.tutorial import CalibrationOut, TutorialResult, review_v
 from facecoach.coaching.wrinkle import forehead_crease_energy
 from facecoach.config import InputLimits
 from facecoach.vision.hands import HandFrame, HandTracker
-from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
+from facecoach.vision.landmarks import FaceCounter, FaceLandmarker, FaceObservation
 from facecoach.vision.sources import SourceError, VideoSource, file_kind
 from facecoach.vision.sparse_hands import SparseHandTracker
 
@@ -565,17 +565,17 @@ class AnalysedVideo:
 
 def _with_people_count(
     frames: Iterable[tuple[float, NDArray[np.uint8]]],
-    counter: FaceLandmarker | None,
+    counter: FaceCounter | None,
     every_s: float,
     crowded: list[tuple[float, float]],
 ) -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
-    """Pass frames through; about every ``every_s`` count the faces in one (another landmarker, image
-    mode, up to 3 faces) and note the seconds in which there were more than one."""
+    """Pass frames through; about every ``every_s`` count the faces in one (the face detector of the same
+    asset, :class:`FaceCounter`) and note the seconds in which there were more than one."""
     next_t = 0.0
     for t, rgb in frames:
         if counter is not None and t >= next_t:
             next_t = t + every_s
-            if len(counter.detect(rgb).faces) > 1:
+            if counter.count(rgb) > 1:
                 crowded.append((t - every_s, t + every_s))  # up to the checks either side
         yield t, rgb
 
@@ -619,11 +619,7 @@ def analyse_video(
             with contextlib.ExitStack() as stack:
                 landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
                 second = _second_landmarker(stack, parallel, model)
-                counter = (
-                    stack.enter_context(FaceLandmarker(mode="image", max_faces=3, model=model))
-                    if count_people_every_s
-                    else None
-                )
+                counter = stack.enter_context(FaceCounter(model=model)) if count_people_every_s else None
                 counted = _with_people_count(stream, counter, count_people_every_s or 1.0, crowded)
                 tracker: HandLane | None = None
                 if hands:
