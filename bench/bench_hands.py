@@ -10,8 +10,9 @@ face from ~2.4 s to ~9.5 s), VIDEO running mode, CPU, one thread each, after a w
   face mm (``hand_in_face_mm``) — what a massage step costs per frame on this machine;
 * **stroke analyser**: ``StrokeAnalyser.update`` µs/frame over those working points;
 * **audit speed** (``--audit``): ``audit_video(CLIP, "lymph-drainage")`` (face + hands on the analysed
-  frames, 10/s, two face landmarkers and the hand tracker on their own threads) against the same
-  analysis without hands, as × real time (goal: ≥ 10×).
+  frames, 10/s, two face landmarkers and the sparse hand tracker on their own threads), the same with
+  ``thorough_hands`` (a two-hand tracker on every analysed frame), and the analysis without hands, as ×
+  real time (goal: ≥ 10×); ``bench/bench_audit_speed.py`` measures every kind of audit.
 
 The machine may be shared: the load average is printed too.
 """
@@ -114,10 +115,15 @@ def audit_speed() -> None:
     from facecoach.config import InputLimits
 
     print(f"{CLIP.name}: load average {os.getloadavg()}")
+    analyse_video(CLIP, limits=InputLimits())  # warm-up: MediaPipe's import and first graphs
     for label, run in (
         (
             "audit --technique lymph-drainage",
             lambda: audit_video(CLIP, "lymph-drainage", limits=InputLimits()),
+        ),
+        (
+            "the same, thorough hands",
+            lambda: audit_video(CLIP, "lymph-drainage", limits=InputLimits(), thorough_hands=True),
         ),
         ("analysis without hands", lambda: analyse_video(CLIP, limits=InputLimits(), hands=False)),
     ):

@@ -24,7 +24,9 @@ import math
 import os
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -52,8 +54,9 @@ from facecoach.coaching.tutorial import CalibrationOut, TutorialResult, review_v
 from facecoach.coaching.wrinkle import forehead_crease_energy
 from facecoach.config import InputLimits
 from facecoach.vision.hands import HandFrame, HandTracker
-from facecoach.vision.landmarks import FaceLandmarker, FaceObservation
+from facecoach.vision.landmarks import FaceCounter, FaceLandmarker, FaceObservation
 from facecoach.vision.sources import SourceError, VideoSource, file_kind
+from facecoach.vision.sparse_hands import SparseHandTracker
 
 T = TypeVar("T")
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames in total; 0 if unknown)
@@ -186,48 +189,82 @@ def _analyse_one(landmarker: FaceLandmarker, t: float, rgb: NDArray[np.uint8]) -
     return with_crease_energy(_largest(landmarker.detect(rgb, t).faces), rgb)
 
 
+HandLane = HandTracker | SparseHandTracker
+#: Hand frames handed to the hand thread and not yet done (their pictures are kept): the most at a time.
+HAND_BACKLOG = 8
+
+
+class _HandThread:
+    """The hands of every analysed frame, found in order on a thread of their own; at most
+    ``HAND_BACKLOG`` frames wait for it (their pictures are kept until it is done with them)."""
+
+    def __init__(self, hands: HandLane) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.hands = hands
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="audit-hands")
+        self.backlog: deque[Future[None]] = deque()
+        self.found: list[HandFrame] = []
+
+    def _step(self, rgb: NDArray[np.uint8], t: float) -> None:
+        if isinstance(self.hands, SparseHandTracker):
+            self.hands.push(rgb, t)
+        else:
+            self.found.append(self.hands.detect(rgb, t))
+
+    def submit(self, rgb: NDArray[np.uint8], t: float) -> None:
+        self.backlog.append(self.pool.submit(self._step, rgb, t))
+        while len(self.backlog) > HAND_BACKLOG:
+            self.backlog.popleft().result()
+
+    def finish(self) -> list[HandFrame]:
+        while self.backlog:
+            self.backlog.popleft().result()
+        return self.hands.finish() if isinstance(self.hands, SparseHandTracker) else self.found
+
+
 def analyse(
     frames: Iterable[tuple[float, NDArray[np.uint8]]],
     landmarker: FaceLandmarker,
     second: FaceLandmarker | None = None,
-    hands: HandTracker | None = None,
+    hands: HandLane | None = None,
     hand_frames: list[HandFrame] | None = None,
 ) -> Iterator[tuple[float, FaceObservation | None]]:
     """Landmarks + crease energy for (timestamp_s, RGB) frames: the slow, cacheable half of an audit.
 
     With a ``second`` landmarker, frames alternate between the two, each on its own thread (MediaPipe
     runs without the GIL), so both cores work; each tracker still sees its frames in time order, and
-    the results come out in the frames' order. With ``hands``, the Hand Landmarker sees every analysed
-    frame, in order, on a thread of its own (it tracks a hand from frame to frame), and its
-    :class:`HandFrame` s are appended to ``hand_frames`` in the frames' order.
+    the results come out in the frames' order. With ``hands``, the hands are found on a thread of its
+    own, every analysed frame in order: by a :class:`HandTracker` on each frame (the thorough way), or by
+    a :class:`SparseHandTracker` (the same hands for about half the cost, see
+    :mod:`facecoach.vision.sparse_hands`). Their :class:`HandFrame` s are appended to ``hand_frames`` in
+    the frames' order once every frame is analysed.
     """
-    from collections import deque
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
     lms = [landmarker] if second is None else [landmarker, second]
     pools = [ThreadPoolExecutor(1, thread_name_prefix=f"audit-lm-{i}") for i in range(len(lms))]
-    hand_pool = ThreadPoolExecutor(1, thread_name_prefix="audit-hands") if hands is not None else None
-    sink = hand_frames if hand_frames is not None else []
-    pending: deque[tuple[float, Future[FaceObservation | None], Future[HandFrame] | None]] = deque()
+    hand_thread = _HandThread(hands) if hands is not None else None
+    pending: deque[tuple[float, Future[FaceObservation | None]]] = deque()
 
     def settled() -> tuple[float, FaceObservation | None]:
-        done_t, face, hand = pending.popleft()
-        if hand is not None:
-            sink.append(hand.result())
+        done_t, face = pending.popleft()
         return done_t, face.result()
 
     try:
         for i, (t, rgb) in enumerate(frames):
             lane = i % len(lms)
-            face_job = pools[lane].submit(_analyse_one, lms[lane], t, rgb)
-            hand_job = hand_pool.submit(hands.detect, rgb, t) if hand_pool is not None and hands else None
-            pending.append((t, face_job, hand_job))
+            pending.append((t, pools[lane].submit(_analyse_one, lms[lane], t, rgb)))
+            if hand_thread is not None:
+                hand_thread.submit(rgb, t)
             if len(pending) > len(lms):  # one in flight per lane
                 yield settled()
         while pending:
             yield settled()
+        if hand_thread is not None:
+            (hand_frames if hand_frames is not None else []).extend(hand_thread.finish())
     finally:
-        for pool in [*pools, *([hand_pool] if hand_pool is not None else [])]:
+        for pool in [*pools, *([hand_thread.pool] if hand_thread is not None else [])]:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -528,19 +565,26 @@ class AnalysedVideo:
 
 def _with_people_count(
     frames: Iterable[tuple[float, NDArray[np.uint8]]],
-    counter: FaceLandmarker | None,
+    counter: FaceCounter | None,
     every_s: float,
     crowded: list[tuple[float, float]],
 ) -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
-    """Pass frames through; about every ``every_s`` count the faces in one (another landmarker, image
-    mode, up to 3 faces) and note the seconds in which there were more than one."""
+    """Pass frames through; about every ``every_s`` count the faces in one (the face detector of the same
+    asset, :class:`FaceCounter`) and note the seconds in which there were more than one."""
     next_t = 0.0
     for t, rgb in frames:
         if counter is not None and t >= next_t:
             next_t = t + every_s
-            if len(counter.detect(rgb).faces) > 1:
+            if counter.count(rgb) > 1:
                 crowded.append((t - every_s, t + every_s))  # up to the checks either side
         yield t, rgb
+
+
+def _hand_lane(thorough: bool) -> HandLane:
+    if thorough:
+        return HandTracker(mode="video")
+    s = load_hand_settings()
+    return SparseHandTracker(s.probe_s, s.rewind_s)
 
 
 def analyse_video(
@@ -554,9 +598,12 @@ def analyse_video(
     parallel: bool = True,
     count_people_every_s: float | None = None,
     hands: bool = True,
+    thorough_hands: bool = False,
 ) -> AnalysedVideo:
     """Landmarks and crease energy of every analysed frame (at most ``analysis_fps`` per second), and
-    with ``hands`` the Hand Landmarker's hands in each of them (the bundle built by ``make install``).
+    with ``hands`` the Hand Landmarker's hands in each of them (the bundle built by ``make install``): by
+    a :class:`SparseHandTracker` (probing and rewinding as ``hands.yaml`` says), or with
+    ``thorough_hands`` by a two-hand tracker on every analysed frame (twice the cost, the same hands).
 
     Raises :class:`AuditError` for a missing, unreadable, oversized or over-long file (``limits``), or a
     picture. ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
@@ -572,13 +619,12 @@ def analyse_video(
             with contextlib.ExitStack() as stack:
                 landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
                 second = _second_landmarker(stack, parallel, model)
-                counter = (
-                    stack.enter_context(FaceLandmarker(mode="image", max_faces=3, model=model))
-                    if count_people_every_s
-                    else None
-                )
+                counter = stack.enter_context(FaceCounter(model=model)) if count_people_every_s else None
                 counted = _with_people_count(stream, counter, count_people_every_s or 1.0, crowded)
-                tracker = stack.enter_context(HandTracker(mode="video")) if hands else None
+                tracker: HandLane | None = None
+                if hands:
+                    tracker = _hand_lane(thorough_hands)
+                    stack.callback(tracker.close)
                 frames = list(analyse(counted, landmarker, second, tracker, hand_frames))
         finally:
             stream.close()  # stops the decoding thread before the video is closed
@@ -599,12 +645,14 @@ def audit_video(
     analysis_fps: float = 10.0,
     prefetch: bool = True,
     parallel: bool = True,
+    thorough_hands: bool = False,
 ) -> AuditResult:
     """Audit one video file for one exercise (see the module docstring).
 
     Raises :class:`AuditError` for an unknown technique, a massage, a missing, unreadable, oversized or
     over-long file (``limits``), a picture instead of a video, or a video without a usable face.
     ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
+    ``thorough_hands``: see :func:`analyse_video` (the result is the same; tests compare the two).
     """
     spec = resolve_spec(technique_id)
     path = Path(path)
@@ -618,6 +666,7 @@ def audit_video(
         analysis_fps=analysis_fps,
         prefetch=prefetch,
         parallel=parallel,
+        thorough_hands=thorough_hands,
     )
     if isinstance(spec, StrokeSpec):
         return audit_massage(video, spec)
@@ -645,6 +694,7 @@ def audit_any(
     parallel: bool = True,
     hands: list[HandPresence] | None = None,
     count_people_every_s: float = 1.0,
+    thorough_hands: bool = False,
 ) -> TutorialResult:
     """Audit any video without being told its technique (see :mod:`facecoach.coaching.tutorial`).
 
@@ -663,6 +713,7 @@ def audit_any(
         parallel=parallel,
         count_people_every_s=count_people_every_s,
         hands=hands is None,
+        thorough_hands=thorough_hands,
     )
     seen = _tracked_presence(video) if video.hand_frames else []
     return audit_frames(

@@ -34,6 +34,8 @@ class HandSettings(BaseModel):
 
     near_face_margin: float = Field(ge=0, le=2)
     merge_gap_s: float = Field(ge=0, le=10)
+    probe_s: float = Field(ge=0, le=5)
+    rewind_s: float = Field(ge=0, le=5)
     fault_regions: dict[str, list[str]]
     hands_off_cue: str = Field(min_length=3)
 

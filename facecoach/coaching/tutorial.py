@@ -228,8 +228,13 @@ class _Context:
         frames = [self.frames[i] for i in picked]
         hands = [self.hand_frames[i] for i in picked]
 
+        made: dict[WorkingPoint, list[tuple[float, list[tuple[float, float]], object]]] = {}
+
         def inputs_for(kind: WorkingPoint) -> list[tuple[float, list[tuple[float, float]], object]]:
-            return stroke_inputs(frames, hands, kind)  # type: ignore[return-value]
+            # every massage of the library is tried: the inputs depend only on the working point
+            if kind not in made:
+                made[kind] = stroke_inputs(frames, hands, kind)  # type: ignore[assignment]
+            return made[kind]
 
         check = recognise_massage(inputs_for, self.library)  # type: ignore[arg-type]
         faults = [

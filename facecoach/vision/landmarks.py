@@ -185,3 +185,57 @@ class FaceLandmarker:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class FaceCounter:
+    """How many faces a frame holds, from the face detector inside the same verified asset (the Face
+    Landmarker's own first stage, without the landmarks: ≈ 3 ms a frame here against ≈ 16 ms for an
+    image-mode landmarker with three faces; the same counts on the real clips tried). Close it, or use it
+    as a context manager. ``model``: as for :class:`FaceLandmarker`."""
+
+    def __init__(self, min_confidence: float = 0.5, *, model: Path | None = None) -> None:
+        import io
+        import zipfile
+
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        with zipfile.ZipFile(io.BytesIO(model_bytes(model))) as bundle:
+            detector = bundle.read("face_detector.tflite")
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_buffer=detector),
+            min_detection_confidence=min_confidence,
+        )
+        with native_stderr_captured():
+            self._detector = vision.FaceDetector.create_from_options(options)
+        self._first = True
+
+    def count(self, rgb: NDArray[np.uint8]) -> int:
+        """The number of faces in an RGB uint8 (H, W, 3) frame."""
+        import mediapipe as mp
+
+        if self._detector is None:
+            raise RuntimeError("the face counter is closed")
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"expected an RGB uint8 frame (H, W, 3), got {rgb.dtype} {rgb.shape}")
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        if self._first:  # the runtime logs its set-up at the first inference
+            with native_stderr_captured():
+                result = self._detector.detect(image)
+            self._first = False
+        else:
+            result = self._detector.detect(image)
+        return len(result.detections)
+
+    def close(self) -> None:
+        if self._detector is not None:
+            with native_stderr_captured():
+                self._detector.close()
+            self._detector = None  # type: ignore[assignment]
+
+    def __enter__(self) -> FaceCounter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

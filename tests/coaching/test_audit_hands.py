@@ -11,8 +11,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facecoach.coaching.audit import AnalysedVideo, analyse_video, audit_any, audit_video, hand_spans
+from facecoach.coaching.audit import (
+    AnalysedVideo,
+    AuditFault,
+    analyse_video,
+    audit_any,
+    audit_video,
+    hand_spans,
+)
 from facecoach.coaching.hand_audit import HandSpan, spans
+from facecoach.coaching.massage_audit import StrokeOut
 from facecoach.coaching.segments import HandPresence
 from facecoach.config import InputLimits
 from tests.coaching.test_strokes import (
@@ -160,3 +168,67 @@ def test_the_any_video_audit_finds_the_massage_and_checks_its_strokes(inwards: P
     strokes = [st for s in massages for st in s.strokes]
     assert len([st for st in strokes if st.direction == "inwards"]) >= 2
     assert any(f.kind == "stroke_direction" for s in massages for f in s.faults)
+
+
+# The fast path (SparseHandTracker: one-hand lanes, probes, rewinds) against the thorough one (a two-hand
+# tracker on every analysed frame): the same hands, strokes, segments and faults.
+
+
+def _same_strokes(fast: list[StrokeOut], thorough: list[StrokeOut]) -> None:
+    assert len(fast) == len(thorough), (fast, thorough)
+    for a, b in zip(fast, thorough, strict=True):
+        assert (a.side, a.region, a.direction) == (b.side, b.region, b.direction)
+        assert a.start_s == pytest.approx(b.start_s, abs=0.15)
+        assert a.end_s == pytest.approx(b.end_s, abs=0.15)
+        assert a.length_mm == pytest.approx(b.length_mm, rel=0.2, abs=3.0)
+
+
+def _fault_keys(faults: list[AuditFault]) -> list[tuple[str, str | None]]:
+    return sorted((f.kind, f.side) for f in faults)
+
+
+def test_fast_hands_are_the_thorough_hands_frame_by_frame(woman: AnalysedVideo, shared_data: Path) -> None:
+    thorough = analyse_video(shared_data / CLIP, limits=InputLimits(), thorough_hands=True)
+    assert [h.timestamp_s for h in woman.hand_frames] == [h.timestamp_s for h in thorough.hand_frames]
+    fast_on = [bool(h.hands) for h in woman.hand_frames]
+    slow_on = [bool(h.hands) for h in thorough.hand_frames]
+    agree = sum(a == b for a, b in zip(fast_on, slow_on, strict=True)) / len(fast_on)
+    assert agree >= 0.97, agree
+    assert sum(fast_on) >= 60  # she holds her hand on her face for ~7 s
+    fast, slow = hand_spans(woman), hand_spans(thorough)
+    assert len(fast) == len(slow) == 1
+    assert fast[0].start_s == pytest.approx(slow[0].start_s, abs=0.1)
+    assert fast[0].end_s == pytest.approx(slow[0].end_s, abs=0.1)
+
+
+def test_the_fast_any_audit_finds_what_the_thorough_one_finds_on_the_real_clip(shared_data: Path) -> None:
+    fast = audit_any(shared_data / CLIP, limits=InputLimits())
+    slow = audit_any(shared_data / CLIP, limits=InputLimits(), thorough_hands=True)
+    assert [(s.kind, s.technique) for s in fast.segments] == [(s.kind, s.technique) for s in slow.segments]
+    for a, b in zip(fast.segments, slow.segments, strict=True):
+        assert a.start_s == pytest.approx(b.start_s, abs=0.15)
+        assert a.end_s == pytest.approx(b.end_s, abs=0.15)
+        assert sorted((f.kind, f.side) for f in a.faults) == sorted((f.kind, f.side) for f in b.faults)
+    assert fast.verdict.level == slow.verdict.level
+    assert fast.hands == slow.hands or (
+        len(fast.hands) == len(slow.hands) == 1
+        and fast.hands[0]["start_s"] == pytest.approx(slow.hands[0]["start_s"], abs=0.1)
+        and fast.hands[0]["end_s"] == pytest.approx(slow.hands[0]["end_s"], abs=0.1)
+    )
+    assert len(fast.hands) == 1
+
+
+@pytest.mark.parametrize("which", ["outwards", "inwards", "still"])
+def test_the_fast_massage_audit_finds_the_thorough_strokes_and_faults(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    video: Path = request.getfixturevalue(which)
+    fast = audit_video(video, "cheek-release", limits=InputLimits())
+    slow = audit_video(video, "cheek-release", limits=InputLimits(), thorough_hands=True)
+    _same_strokes(fast.strokes, slow.strokes)
+    assert _fault_keys(fast.faults) == _fault_keys(slow.faults)
+    assert fast.massage == slow.massage
+    assert len(fast.hands) == len(slow.hands)
+    for a, b in zip(fast.hands, slow.hands, strict=True):
+        assert a.start_s == pytest.approx(b.start_s, abs=0.15)
+        assert a.end_s == pytest.approx(b.end_s, abs=0.15)

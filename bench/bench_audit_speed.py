@@ -1,0 +1,141 @@
+"""Benchmark of audit speed, the three kinds of audit: a massage with hands, any video, one exercise.
+
+Run: ``.venv/bin/python bench/bench_audit_speed.py [--thorough] [--repeat 2]``
+(on a shared machine, also ``taskset -c 0,1`` and note what else runs: the load average is printed).
+
+Prints, as × real time (the video's duration over the wall time of the call; goal ≥ 10× for each, one
+process, this 2-core machine) and per CPU second, after a warm-up audit (MediaPipe's import and first
+graph set-up, ≈ 1–2 s once per process, are not counted):
+
+* **massage with hands** — ``audit_video(…, "lymph-drainage")`` on ../shared/data/woman_expressions_24fps.mp4
+  (640×360, 24 fps, 19.7 s, her hand on her face 2.4–9.5 s), and ``audit_video(…, "cheek-release")`` on a
+  real hand cut out of that clip and stroked over happy_f15.jpg (the test massage of
+  tests/coaching/test_audit_hands.py, 24 fps), the hand on the face most of the time;
+* **without --technique** — ``audit_any`` on the real clip, and on a 640×480, 30 fps warped-face tutorial
+  (three exercises with rests, happy_f15.jpg);
+* **exercise with --technique** — ``audit_video(…, "smile-lift")`` on the real clip and on that tutorial.
+
+With ``--thorough`` each is also run with ``thorough_hands=True`` (a two-hand tracker on every analysed
+frame, the way before :mod:`facecoach.vision.sparse_hands`), for the comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # for tests/ (the composited and warped videos)
+
+from facecoach.coaching.audit import audit_any, audit_video  # noqa: E402
+from facecoach.config import InputLimits  # noqa: E402
+from facecoach.vision.landmarks import FaceLandmarker  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "data"
+CLIP = SHARED / "woman_expressions_24fps.mp4"
+LIMITS = InputLimits()
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f}"
+
+
+def _duration(path: Path) -> float:
+    cap = cv2.VideoCapture(str(path))
+    frames, fps = cap.get(cv2.CAP_PROP_FRAME_COUNT), cap.get(cv2.CAP_PROP_FPS)
+    cap.release()
+    return float(frames / fps)
+
+
+def massage_video(folder: Path) -> Path:
+    from tests.coaching.test_audit_hands import strokes_video
+    from tests.coaching.test_strokes import CLIP as HAND_CLIP
+    from tests.coaching.test_strokes import EAR, HAND_FRAME, NOSE_SIDE, Scene
+    from tests.support.hand_paste import cut_hand, hand_points_in_clip
+
+    rgb, points = hand_points_in_clip(SHARED / HAND_CLIP, HAND_FRAME)
+    face = np.ascontiguousarray(np.asarray(Image.open(SHARED / "happy_f15.jpg").convert("RGB")))
+    return strokes_video(Scene(face, cut_hand(rgb, points)), folder / "massage.mp4", NOSE_SIDE, EAR, "right")
+
+
+def tutorial_video(folder: Path, seconds: float = 60.0) -> Path:
+    from tests.coaching.synth import FaceWarper, Script, Segment, render
+    from tests.coaching.test_tutorial import TUTORIALS, tutorial
+
+    canvas = np.full((480, 640, 3), 90, np.uint8)
+    face = np.asarray(Image.open(SHARED / "happy_f15.jpg").convert("RGB"))
+    canvas[:, 80:560] = cv2.resize(face, (480, 480), interpolation=cv2.INTER_AREA)
+    with FaceLandmarker(mode="image", max_faces=1) as lm:
+        warper = FaceWarper(canvas, lm.detect(canvas).faces[0].points_px)
+    script, _known = tutorial(TUTORIALS["clean"])
+    script.segments.append(Segment(max(0.0, seconds - script.duration_s)))
+    path = folder / "tutorial_640x480.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 30.0, (640, 480))
+    for _t, rgb in render(warper, Script(script.segments), 30.0):
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def timed(label: str, path: Path, run: Callable[[], object], repeat: int) -> None:
+    duration = _duration(path)
+    best_wall, best_cpu = float("inf"), float("inf")
+    load = _load()
+    for _ in range(repeat):
+        w0, c0 = time.perf_counter(), time.process_time()
+        run()
+        best_wall = min(best_wall, time.perf_counter() - w0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    print(
+        f"| {label} | {path.name} ({duration:.1f} s) | {duration / best_wall:.1f}× | "
+        f"{duration / best_cpu:.1f}× | {load} |",
+        flush=True,
+    )
+
+
+def _audit(path: Path, technique: str | None, thorough: bool) -> Callable[[], object]:
+    if technique is None:
+        return lambda: audit_any(path, limits=LIMITS, thorough_hands=thorough)
+    return lambda: audit_video(path, technique, limits=LIMITS, thorough_hands=thorough)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--thorough", action="store_true", help="also the thorough hands, for comparison")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each; the best is printed")
+    args = parser.parse_args()
+    ways = [False, True] if args.thorough else [False]
+    with tempfile.TemporaryDirectory() as tmp:
+        massage, tut = massage_video(Path(tmp)), tutorial_video(Path(tmp))
+        audit_video(massage, "cheek-release", limits=LIMITS)  # warm-up: imports, first graphs
+        affinity = sorted(os.sched_getaffinity(0))
+        print(f"## Audit speed (goal ≥ 10× real time), {os.cpu_count()} cores, this process on {affinity}")
+        print("| audit | video | × real time (wall) | × per CPU second | load before |")
+        print("|---|---|---|---|---|")
+        cases: list[tuple[str, Path, str | None]] = [
+            ("massage --technique lymph-drainage", CLIP, "lymph-drainage"),
+            ("massage --technique cheek-release", massage, "cheek-release"),
+            ("no --technique", CLIP, None),
+            ("no --technique", tut, None),
+            ("exercise --technique smile-lift", CLIP, "smile-lift"),
+            ("exercise --technique smile-lift", tut, "smile-lift"),
+        ]
+        for thorough in ways:
+            tag = " (thorough hands)" if thorough else ""
+            for label, path, technique in cases:
+                timed(label + tag, path, _audit(path, technique, thorough), args.repeat)
+    print()
+
+
+if __name__ == "__main__":
+    main()
