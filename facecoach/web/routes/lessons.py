@@ -38,6 +38,8 @@ from facecoach.web.deps import (
 )
 from facecoach.web.lesson_jobs import submit_lesson
 from facecoach.web.routes.content import library_of
+from facecoach.web.uploads import UploadRefused as UploadTooLargeOrEmpty
+from facecoach.web.uploads import save_upload
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,24 +71,6 @@ def lessons_page(
         error=None,
         chosen=request.query_params.get("technique", ""),
     )
-
-
-async def _save_upload(video: UploadFile, path: Path, limit: int) -> int:
-    """Stream the upload to ``path``; more than ``limit`` bytes is refused (413) with nothing kept."""
-    size = 0
-    with path.open("wb") as fh:
-        while chunk := await video.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                break
-            fh.write(chunk)
-    if size > limit:
-        path.unlink(missing_ok=True)
-        raise UploadRefused(f"That video is larger than {limit // 1_000_000} MB.", 413)
-    if size == 0:
-        path.unlink(missing_ok=True)
-        raise UploadRefused("That file is empty.")
-    return size
 
 
 def _keep(upload: Path, data_dir: Path) -> tuple[str, Path, Path]:
@@ -140,14 +124,14 @@ async def lesson_upload(
     if not isinstance(video, UploadFile):
         return refuse("Choose a video file.")
     settings = ctx.settings
-    uploads = settings.data_dir / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    upload = uploads / f"lesson-{secrets.token_hex(8)}"
+    folder = settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    upload = folder / f"lesson-{secrets.token_hex(8)}"
     try:
-        size = await _save_upload(video, upload, settings.max_video_bytes)
+        size = await save_upload(video, upload, settings.max_video_bytes, "video")
         with landmarker_face_finder(settings.model_path) as has_face:
             checked = check_video(upload, settings.input_limits, has_face)
-    except UploadRefused as exc:
+    except (UploadRefused, UploadTooLargeOrEmpty) as exc:
         upload.unlink(missing_ok=True)
         return refuse(exc.message, exc.status)
     except BaseException:
