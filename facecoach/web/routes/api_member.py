@@ -150,7 +150,11 @@ async def post_audit(
     viewer: MemberUser,
     ctx: CtxDep,
     db: SessionDep,
-    technique: str = Form(max_length=100, description="the exercise the video shows (a technique id)"),
+    technique: str = Form(
+        "",
+        max_length=100,
+        description="the exercise the video shows (a technique id), or empty: any tutorial",
+    ),
     video: UploadFile = File(description="the video (MP4, WebM, AVI, MOV)"),
 ) -> Response | AuditOut:
     """Upload a video of one exercise for an audit: 202 with the queued job; poll
