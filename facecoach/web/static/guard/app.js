@@ -54,6 +54,7 @@ const state = {
   nudgeTimer: null,
   frames: 0,
   frameTimes: [],
+  tickAt: 0, // Date.now() when the running tick started
 };
 
 function setPhase(phase, detail) {
@@ -259,6 +260,7 @@ function facePoints(face, w, h) {
 
 async function tick() {
   if (state.phase !== "calibrating" && state.phase !== "watching") return;
+  state.tickAt = Date.now(); // when this sample was due: the rate is the timer's, not the model's latency
   schedule();
   if (state.busy) return; // the previous frame is still being read (a camera that stalls): no pile-up
   state.busy = true;
@@ -298,7 +300,7 @@ async function measureFrame() {
   state.lastTs = ts;
   const result = state.landmarker.detectForVideo(image, ts);
   state.frames++;
-  state.frameTimes.push(Date.now());
+  state.frameTimes.push(state.tickAt);
   if (state.frameTimes.length > 32) state.frameTimes.shift();
   const faces = (result.faceLandmarks || []).filter((f) => f.length >= 478).map((f) => facePoints(f, w, h));
   const frame = { t_s: Date.now() / 1000, faces, brightness: luma, utc_offset_s: -new Date().getTimezoneOffset() * 60 };
