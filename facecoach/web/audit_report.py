@@ -8,11 +8,13 @@ thumbnails' ids and a way to name their images in, a :class:`Report` out.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
+from PIL import Image
 
 from facecoach.coaching.actions import load_actions
 from facecoach.jobs.audit_media import fault_moment
@@ -28,6 +30,10 @@ class Thumb:
     t_s: float
     kind: str
     src: str
+    #: the JPEG's size (px), so the page keeps its place before it loads (lazy thumbnails that grow
+    #: when scrolled to would move every button below them)
+    width: int
+    height: int
 
 
 @dataclass(frozen=True)
@@ -293,4 +299,10 @@ def build_report(result: dict[str, Any], names: dict[str, str], thumbs: Sequence
 
 def thumbs_of(rows: Sequence[Any], src: Callable[[Any], str]) -> list[Thumb]:
     """:class:`Thumb` s of stored thumbnail rows, each named by ``src(row)``."""
-    return [Thumb(t_s=float(r.t_s), kind=str(r.kind), src=src(r)) for r in rows]
+    return [Thumb(float(r.t_s), str(r.kind), src(r), *_jpeg_size(r.jpeg)) for r in rows]
+
+
+def _jpeg_size(jpeg: bytes) -> tuple[int, int]:
+    """(width, height) in px from the JPEG's header (Pillow reads the header, not the pixels)."""
+    with Image.open(io.BytesIO(jpeg)) as im:
+        return im.size

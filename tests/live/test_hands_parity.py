@@ -75,6 +75,19 @@ def _compare(playwright_instance: Any, frames: list[np.ndarray]) -> tuple[int, l
     return both, tip_px, all_px
 
 
+def _assert_agree(tip_px: list[float], all_px: list[float]) -> None:
+    """The working point (the fingertips' mean) and the whole hand agree to about a pixel.
+
+    VIDEO mode crops each frame from the previous frame's landmarks, so the last-bit differences of the
+    two builds' SIMD kernels (which depend on the CPU: CI's machine gave other sub-pixel figures than
+    this one) move the next crop and can move a single frame's points by a few pixels. A stroke is tens
+    of millimetres long and a region centimetres wide (in these 640-px frames 1 px is about 1 mm), so
+    agreement is the median under a pixel, nine frames in ten under 4 px and no frame beyond 8 px;
+    a real disagreement (another hand, a mirrored label, a scaled or shifted frame) is tens of pixels."""
+    assert np.median(tip_px) < 1.0 and np.percentile(tip_px, 90) < 4.0 and max(tip_px) < 8.0, tip_px
+    assert np.median(all_px) < 1.0, all_px
+
+
 def test_the_page_and_python_see_the_same_hand_on_her_face(
     playwright_instance: Any, shared_data: Path
 ) -> None:
@@ -82,8 +95,7 @@ def test_the_page_and_python_see_the_same_hand_on_her_face(
     frames = [read_frame(video, i) for i in range(60, 110, 2)]  # 2.5–4.5 s: her hand on her face
     both, tip_px, all_px = _compare(playwright_instance, frames)
     assert both >= 0.8 * len(frames)
-    assert np.median(tip_px) < 1.0 and max(tip_px) < 3.0, tip_px  # px, working point
-    assert np.median(all_px) < 1.0, all_px
+    _assert_agree(tip_px, all_px)
 
 
 def test_the_page_and_python_agree_on_the_pasted_hand(playwright_instance: Any, shared_data: Path) -> None:
@@ -91,5 +103,4 @@ def test_the_page_and_python_agree_on_the_pasted_hand(playwright_instance: Any, 
     frames = clip.frames[12 : 12 + 60 : 2]  # the hand coming in, resting, and the first stroke
     both, tip_px, all_px = _compare(playwright_instance, frames)
     assert both >= 0.5 * len(frames)
-    assert np.median(tip_px) < 1.0 and max(tip_px) < 3.0, tip_px
-    assert np.median(all_px) < 1.0, all_px
+    _assert_agree(tip_px, all_px)

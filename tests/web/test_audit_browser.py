@@ -26,6 +26,24 @@ def _login_member(p: Any) -> None:
     p.page.wait_for_load_state()
 
 
+#: the video element's state, for a failure message that says why the playhead is not where it should be
+VIDEO_STATE = """() => { const v = document.getElementById('audit-video');
+  return {url: location.href, t: v.currentTime, duration: v.duration, ready: v.readyState,
+    network: v.networkState, seeking: v.seeking, error: v.error && v.error.code, src: v.currentSrc}; }"""
+
+
+def _wait_at(page: Any, t: float) -> None:
+    """The video's playhead is at ``t`` (s) within 0.2 s, or the failure says the video's state."""
+    try:
+        page.wait_for_function(
+            "(t) => Math.abs(document.getElementById('audit-video').currentTime - t) < 0.2",
+            arg=t,
+            timeout=10_000,
+        )
+    except Exception as exc:
+        raise AssertionError(f"the video is not at {t} s: {page.evaluate(VIDEO_STATE)}") from exc
+
+
 def test_audit_any_tutorial_report_in_the_browser(
     browser: Any,  # noqa: F811
     server: str,  # noqa: F811
@@ -55,9 +73,7 @@ def test_audit_any_tutorial_report_in_the_browser(
     t = float(target.get_attribute("data-seek") or "nan")
     assert t > 1.0
     target.click()
-    p.page.wait_for_function(
-        "(t) => Math.abs(document.getElementById('audit-video').currentTime - t) < 0.2", arg=t, timeout=10_000
-    )
+    _wait_at(p.page, t)
     # The playhead moved with it, on the timeline and on the charts.
     x = float(p.page.get_attribute("#audit-report-timeline line.playhead", "x1") or "0")
     left = float(p.page.get_attribute("#audit-report-timeline", "data-left") or "0")
@@ -66,10 +82,7 @@ def test_audit_any_tutorial_report_in_the_browser(
     # A click on a segment of the timeline seeks to its start.
     seg = p.page.query_selector_all("#audit-report-timeline rect.segment")[0]
     seg.click()
-    p.page.wait_for_function(
-        "(t) => Math.abs(document.getElementById('audit-video').currentTime - t) < 0.2",
-        arg=float(seg.get_attribute("data-seek") or "nan"),
-    )
+    _wait_at(p.page, float(seg.get_attribute("data-seek") or "nan"))
     target.scroll_into_view_if_needed()
     target.click()
     SHOTS.mkdir(parents=True, exist_ok=True)
