@@ -4,7 +4,8 @@ check-in page (landmarks computed in the browser and sent, never the video).
 
 **Guiding** (:class:`Guide`, streaming, pure): every frame's :class:`~facecoach.progress.framing.FrameFacts`
 are judged by the framing rules; the capture starts once every rule has held for ``hold_s`` and takes
-one frame per ``1 / capture_fps`` for ``capture_s``; a frame that fails during it starts the wait again.
+one frame per ``1 / capture_fps`` for ``capture_s`` and at least ``min_frames`` frames (a slow page
+captures longer); a frame that fails during it starts the wait again.
 Until then the guide says what to fix (the first failing rule).
 
 **Measuring** (:func:`measure_capture`): each captured frame's face and the same frame landmarked
@@ -81,7 +82,7 @@ class Guide:
     def done(self) -> bool:
         return (
             self._capture_start is not None
-            and bool(self.captured_times)
+            and len(self.captured_times) >= self.rules.min_frames
             and (
                 self.captured_times[-1] - self._capture_start
                 >= self.rules.capture_s - 0.5 / self.rules.capture_fps

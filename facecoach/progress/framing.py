@@ -102,6 +102,7 @@ class FramingRules(_Model):
     hold_s: float = Field(gt=0, le=10)
     capture_s: float = Field(gt=0, le=10)
     capture_fps: float = Field(gt=0, le=30)
+    min_frames: int = Field(ge=1, le=30)
     distance: DistanceRules
     centre: CentreRules
     pose: PoseRules

@@ -98,9 +98,9 @@ def test_the_page_guides_captures_and_sends_only_landmarks(
         (row,) = s.scalars(select(Checkin).where(Checkin.user_id == uid))
         assert s.scalars(select(CheckinPicture).where(CheckinPicture.user_id == uid)).first() is None
     stored = row.measures
-    # 13 frames at 6/s when the page keeps up; fewer on a loaded machine (a frame is taken per page tick
-    # at most), never fewer than a check-in needs. One body, landmarks only: no video was sent.
-    assert 5 <= stored["frames"] <= 13 and len(bodies) == 1 and bodies[0] < 2_000_000
+    # 13 frames at 6/s when the page keeps up; on a loaded machine (a frame is taken per page tick at
+    # most) the capture goes on until it has min_frames. One body, landmarks only: no video was sent.
+    assert rules.min_frames <= stored["frames"] <= 13 and len(bodies) == 1 and bodies[0] < 2_000_000
     # The Python check-in of the same frames (same model, same rules) measures the same face.
     python = measure_capture(guide_frames(clips.timed(camera_frames), rules).frames)
     for key, value in python.values.items():

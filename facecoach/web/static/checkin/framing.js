@@ -269,7 +269,7 @@ export class Guide {
     const r = this.rules;
     return (
       this.captureStart !== null &&
-      this.captured.length > 0 &&
+      this.captured.length >= r.min_frames &&
       this.captured[this.captured.length - 1] - this.captureStart >= r.capture_s - 0.5 / r.capture_fps
     );
   }
@@ -298,6 +298,8 @@ export class Guide {
 
   get progress() {
     if (this.captureStart === null || !this.captured.length) return 0;
-    return Math.min(1, (this.captured[this.captured.length - 1] - this.captureStart) / this.rules.capture_s);
+    const r = this.rules;
+    const timed = (this.captured[this.captured.length - 1] - this.captureStart) / r.capture_s;
+    return Math.min(1, timed, this.captured.length / r.min_frames);
   }
 }
