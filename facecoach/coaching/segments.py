@@ -231,6 +231,26 @@ def leader(
     return max(kept or list(ratio), key=lambda k: ratio[k])
 
 
+def _let_go(
+    current: str,
+    st: FrameState,
+    thr: Mapping[str, tuple[float, float]],
+    ratio: Mapping[str, float],
+    companions: Mapping[str, frozenset[str]],
+    seen: frozenset[str],
+) -> bool:
+    """Whether the held label ends: under its release threshold; another action seen in the picture;
+    or it only accompanies an action that has now started (the brows drawing together as a smile
+    begins: the smile, once past its threshold, takes the label)."""
+    if st.activation[current] < thr[current][1]:
+        return True
+    if seen and current not in seen:
+        return True
+    return current not in seen and any(
+        current in companions.get(o, ()) and r >= 1.0 for o, r in ratio.items() if o != current
+    )
+
+
 def label_frames(
     states: Sequence[FrameState],
     thr: Mapping[str, tuple[float, float]],
@@ -254,12 +274,10 @@ def label_frames(
             current = None
             continue
         seen = seen_in_picture(st, thr)
-        if current is not None and (
-            st.activation[current] < thr[current][1] or (seen and current not in seen)
-        ):
+        ratio = {name: a / thr[name][0] for name, a in st.activation.items()}
+        if current is not None and _let_go(current, st, thr, ratio, companions, seen):
             current = None
         if current is None:
-            ratio = {name: a / thr[name][0] for name, a in st.activation.items()}
             best = leader(ratio, companions, seen)
             current = best if ratio[best] >= 1.0 else None
             if current is None and not strokes_known and st.hands_on_face and ratio[best] < still_fraction:
