@@ -370,6 +370,8 @@ class _Context:
             expected = a.expected * (self.cal.size_factor if a.measures[0] in _MM else 1.0)
             for m in a.measures:
                 names.setdefault(m, round(self.thr[a.name][0] * expected, 3))
+            if a.picture is not None:  # the frown's creases: charted against the frown's start
+                names.setdefault(a.picture.measure, round(self.thr[a.name][0] * a.picture.expected, 3))
         for check in self.actions.keep_still.values():
             for m, tol in tolerances(check, self.cal, self.settings).items():
                 names[m] = round(min(names.get(m, tol), tol) + (1.0 if m == "forehead_wrinkle" else 0.0), 3)
@@ -393,6 +395,8 @@ def _unit(measure: str) -> str:
         return "ratio"
     if measure == "head_motion":
         return "deg"
+    if measure == "frown_lines":
+        return "figure"
     return "score"
 
 
