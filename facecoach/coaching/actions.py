@@ -49,6 +49,15 @@ class VerdictSettings(_Model):
     unsafe_overuse: bool
 
 
+class PictureEntry(_Model):
+    """A measure read from the picture (not the landmarks) that shows the action too, with its own
+    expected size in its unit: while it is past the action's start threshold the action *leads* (see
+    :func:`facecoach.coaching.segments.leader`)."""
+
+    measure: str
+    expected: float = Field(gt=0)
+
+
 class ActionEntry(_Model):
     movement: Movement | None = None
     measures: list[str] = Field(default_factory=list, max_length=2)
@@ -56,6 +65,7 @@ class ActionEntry(_Model):
     expected: float | None = Field(default=None, gt=0)
     muscles: list[str] = Field(min_length=1)
     ignores: list[str] = Field(default_factory=list)
+    picture: PictureEntry | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> ActionEntry:
@@ -95,6 +105,7 @@ class Action(_Model):
     expected: float
     muscles: list[str]
     ignores: list[str]
+    picture: PictureEntry | None = None
 
 
 class KeepStill(_Model):
@@ -115,18 +126,20 @@ class Actions(_Model):
     keep_still: dict[str, KeepStill]
     not_judged: dict[NotJudged, str]
 
-    def action_spec(self, action: Action, template: CoachingSpec) -> CoachingSpec:
+    def action_spec(self, action: Action, template: CoachingSpec, picture: bool = False) -> CoachingSpec:
         """An exercise spec for an action that is no technique (reps counted as movement and release,
-        no watched faults): the engine still counts what an unrecognised segment does."""
+        no watched faults): the engine still counts what an unrecognised segment does. ``picture``:
+        count them on the action's picture measure (a segment seen in the picture, see ``segments``)."""
+        pic = action.picture if picture else None
         return template.model_copy(
             update={
                 "technique_id": action.name,
                 "name": action.name.replace("_", " "),
                 "kind": "exercise",
                 "movement": action.movement,
-                "measures": action.measures,
-                "sign": action.sign,
-                "expected": action.expected,
+                "measures": [pic.measure] if pic is not None else action.measures,
+                "sign": 1 if pic is not None else action.sign,
+                "expected": pic.expected if pic is not None else action.expected,
                 "hold_s": None,
                 "reps": None,
                 "max_asymmetry": None,
@@ -153,6 +166,8 @@ def resolve_actions(raw: ActionsFile, rules: MovementsFile, library: Library) ->
             measures, sign, expected = entry.measures, entry.sign, float(entry.expected or 0.0)
         if set(measures) - MEASURE_NAMES:
             raise ValueError(f"action {name!r}: unknown measures {sorted(set(measures) - MEASURE_NAMES)}")
+        if entry.picture is not None and entry.picture.measure not in MEASURE_NAMES:
+            raise ValueError(f"action {name!r}: unknown picture measure {entry.picture.measure!r}")
         actions[name] = Action(
             name=name,
             movement=entry.movement,
@@ -161,6 +176,7 @@ def resolve_actions(raw: ActionsFile, rules: MovementsFile, library: Library) ->
             expected=expected,
             muscles=entry.muscles,
             ignores=entry.ignores,
+            picture=entry.picture,
         )
     keep: dict[str, KeepStill] = {}
     for kind, still in raw.keep_still.items():

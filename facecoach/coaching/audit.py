@@ -44,7 +44,14 @@ from facecoach.coaching.calibration import (
     find_neutral_stretch,
 )
 from facecoach.coaching.evaluator import Evaluator, Event, Fault, usable
-from facecoach.coaching.hand_audit import load_hand_settings, presence, spans, stroke_inputs, with_strokes
+from facecoach.coaching.hand_audit import (
+    load_hand_settings,
+    massage_movements,
+    presence,
+    spans,
+    stroke_inputs,
+    with_strokes,
+)
 from facecoach.coaching.massage_audit import MassageOut, StrokeOut, massage_out, strokes_out
 from facecoach.coaching.segments import HandPresence
 from facecoach.coaching.specs import CoachingSpec, EvaluationSettings, UnknownTechniqueError, spec_by_id
@@ -722,14 +729,15 @@ def audit_any(
 
 
 def _tracked_presence(video: AnalysedVideo) -> list[HandPresence]:
-    """Hands on the face per analysed frame, marked where they make strokes (the generic drainage check)."""
+    """Hands on the face per analysed frame, marked where they make a massage: strokes of the generic
+    drainage check, repeated (:func:`facecoach.coaching.hand_audit.massage_movements`)."""
     from facecoach.coaching.massage_audit import generic_spec
     from facecoach.knowledge.library import load_library
 
     spec = generic_spec(load_library())
     summary = analyse_strokes(stroke_inputs(video.frames, video.hand_frames, spec.working_point), spec)
-    moving = [(s.start_s, s.end_s) for s in summary.strokes]
-    return with_strokes(presence(video.frames, video.hand_frames), moving)
+    seen = presence(video.frames, video.hand_frames)
+    return with_strokes(seen, massage_movements(summary.strokes, seen))
 
 
 def audit_frames(

@@ -9,10 +9,17 @@ Pure: the analysed frames (timestamp, face or None) and the Hand Landmarker's :c
 by ``near_face_margin`` × the face's width on every side. A hand seen while the face is lost (a hand
 covering the whole face hides it from the Face Landmarker) is judged against the last face seen within
 ``merge_gap_s``; a hand far from every face (waving beside the head) is not on it.
+
+**A massage** (:func:`massage_movements`) is a hand that repeats a stroke: within one stretch of a hand on
+the face, at least ``massage_min_repeats`` strokes along the same directed path of the stroke map, the
+same way. A hand brought to the face and moved once or twice before it rests there (her hand over her
+mouth while she frowns, in the woman_expressions clip) makes strokes too, but repeats none: it is a
+hand on the face, not a massage.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +28,7 @@ from numpy.typing import NDArray
 
 from facecoach.coaching.hand_checks import HandSettings, load_hand_settings
 from facecoach.coaching.segments import HandPresence
-from facecoach.coaching.strokes import FaceBox, Point, face_box
+from facecoach.coaching.strokes import FaceBox, Point, Stroke, face_box
 from facecoach.knowledge.models import WorkingPoint
 from facecoach.vision.geometry import face_aligned_mm
 from facecoach.vision.hands import HandFrame, hand_in_face_mm, working_point
@@ -99,6 +106,27 @@ def spans(hands: Sequence[HandPresence], merge_gap_s: float | None = None) -> li
             out[-1] = HandSpan(out[-1].start_s, h.t_s)
         else:
             out.append(HandSpan(h.t_s, h.t_s))
+    return out
+
+
+def repeats_a_stroke(strokes: Sequence[Stroke], min_repeats: int) -> bool:
+    """Whether some directed path of the stroke map was stroked ``min_repeats`` times the same way."""
+    ways = Counter((s.path, s.direction) for s in strokes if s.kind == "stroke" and s.path is not None)
+    return bool(ways) and max(ways.values()) >= min_repeats
+
+
+def massage_movements(
+    strokes: Sequence[Stroke], hands: Sequence[HandPresence], settings: HandSettings | None = None
+) -> list[tuple[float, float]]:
+    """The (start_s, end_s) of the strokes and returns that make a massage (see the module docstring):
+    those of each stretch of a hand on the face that repeats a stroke."""
+    s = settings or load_hand_settings()
+    out: list[tuple[float, float]] = []
+    for span in spans(hands, s.merge_gap_s):
+        lo, hi = span.start_s - s.merge_gap_s, span.end_s + s.merge_gap_s
+        inside = [st for st in strokes if lo <= st.start_s <= hi]
+        if repeats_a_stroke(inside, s.massage_min_repeats):
+            out.extend((st.start_s, st.end_s) for st in inside)
     return out
 
 

@@ -38,6 +38,7 @@ class HandSettings(BaseModel):
     rewind_s: float = Field(ge=0, le=5)
     fault_regions: dict[str, list[str]]
     hands_off_cue: str = Field(min_length=3)
+    massage_min_repeats: int = Field(ge=1, le=10)
 
 
 @lru_cache(maxsize=1)

@@ -41,7 +41,9 @@ class Measures:
 
     Sides are the person's own. ``head_motion``: degrees of rotation away from the calibrated pose;
     ``head_shift``: mm the face moved in the picture plane; ``forehead_wrinkle``: crease energy ÷ the
-    neutral one (1.0 = as relaxed as at calibration).
+    neutral one (1.0 = as relaxed as at calibration); ``frown_lines``: the frown-line figure of
+    :mod:`facecoach.vision.frown_lines` above the neutral face's (dimensionless; unknown for landmarks
+    from the browser, which carry no picture).
     """
 
     brows_up_left: float = math.nan
@@ -60,6 +62,7 @@ class Measures:
     head_motion: float = math.nan
     head_shift: float = math.nan
     forehead_wrinkle: float = math.nan
+    frown_lines: float = math.nan
 
     def to_dict(self) -> dict[str, float | None]:
         out: dict[str, float | None] = {}
@@ -91,6 +94,8 @@ SOURCES: dict[str, tuple[str, int]] = {
     "cheeks_puff_left": ("geo:cheek_width_left", 1),
     "cheeks_puff_right": ("geo:cheek_width_right", 1),
     "nose_wrinkle": ("bs:nose_sneer", 1),
+    # the picture's vertical creases between the brows (the corrugator's work the landmarks miss)
+    "frown_lines": ("pic:frown_lines", 1),
 }
 
 #: measures in millimetres of the face (geometry deltas and head_shift): they scale with face size
@@ -182,7 +187,8 @@ def raw_measures(face: FaceObservation) -> dict[str, float]:
     """Raw values of both sources before the neutral face is subtracted.
 
     ``geo:*`` in canonical units (× ``Calibration.mm_per_unit`` → mm; definitions in :data:`GEOMETRY`);
-    ``bs:*`` blendshape scores (:data:`BLENDSHAPES`); ``pose:*`` degrees; ``pos:*`` pixels
+    ``bs:*`` blendshape scores (:data:`BLENDSHAPES`); ``pic:frown_lines`` the frown-line figure (NaN
+    when not computed); ``pose:*`` degrees; ``pos:*`` pixels
     (``pos:unit_px`` = pixels per canonical unit); ``crease_energy`` the forehead crease energy.
     """
     pts = np.asarray(face.points_px, dtype=np.float64)
@@ -206,6 +212,7 @@ def raw_measures(face: FaceObservation) -> dict[str, float]:
     out["pos:y"] = float(fit.translation[1])
     out["pos:unit_px"] = float(fit.scale)
     out["crease_energy"] = nan if face.crease_energy is None else float(face.crease_energy)
+    out["pic:frown_lines"] = nan if face.frown_lines is None else float(face.frown_lines)
     return out
 
 

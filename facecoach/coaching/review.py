@@ -15,7 +15,9 @@ base and ``actions.yaml`` in; plain dataclasses out (the audit turns them into i
 * **Whole-face wrinkling** (:func:`wrinkling`): every keep-still check of ``actions.yaml`` that is not
   the action's own companion, over the segment's frames: the share of the time it is over its tolerance
   (scaled to the face and floored at the person's noise like every engine threshold), its runs as
-  faults (the engine's debounce), and its worst moments.
+  faults (the engine's debounce), and its worst moments. Where a hand covers the region the check is
+  measured on (``fault_regions`` of ``hands.yaml``), the check is *not visible*: those frames are left
+  out and reported as such, never as a fault (the landmarks under a hand are the model's guess).
 * **Over-use** (:func:`overuse`): the action's muscles that the knowledge base marks over-used on every
   side, with the knowledge base's reason and the massages that release them.
 """
@@ -31,8 +33,9 @@ import numpy as np
 from facecoach.coaching.actions import Action, Actions, KeepStill
 from facecoach.coaching.calibration import Calibration
 from facecoach.coaching.evaluator import Evaluator, Fault, FaultTracker, Hold, Side
+from facecoach.coaching.hand_checks import load_hand_settings
 from facecoach.coaching.measures import MM_MEASURES, NEUTRAL_VALUE
-from facecoach.coaching.segments import FrameState, companions, leader
+from facecoach.coaching.segments import FrameState, companions, leader, seen_in_picture
 from facecoach.coaching.specs import CoachingSpec, EvaluationSettings
 from facecoach.knowledge.library import Library
 from facecoach.knowledge.models import Technique
@@ -60,9 +63,21 @@ class Moment:
 @dataclass(frozen=True)
 class Wrinkle:
     kind: str
-    share: float  # of the segment's time with a face
+    share: float  # of the segment's time with a face (and the check's region in view)
     faults: list[Fault]
     worst: list[Moment]
+    hidden: list[Hidden] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """A stretch in which a hand covers ``region``, where keep-still check ``kind`` is measured: not
+    judged there ("not visible"), never a fault."""
+
+    kind: str
+    region: str
+    start_s: float
+    end_s: float
 
 
 @dataclass(frozen=True)
@@ -99,7 +114,7 @@ def dominance(
         if not st.activation:
             continue
         ratio = {k: a / thr[k][0] for k, a in st.activation.items()}
-        best = leader(ratio, companion)
+        best = leader(ratio, companion, seen_in_picture(st, thr))
         if ratio[best] >= 1.0:
             moving += 1
             lead += best == name
@@ -166,7 +181,10 @@ def recognise(
 ) -> Recognition:
     """Which technique of the library this segment is (see the module docstring)."""
     dom = dominance(states, action.name, thr, companions(actions))
-    hands_on = any(st.hands_on_face for st in states)
+    # resisted by the hands: a hand on the face for most of the segment (a hand leaving the face as the
+    # movement starts does not make it a resisted one)
+    faced = [st for st in states if st.measures is not None]
+    hands_on = bool(faced) and sum(st.hands_on_face for st in faced) >= 0.5 * len(faced)
     fits: dict[str, float] = {}
     for t in library.techniques.values():
         if t.kind != "exercise" or t.exercise is None or t.exercise.movement != action.movement:
@@ -227,12 +245,17 @@ def wrinkling(
     tracker = FaultTracker(check.kind, check.cue, s.fault_min_s, s.fault_clear_s)
     faults: list[Fault] = []
     moments: list[Moment] = []
+    hidden: list[Hidden] = []
+    regions = load_hand_settings().fault_regions.get(check.kind, [])
     on_time = seen_time = 0.0
     last: FrameState | None = None
     for st in states:
         dt = min(st.t_s - last.t_s, s.max_gap_s) if last is not None else 0.0
         last = st
-        if st.measures is None:
+        cover = next((r for r in regions if r in st.covered), None)
+        if cover is not None:
+            hidden = _hidden_until(hidden, check.kind, cover, st.t_s, s.max_gap_s)
+        if st.measures is None or cover is not None:
             ended = tracker.close(st.t_s, st.t_s)
             faults += [ended] if ended else []
             continue
@@ -248,7 +271,14 @@ def wrinkling(
     ended = tracker.close(end_s, end_s if not tracker.clear_since else tracker.clear_since)
     faults += [ended] if ended else []
     share = on_time / seen_time if seen_time > 0 else 0.0
-    return Wrinkle(check.kind, round(share, 3), faults, _worst(moments) if faults else [])
+    return Wrinkle(check.kind, round(share, 3), faults, _worst(moments) if faults else [], hidden)
+
+
+def _hidden_until(hidden: list[Hidden], kind: str, region: str, t: float, max_gap_s: float) -> list[Hidden]:
+    """``hidden`` with the cover of ``region`` extended to ``t`` (or a new one after a gap)."""
+    if hidden and hidden[-1].region == region and t - hidden[-1].end_s <= max_gap_s:
+        return [*hidden[:-1], Hidden(kind, region, hidden[-1].start_s, t)]
+    return [*hidden, Hidden(kind, region, t, t)]
 
 
 def overuse(action: Action, library: Library) -> list[Overuse]:

@@ -5,15 +5,22 @@ Pure: analysed frames (timestamp, face or None), the calibration and ``actions.y
 1. **Per frame** (:func:`frame_states`): the measures relative to the calibrated neutral face
    (exponentially smoothed with the evaluator's time constant), and for every action of
    ``actions.yaml`` its *activation*: ``sign × measure / expected`` (for a left/right pair, the side that
-   moves more), the same number the evaluator counts reps with. A frame without a usable face says why:
+   moves more), the same number the evaluator counts reps with; an action with a ``picture`` measure
+   (the frown: the creases between the brows) takes the larger of that and ``picture / its expected``,
+   and its picture activation is kept apart (``picture``). A frame without a usable face says why:
    ``no_face``, ``turned_away`` (past the pose limits of the vision quality gate), ``several_faces``
    (another face was seen in that second).
 2. **Label** (:func:`label_frames`): the action whose activation is furthest past its start threshold
    (the engine's ``start_fraction`` with this person's noise floor), held while it stays above its
-   release threshold (hysteresis); hands on the face (the ``hands`` seam, filled by hand tracking) with
-   every activation under ``still_fraction`` × its threshold make a ``massage`` frame, and so does a hand
-   making strokes over the face whatever the face seems to do (a hand sliding over the cheek drags the
-   landmarks under it: that is not a smile).
+   release threshold (hysteresis) — except that an action seen *in the picture* past its start threshold
+   leads whatever the landmarks say (:func:`leader`: a crying grimace moves the landmarks like a broad
+   smile with shut eyes, but only the frown creases the glabella). A hand making massage strokes over
+   the face is a ``massage`` frame whatever the face seems to do (a hand sliding over the cheek drags the
+   landmarks under it: that is not a smile). A hand that rests on the face or moves without strokes is
+   no massage: the face's movement is read as without it (what the hand covers is "not visible", see
+   :mod:`facecoach.coaching.review`). Only where the strokes are not known (the caller gave hand
+   presence without the hands themselves) does a hand on a still face — every activation under
+   ``still_fraction`` × its threshold — make a ``massage`` frame.
 3. **Cut** (:func:`cut`): runs of equal labels; a movement shorter than ``min_action_s`` is noise; the
    same movement again after a rest shorter than ``merge_gap_s`` is the same exercise (the rest between
    reps); a rest shorter than ``min_rest_s`` between two movements joins the movement before it; a gap
@@ -24,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from facecoach.coaching.actions import Action, Actions
@@ -62,6 +69,10 @@ class FrameState:
     activation: dict[str, float]
     hands_on_face: bool = False
     hands_stroking: bool = False
+    #: the picture activation of each action that has one (see the module docstring)
+    picture: dict[str, float] = field(default_factory=dict)
+    #: face regions a hand covers in this frame (``strokes.yaml`` regions; empty: none or not tracked)
+    covered: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,9 @@ def thresholds(actions: Actions, cal: Calibration, s: EvaluationSettings) -> dic
         expected = scaled_expected(action, cal)
         noise = sum(cal.noise.get(m, 0.0) for m in action.measures) / len(action.measures) / expected
         noise = noise if math.isfinite(noise) else 0.0
+        if action.picture is not None:  # the picture measure's noise floors it too
+            pic = cal.noise.get(action.picture.measure, 0.0) / action.picture.expected
+            noise = max(noise, pic if math.isfinite(pic) else 0.0)
         start = max(s.start_fraction, s.noise_multiple * noise)
         release = min(max(s.release_fraction, 0.5 * s.noise_multiple * noise), 0.6 * start)
         out[name] = (start, release)
@@ -94,10 +108,22 @@ def scaled_expected(action: Action, cal: Calibration) -> float:
 
 
 def activation(action: Action, m: Measures, expected: float) -> float:
-    """``sign × measure / expected`` of the side that moves more (0 when unknown)."""
+    """``sign × measure / expected`` of the side that moves more (0 when unknown), or the picture
+    activation when that is larger."""
     values = [action.sign * getattr(m, name) for name in action.measures]
     finite = [v for v in values if math.isfinite(v)]
-    return max(finite) / expected if finite else 0.0
+    geo = max(finite) / expected if finite else 0.0
+    pic = picture_activation(action, m)
+    return geo if pic is None else max(geo, pic)
+
+
+def picture_activation(action: Action, m: Measures) -> float | None:
+    """``picture measure / its expected`` for an action seen in the picture (None: it has no picture
+    measure, or the frame's is unknown — landmarks from the browser)."""
+    if action.picture is None:
+        return None
+    v = getattr(m, action.picture.measure)
+    return v / action.picture.expected if math.isfinite(v) else None
 
 
 def _view(face: FaceObservation | None, crowded: bool) -> tuple[View, dict[str, float] | None]:
@@ -133,20 +159,23 @@ def frame_states(
     settings: EvaluationSettings,
     crowded_s: Sequence[tuple[float, float]] = (),
     hands: Sequence[HandPresence] = (),
+    covered: Sequence[frozenset[str]] = (),
 ) -> list[FrameState]:
     """Per-frame views, smoothed measures and activations (step 1 of the module docstring).
 
-    ``crowded_s``: (start, end) seconds in which more than one face was seen.
+    ``crowded_s``: (start, end) seconds in which more than one face was seen; ``covered``: per frame,
+    the face regions a hand covers (empty: hands not tracked).
     """
     expected = {name: scaled_expected(a, cal) for name, a in actions.actions.items()}
     on_face = _hands_at(hands, [t for t, _f in frames])
+    cover = list(covered) or [frozenset()] * len(frames)
     states: list[FrameState] = []
     smooth: list[float] | None = None
     last_t: float | None = None
-    for (t, face), (hand, stroking) in zip(frames, on_face, strict=True):
+    for (t, face), (hand, stroking), hid in zip(frames, on_face, cover, strict=True):
         view, raw = _view(face, any(a <= t < b for a, b in crowded_s))
         if raw is None:
-            states.append(FrameState(t, view, None, {}, hand, stroking))
+            states.append(FrameState(t, view, None, {}, hand, stroking, covered=hid))
             smooth = None
             continue
         values = [getattr(measures_from_raw(raw, cal), name) for name in MEASURE_FIELDS]
@@ -155,7 +184,8 @@ def frame_states(
         smooth = _smoothed(smooth, values, dt, settings)
         m = Measures(*smooth)
         act = {name: activation(a, m, expected[name]) for name, a in actions.actions.items()}
-        states.append(FrameState(t, view, m, act, hand, stroking))
+        pic = {name: p for name, a in actions.actions.items() if (p := picture_activation(a, m)) is not None}
+        states.append(FrameState(t, view, m, act, hand, stroking, pic, hid))
     return states
 
 
@@ -184,11 +214,41 @@ def companions(actions: Actions) -> dict[str, frozenset[str]]:
     return out
 
 
-def leader(ratio: Mapping[str, float], companion: Mapping[str, frozenset[str]]) -> str:
-    """The action furthest past its start threshold, unless it only accompanies another active one."""
+def seen_in_picture(st: FrameState, thr: Mapping[str, tuple[float, float]]) -> frozenset[str]:
+    """The actions whose picture activation is past their start threshold in this frame."""
+    return frozenset(k for k, p in st.picture.items() if p >= thr[k][0])
+
+
+def leader(
+    ratio: Mapping[str, float], companion: Mapping[str, frozenset[str]], seen: frozenset[str] = frozenset()
+) -> str:
+    """The action furthest past its start threshold, unless it only accompanies another active one; an
+    action ``seen`` in the picture past its threshold leads over those read from the landmarks alone."""
+    if seen:
+        return max(seen, key=lambda k: ratio[k])
     active = {k for k, r in ratio.items() if r >= 1.0}
     kept = [k for k in ratio if not any(k in companion.get(o, ()) for o in active if o != k)]
     return max(kept or list(ratio), key=lambda k: ratio[k])
+
+
+def _let_go(
+    current: str,
+    st: FrameState,
+    thr: Mapping[str, tuple[float, float]],
+    ratio: Mapping[str, float],
+    companions: Mapping[str, frozenset[str]],
+    seen: frozenset[str],
+) -> bool:
+    """Whether the held label ends: under its release threshold; another action seen in the picture;
+    or it only accompanies an action that has now started (the brows drawing together as a smile
+    begins: the smile, once past its threshold, takes the label)."""
+    if st.activation[current] < thr[current][1]:
+        return True
+    if seen and current not in seen:
+        return True
+    return current not in seen and any(
+        current in companions.get(o, ()) and r >= 1.0 for o, r in ratio.items() if o != current
+    )
 
 
 def label_frames(
@@ -196,8 +256,11 @@ def label_frames(
     thr: Mapping[str, tuple[float, float]],
     still_fraction: float,
     companions: Mapping[str, frozenset[str]] | None = None,
+    strokes_known: bool = False,
 ) -> list[str]:
-    """One label per frame (step 2 of the module docstring); ``companions`` from :func:`companions`."""
+    """One label per frame (step 2 of the module docstring); ``companions`` from :func:`companions`;
+    ``strokes_known``: the hands' strokes were analysed (``hands_stroking`` says where they are), so a
+    hand without strokes is not a massage."""
     companions = companions or {}
     labels: list[str] = []
     current: str | None = None
@@ -210,13 +273,14 @@ def label_frames(
             labels.append("massage")
             current = None
             continue
-        if current is not None and st.activation[current] < thr[current][1]:
+        seen = seen_in_picture(st, thr)
+        ratio = {name: a / thr[name][0] for name, a in st.activation.items()}
+        if current is not None and _let_go(current, st, thr, ratio, companions, seen):
             current = None
         if current is None:
-            ratio = {name: a / thr[name][0] for name, a in st.activation.items()}
-            best = leader(ratio, companions)
+            best = leader(ratio, companions, seen)
             current = best if ratio[best] >= 1.0 else None
-            if current is None and st.hands_on_face and ratio[best] < still_fraction:
+            if current is None and not strokes_known and st.hands_on_face and ratio[best] < still_fraction:
                 labels.append("massage")
                 continue
         labels.append(current or "rest")

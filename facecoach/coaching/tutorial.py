@@ -23,6 +23,7 @@ from facecoach.coaching.actions import Actions, load_actions
 from facecoach.coaching.calibration import Calibration
 from facecoach.coaching.evaluator import Fault
 from facecoach.coaching.hand_audit import stroke_inputs
+from facecoach.coaching.hand_checks import hands_on_face
 from facecoach.coaching.massage_audit import (
     MassageOut,
     StrokeOut,
@@ -49,6 +50,7 @@ from facecoach.coaching.segments import (
     cut,
     frame_states,
     label_frames,
+    seen_in_picture,
     thresholds,
 )
 from facecoach.coaching.specs import CoachingSpec, load_movements, spec_for
@@ -96,6 +98,15 @@ class WrinkleOut(_Out):
     worst_s: list[float]
 
 
+class NotVisibleOut(_Out):
+    """A keep-still check a hand hides (its region covered): not judged there, never a fault."""
+
+    kind: str
+    region: str
+    start_s: float
+    end_s: float
+
+
 class OveruseOut(_Out):
     muscle: str
     name: str
@@ -127,6 +138,7 @@ class SegmentOut(_Out):
     overuse: list[OveruseOut]
     worst_moments: list[WorstMoment]
     not_judged: list[str]
+    not_visible: list[NotVisibleOut] = []  # keep-still checks a hand hides, and when
     strokes: list[StrokeOut] = []  # a massage segment's strokes (hands tracked)
     massage: MassageOut | None = None  # … and its dose, from them
 
@@ -274,7 +286,10 @@ class _Context:
     def _moving(self, c: Cut, states: list[FrameState]) -> SegmentOut:
         action = self.actions.actions[c.label]
         frames = [(t, f) for t, f in self.frames if _in(c, t)]
-        probe = run_engine(self.actions.action_spec(action, self.template), self.cal, frames, c.end_s)
+        pictured = sum(action.name in seen_in_picture(st, self.thr) for st in states) >= 0.5 * len(states)
+        probe = run_engine(
+            self.actions.action_spec(action, self.template, pictured), self.cal, frames, c.end_s
+        )
         rec: Recognition = recognise(
             action, states, probe.holds, self.thr, self.library, self.actions, self.hands_tracked
         )
@@ -316,6 +331,12 @@ class _Context:
                 for w in wrinkles
                 if w.faults
             ],
+            not_visible=[
+                NotVisibleOut(kind=h.kind, region=h.region, start_s=_r(h.start_s), end_s=_r(h.end_s))
+                for w in wrinkles
+                for h in w.hidden
+                if h.end_s - h.start_s >= self.settings.fault_min_s  # the engine's debounce
+            ],
             overuse=[
                 OveruseOut(muscle=o.muscle, name=o.name, reason=o.reason, release=o.release) for o in over
             ],
@@ -349,6 +370,8 @@ class _Context:
             expected = a.expected * (self.cal.size_factor if a.measures[0] in _MM else 1.0)
             for m in a.measures:
                 names.setdefault(m, round(self.thr[a.name][0] * expected, 3))
+            if a.picture is not None:  # the frown's creases: charted against the frown's start
+                names.setdefault(a.picture.measure, round(self.thr[a.name][0] * a.picture.expected, 3))
         for check in self.actions.keep_still.values():
             for m, tol in tolerances(check, self.cal, self.settings).items():
                 names[m] = round(min(names.get(m, tol), tol) + (1.0 if m == "forehead_wrinkle" else 0.0), 3)
@@ -372,6 +395,8 @@ def _unit(measure: str) -> str:
         return "ratio"
     if measure == "head_motion":
         return "deg"
+    if measure == "frown_lines":
+        return "figure"
     return "score"
 
 
@@ -430,6 +455,19 @@ def _first(reasons: list[str]) -> str:
     return text[0].lower() + text[1:] + more if text else text
 
 
+def covered(
+    frames: Sequence[tuple[float, FaceObservation | None]], hand_frames: Sequence[HandFrame]
+) -> list[frozenset[str]]:
+    """Per frame, the face regions the hands cover (:func:`facecoach.coaching.hand_checks.hands_on_face`);
+    empty without the hands of every frame."""
+    if len(hand_frames) != len(frames):
+        return []
+    return [
+        hands_on_face(h.hands, face).covered if face is not None and h.hands else frozenset()
+        for (_t, face), h in zip(frames, hand_frames, strict=True)
+    ]
+
+
 def review_video(
     frames: Sequence[tuple[float, FaceObservation | None]],
     cal: Calibration,
@@ -445,9 +483,11 @@ def review_video(
     actions = load_actions()
     library = load_library()
     settings = load_movements().evaluation
-    states = frame_states(frames, cal, actions, settings, crowded_s, hands)
+    states = frame_states(frames, cal, actions, settings, crowded_s, hands, covered(frames, hand_frames))
     ctx = _Context(frames, states, cal, actions, library, hands_tracked=bool(hands), hand_frames=hand_frames)
-    labels = label_frames(states, ctx.thr, actions.segments.still_fraction, companions(actions))
+    labels = label_frames(
+        states, ctx.thr, actions.segments.still_fraction, companions(actions), strokes_known=bool(hand_frames)
+    )
     cuts = cut(states, labels, actions, settings, duration_s)
     segments = [ctx.segment(c) for c in cuts]
     return TutorialResult(

@@ -199,6 +199,23 @@ def _charts(result: dict[str, Any], segments: list[dict[str, Any]], duration: fl
                 ),
             )
         )
+        pic = action.picture.measure if action.picture is not None else None
+        if pic is not None and pic in values:  # the frown seen in its creases: the figure that found it
+            charts.append(
+                Chart(
+                    title=f"Working movement: {_words(action.name)}, in the picture",
+                    note=f"{_words(pic)} above the neutral face; dashed: where it starts.",
+                    svg=measure_chart(
+                        f"chart-work-{action.name}-picture",
+                        f"{_words(pic)} over time",
+                        t,
+                        [(_legend(pic), values[pic])],
+                        float(thr.get(pic, 0.0)),
+                        units.get(pic, ""),
+                        duration,
+                    ),
+                )
+            )
     charted = {tuple(actions.actions[a].measures) for a in done}
     for kind, check in actions.keep_still.items():
         measures = [m for m in check.measures if m in values]
