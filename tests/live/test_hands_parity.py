@@ -1,8 +1,9 @@
 """The browser and Python agree on the hands of the same frames (issue 13), as they do on the crease energy:
 ``@mediapipe/tasks-vision`` in headless Chromium (CPU, VIDEO mode, the same verified bundle) in the page's
-own worker (``static/live/hands-worker.js``, read by ``static/live/hands.js``) vs :class:`facecoach.vision.hands.HandTracker` (VIDEO mode), frame by
-frame, on real frames: her hand on her face in ``woman_expressions_24fps.mp4`` (2.4–9.5 s) and the real
-hand pasted over a real face (``tests/live/hand_clips.py``)."""
+own worker (``static/live/hands-worker.js``: two one-hand lanes, read by ``static/live/hands.js``) vs
+:class:`facecoach.vision.hands.HandTracker` (VIDEO mode, two hands), frame by frame, on real frames: her
+hand on her face in ``woman_expressions_24fps.mp4`` (2.4–9.5 s) and the real hand pasted over a real face
+(``tests/live/hand_clips.py``)."""
 
 from __future__ import annotations
 
