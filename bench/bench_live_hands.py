@@ -8,8 +8,11 @@ face photo (``tests/live/hand_clips.py``, 512×512, the clip of the end-to-end t
 load average at the time (this 2-core machine is shared: the figures are pessimistic):
 
 * browser (headless Chromium, ``@mediapipe/tasks-vision``, WebAssembly, CPU delegate, VIDEO mode, the
-  page's own ``hands.js``): ms per frame for the face model alone, for the hand model, for both (p50,
-  p90), and the frame rate both together allow (goal ≥ 15 frames/s);
+  page's own ``hands.js``): ms per frame for the face model alone, for the hand model, for both one
+  after the other on the page's thread (as before the worker), and — as the live page runs them now —
+  the face on the page's thread with the hands in the page's worker (``hands-worker.js``, two one-hand
+  lanes) on the same frame: each model's ms and the frame's wall time, p50/p90, and the frame rate that
+  allows (goal ≥ 15 frames/s). The load average is printed before and after each part.
 * server, landmarks mode: decoding a landmark frame with the hands block plus the live session (the
   evaluator, hands in the face frame, the stroke analyser), ms per frame (p50/p99);
 * server, JPEG mode: JPEG decoding, the Python Face and Hand Landmarkers, crease energy, ms per frame.
@@ -49,6 +52,10 @@ from tests.live.hand_clips import MASSAGE, load_scene, massage_clip  # noqa: E40
 SHARED = REPO.parent / "shared" / "data"
 
 
+def load() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q)) if values else float("nan")
 
@@ -60,13 +67,30 @@ def browser(frames: list[np.ndarray]) -> None:
 
     with sync_playwright() as pw, vision_page(pw, frames) as page:
         page.evaluate("n => window.runFrames(n, 2, 24)", min(24, len(frames)))  # warm-up
+        page.evaluate("n => window.runWorker(n, 2, 24)", min(24, len(frames)))
+        print(f"  load before the worker runs: {load()}")
+        worker = {k: page.evaluate(f"n => window.runWorker(n, {k}, 24)", len(frames)) for k in (2, 1)}
+        print(f"  load before the one-thread runs: {load()}")
         face_only = page.evaluate("n => window.runFrames(n, 0, 24)", len(frames))
         both = page.evaluate("n => window.runFrames(n, 2, 24)", len(frames))
         one = page.evaluate("n => window.runFrames(n, 1, 24)", len(frames))
+        print(f"  load after: {load()}")
     face_ms = [f["face_ms"] for f in face_only]
     hand_ms = [f["hand_ms"] for f in both]
     total = [f["face_ms"] + f["hand_ms"] for f in both]
     print(f"browser, {len(frames)} frames {frames[0].shape[1]}×{frames[0].shape[0]}:")
+    for k, rows in worker.items():
+        lanes = sum(r["lanes"] == "AB" for r in rows)
+        face = pct([r["face_ms"] for r in rows], 50)
+        hand = pct([r["hand_ms"] for r in rows], 50)
+        frame50, frame90 = pct([r["frame_ms"] for r in rows], 50), pct([r["frame_ms"] for r in rows], 90)
+        print(
+            f"  worker, numHands {k} (face here, hands there): face p50 {face:5.1f} ms,"
+            f" hands p50 {hand:5.1f} ms (lane B on {lanes} of {len(rows)} frames),"
+            f" frame p50 {frame50:5.1f} ms p90 {frame90:5.1f} ms → {1000 / frame50:5.1f} frames/s at p50"
+            f" (goal ≥ 15); hands found in {sum(bool(r['hands']) for r in rows)} of {len(rows)} frames"
+        )
+    print("  one after the other on the page's thread (before the worker):")
     print(f"  face alone      p50 {pct(face_ms, 50):6.1f} ms  p90 {pct(face_ms, 90):6.1f} ms")
     print(f"  hands           p50 {pct(hand_ms, 50):6.1f} ms  p90 {pct(hand_ms, 90):6.1f} ms")
     print(

@@ -96,6 +96,7 @@ def live_page(
         "ws_path": "/live/ws",
         "model_url": "/static/models/face_landmarker.task",
         "hand_model_url": "/static/models/hand_landmarker.task",
+        "hands_worker_url": "/static/live/hands-worker.js",  # the Hand Landmarker on its own core
         "hands_low_every": LOW_RATE_EVERY,
         "wasm_url": "/static/vendor/tasks-vision/wasm",
         "vision_module": "/static/vendor/tasks-vision/vision_bundle.mjs",

@@ -92,6 +92,7 @@ def _run(
         page.goto(f"{server}/live?technique={MASSAGE}")
         page.wait_for_selector("#live[data-state='ready']", timeout=90_000)
         hands_on = page.get_attribute("#live", "data-hands")
+        hands_in = page.get_attribute("#live", "data-hands-in")
         page.click("#btn-start")
         page.wait_for_selector("#massage-view:not([hidden])", timeout=20_000)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -120,6 +121,7 @@ def _run(
         page.screenshot(path=str(ARTIFACTS / f"{name}-summary.png"), full_page=True)
         got = {
             "hands_on": hands_on,
+            "hands_in": hands_in,
             "pressure_note": page.inner_text("#m-pressure-note"),
             "cues": sorted(cues),
             "counts": counts,
@@ -136,9 +138,11 @@ def _run(
         browser.close()
 
 
-#: The frame rate the stroke cutter needs to see these 1 s strokes and their 0.12 s returns (in Python the
-#: same clip gives every stroke at 15 frames/s and none at 8).
-MIN_FPS = 12.0
+#: The frame rate the stroke cutter needs to see these 1 s strokes and their 0.12 s returns: in Python the
+#: same clip gives every stroke at 15 frames/s and none at 8; with the hands in the page's worker, this
+#: test at a median 12.5 frames/s (load average 11–13) got 7 good strokes of the 3 + 3 a pass in 100 s of
+#: the looping clip and never completed, so below 15 the checks are a figure of the machine, not a pass.
+MIN_FPS = 15.0
 
 
 def _needs_the_rate(got: dict[str, Any]) -> None:
@@ -164,6 +168,7 @@ def test_a_massage_step_completes_from_the_strokes_seen(
         playwright_instance, server, live_app, outwards_file, f"hands-out-{uuid.uuid4().hex[:6]}", None
     )
     assert got["hands_on"] == "on", got["logs"]
+    assert got["hands_in"] == "worker", got["logs"]  # on the other core (static/live/hands-worker.js)
     assert not [line for line in got["logs"] if line.startswith("pageerror")], got["logs"]
     # Hands went out in the hands block, and the page's Hand Landmarker found the pasted hand.
     assert len(got["hand_frames"]) > 50 and sum(n > 0 for n in got["hand_frames"]) > 0.5 * len(

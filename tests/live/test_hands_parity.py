@@ -1,8 +1,9 @@
 """The browser and Python agree on the hands of the same frames (issue 13), as they do on the crease energy:
-``@mediapipe/tasks-vision`` in headless Chromium (CPU, VIDEO mode, the same verified bundle) read by the
-page's own ``static/live/hands.js`` vs :class:`facecoach.vision.hands.HandTracker` (VIDEO mode), frame by
-frame, on real frames: her hand on her face in ``woman_expressions_24fps.mp4`` (2.4–9.5 s) and the real
-hand pasted over a real face (``tests/live/hand_clips.py``)."""
+``@mediapipe/tasks-vision`` in headless Chromium (CPU, VIDEO mode, the same verified bundle) in the page's
+own worker (``static/live/hands-worker.js``: two one-hand lanes, read by ``static/live/hands.js``) vs
+:class:`facecoach.vision.hands.HandTracker` (VIDEO mode, two hands), frame by frame, on real frames: her
+hand on her face in ``woman_expressions_24fps.mp4`` (2.4–9.5 s) and the real hand pasted over a real face
+(``tests/live/hand_clips.py``)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def _compare(playwright_instance: Any, frames: list[np.ndarray]) -> tuple[int, l
     if not (TASKS_VISION / "vision_bundle.mjs").is_file():
         pytest.fail(f"{TASKS_VISION} is missing: run `npm ci` (make install does)")
     with vision_page(playwright_instance, frames) as page:
-        browser = page.evaluate("n => window.runFrames(n, 2, 24)", len(frames))
+        # As the live page runs it: the page's worker (two one-hand lanes) beside the face model.
+        browser = page.evaluate("n => window.runWorker(n, 2, 24)", len(frames))
     python = _python_hands(frames)
     # One hand seen twice is kept once on both sides: by HandTracker in Python, by the live session
     # (``drop_duplicate_hands``, the same function) for the page's hands.

@@ -5,7 +5,13 @@ frames) and ``bench/bench_live_hands.py`` (the cost of both models in the browse
 ``window.runFrames(n, hands, fps)`` runs the Face and (``hands`` 1 or 2: ``numHands``; 0: none) the Hand
 Landmarker in VIDEO mode over
 frames ``/frames/0.png`` … ``n-1``, drawn on a canvas as the live page draws the camera, and returns per
-frame the hands as ``static/live/hands.js`` reads them and the time each model took (ms).
+frame the hands as ``static/live/hands.js`` reads them and the time each model took (ms), one model after
+the other on the page's thread.
+
+``window.runWorker(n, hands, fps)`` does what the live page does: the Hand Landmarker in the page's own
+worker (``static/live/hands-worker.js``: two one-hand lanes, ``hands`` = the step's ``numHands``) on a
+transferred ImageBitmap of the frame while the Face Landmarker runs on the page's thread; per frame the
+hands, each model's time and the frame's wall time (ms).
 """
 
 from __future__ import annotations
@@ -36,7 +42,43 @@ const handOptions = (numHands) => ({
   numHands, minHandDetectionConfidence: 0.5, minHandPresenceConfidence: 0.5, minTrackingConfidence: 0.5 });
 const hands = { 1: await HandLandmarker.createFromOptions(files, handOptions(1)),
   2: await HandLandmarker.createFromOptions(files, handOptions(2)) };
+const worker = new Worker("/live/hands-worker.js", { type: "module" });
+const replies = [];
+const workerReady = new Promise((resolve, reject) => {
+  worker.onmessage = (ev) => {
+    const m = ev.data;
+    if (m.type === "ready") resolve();
+    else if (m.type === "failed") reject(new Error(m.error));
+    else if (m.type === "hands") replies.shift()(m);
+  };
+});
+worker.postMessage({ type: "init", visionModule: new URL("/tv/vision_bundle.mjs", location.href).href,
+  wasmUrl: new URL("/tv/wasm", location.href).href,
+  modelUrl: new URL("/models/hand_landmarker.task", location.href).href });
+await workerReady;
 let clock = 0;
+window.runWorker = async (n, numHands, fps) => {
+  const out = [];
+  const c = document.getElementById("c");
+  const g = c.getContext("2d", { willReadFrequently: true });
+  for (let i = 0; i < n; i++) {
+    const im = new Image(); im.src = `/frames/${i}.png`; await im.decode();
+    c.width = im.naturalWidth; c.height = im.naturalHeight; g.drawImage(im, 0, 0);
+    clock += 1000 / fps;
+    const t0 = performance.now();
+    const bitmap = await createImageBitmap(c);
+    const reply = new Promise((resolve) => replies.push(resolve));
+    worker.postMessage({ type: "detect", bitmap, ts: clock, w: c.width, h: c.height, numHands }, [bitmap]);
+    const f = face.detectForVideo(c, clock);
+    const t1 = performance.now();
+    const h = await reply;
+    const t2 = performance.now();
+    out.push({ face: !!(f.faceLandmarks && f.faceLandmarks.length), face_ms: t1 - t0, hand_ms: h.ms,
+      frame_ms: t2 - t0, lanes: h.lanes, hands: (h.hands || []).map((x) => ({ score: x.score, label: x.label,
+        points: Array.from(x.points) })) });
+  }
+  return out;
+};
 window.runFrames = async (n, withHands, fps) => {
   const hand = hands[withHands === 1 ? 1 : 2];
   const out = [];

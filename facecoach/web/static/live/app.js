@@ -1,6 +1,6 @@
 // Live coaching page: the camera, the in-page Face Landmarker (private mode) or JPEG frames (server mode),
 // the WebSocket to the coaching engine, and the step-by-step session UI. Plain ES module, no build step.
-import { keepRequestsOnThisSite } from "./same-origin.js";
+import { keepRequestsOnThisSite, noteRefused } from "./same-origin.js";
 import { encodeJpeg, encodeLandmarks, encodeNoFace, N_POINTS } from "./protocol.js";
 import { foreheadCreaseEnergy } from "./crease.js";
 import { CueList, lineText, tally } from "./cues.js";
@@ -28,6 +28,9 @@ const state = {
   mode: null, // "landmarks" | "jpeg"
   landmarker: null,
   handLandmarker: null, // the Hand Landmarker beside the face one (null: hands are not sent)
+  handWorker: null, // the same in a worker (hands-worker.js), on the other core: the usual case
+  handReplies: [], // resolvers of the worker's replies, in order
+  busy: false, // a landmark frame is being made (the worker's reply is awaited)
   handFrames: 0,
   lastHands: null, // {hands: [{score, label, points}], w, h} of the latest frame that looked
   trail: [], // [x, y, ms] of the working point, image px
@@ -134,8 +137,15 @@ async function pickMode() {
   $("privacy-note").textContent = "Video never leaves this device in private mode.";
 }
 
-/** The Hand Landmarker (same bundle as the server's, CPU): without it the page still coaches the face. */
+/** The Hand Landmarker (same bundle as the server's, CPU): in a worker when it can run there (both cores
+ * work: the face here, the hands there, on the same frame), else here; without it the page still coaches
+ * the face. */
 async function loadHands(vision, fileset, probe) {
+  if (await startHandWorker()) {
+    root.dataset.hands = "on";
+    root.dataset.handsIn = "worker";
+    return;
+  }
   try {
     state.handLandmarker = await vision.HandLandmarker.createFromOptions(fileset, {
       baseOptions: { modelAssetPath: cfg.hand_model_url, delegate: "CPU" },
@@ -147,6 +157,7 @@ async function loadHands(vision, fileset, probe) {
     });
     state.handLandmarker.detectForVideo(probe, performance.now() + 1);
     root.dataset.hands = "on";
+    root.dataset.handsIn = "page";
   } catch (e) {
     console.warn("in-page hand landmarker failed", e);
     state.handLandmarker = null;
@@ -154,11 +165,70 @@ async function loadHands(vision, fileset, probe) {
   }
 }
 
+/** The hand worker, loaded (true) or not (false: it could not start or load the model in time). */
+function startHandWorker() {
+  return new Promise((resolve) => {
+    let worker;
+    try {
+      worker = new Worker(cfg.hands_worker_url, { type: "module" });
+    } catch (e) {
+      console.warn("no hand worker", e);
+      resolve(false);
+      return;
+    }
+    const fail = (why) => {
+      console.warn("hand worker failed", why);
+      worker.terminate();
+      state.handWorker = null;
+      resolve(false);
+    };
+    const timer = setTimeout(() => fail("timeout"), 120000);
+    worker.onerror = (ev) => {
+      clearTimeout(timer);
+      fail(ev.message || "error");
+    };
+    worker.onmessage = (ev) => {
+      const msg = ev.data;
+      if (msg.type === "refused") noteRefused(msg.origin);
+      else if (msg.type === "hands") (state.handReplies.shift() || (() => {}))(msg);
+      else if (msg.type === "failed") {
+        clearTimeout(timer);
+        fail(msg.error);
+      } else if (msg.type === "ready") {
+        clearTimeout(timer);
+        state.handWorker = worker;
+        resolve(true);
+      }
+    };
+    worker.postMessage({
+      type: "init",
+      visionModule: new URL(cfg.vision_module, location.href).href,
+      wasmUrl: new URL(cfg.wasm_url, location.href).href,
+      modelUrl: new URL(cfg.hand_model_url, location.href).href,
+    });
+  });
+}
+
+/** How many hands this step follows: two in a massage or a hand-resisted exercise; one to see that a hand
+ * is on the face in an exercise done without hands. */
+function handsWanted() {
+  const step = state.step;
+  return step && (step.kind === "massage" || (step.exercise && step.exercise.resistance)) ? 2 : 1;
+}
+
+/** The worker's hands of this frame (a promise): the picture goes there as a transferred ImageBitmap. */
+async function handsInWorker(w, h, ts) {
+  const bitmap = await createImageBitmap(state.grab);
+  const reply = new Promise((resolve) => state.handReplies.push(resolve));
+  state.handWorker.postMessage({ type: "detect", bitmap, ts, w, h, numHands: handsWanted() }, [bitmap]);
+  return reply;
+}
+
 /** Does this frame look for hands? Every frame in a massage or a hand-resisted exercise; every few
  * frames otherwise (so "hands down" can be said); the server decides what they mean. */
 function handsDue() {
   const step = state.step;
-  if (!step || !state.handLandmarker) return false;
+  if (!step || !(state.handLandmarker || state.handWorker)) return false;
   if (step.kind === "massage" || (step.exercise && step.exercise.resistance)) return true;
   state.handFrames++;
   return state.handFrames % (cfg.hands_low_every || 4) === 0;
@@ -345,8 +415,15 @@ function loop() {
   countFrame(now);
   const ts = Math.max(now, state.lastTs + 1);
   state.lastTs = ts;
-  if (state.mode === "landmarks") sendLandmarks(video, ts);
-  else sendJpeg(video, ts);
+  if (state.mode === "landmarks") {
+    if (state.busy) return;
+    state.busy = true;
+    sendLandmarks(video, ts)
+      .catch((e) => console.warn("frame failed", e))
+      .finally(() => {
+        state.busy = false;
+      });
+  } else sendJpeg(video, ts);
 }
 
 /** Frames sent per second over the last 2 s, on the page root (data-fps) for tests and the bench. */
@@ -370,14 +447,17 @@ function pixels(video) {
   return { ctx: g, w, h };
 }
 
-function sendLandmarks(video, ts) {
+async function sendLandmarks(video, ts) {
   const { ctx, w, h } = pixels(video);
+  const due = handsDue();
+  // The hands start first, in the worker, and the face runs here meanwhile: both cores work on this frame.
+  const inWorker = due && state.handWorker ? handsInWorker(w, h, ts) : null;
   const result = state.landmarker.detectForVideo(state.grab, ts);
   let hands = null; // not looked for in this frame
-  if (handsDue()) {
-    hands = handsFromResult(state.handLandmarker.detectForVideo(state.grab, ts), w, h);
-    noteHands(hands, w, h);
-  }
+  if (inWorker) hands = (await inWorker).hands;
+  else if (due) hands = handsFromResult(state.handLandmarker.detectForVideo(state.grab, ts), w, h);
+  if (hands) noteHands(hands, w, h);
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
   const seq = ++state.seq;
   const face = result.faceLandmarks && result.faceLandmarks[0];
   if (!face || face.length < N_POINTS) {
@@ -545,7 +625,7 @@ function beginStep() {
     $("m-pressure-note").textContent = `The camera cannot see pressure: keep it ${m.pressure}.`;
     if (m.strokes_per_side) showStrokeCount(m.strokes_per_side);
     else $("m-count").textContent = "";
-    $("m-hands").textContent = state.mode === "jpeg" || state.handLandmarker
+    $("m-hands").textContent = state.mode === "jpeg" || state.handLandmarker || state.handWorker
       ? "The camera follows your hand: each stroke the right way counts."
       : "Your hands cannot be followed in this browser, so this massage cannot be checked or completed here.";
     prompter.reset(`Place your ${step.tool === "hands" || step.tool === "none" ? "fingertips" : "tool"} where stroke 1 starts, then stroke the way the arrows go.`);

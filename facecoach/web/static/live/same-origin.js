@@ -8,6 +8,7 @@
 // stays as the fence for the rest (a WebSocket to another host is refused by it, and reported).
 
 const refused = [];
+let told = null; // (origin) => void: a worker tells its page (see hands-worker.js)
 
 function foreign(url) {
   let u;
@@ -28,10 +29,16 @@ function refuse(url) {
       return String(url);
     }
   })();
-  refused.push(origin);
-  document.documentElement.dataset.refusedRequests = String(refused.length);
-  if (refused.length === 1) console.info(`facecoach: a request to ${origin} was kept from leaving the page`);
+  noteRefused(origin);
+  if (told) told(origin);
   return new TypeError(`facecoach keeps requests on this site: ${origin} refused`);
+}
+
+/** Count a refusal (also one a worker of this page made): html[data-refused-requests] says how many. */
+export function noteRefused(origin) {
+  refused.push(origin);
+  if (typeof document !== "undefined") document.documentElement.dataset.refusedRequests = String(refused.length);
+  if (refused.length === 1) console.info(`facecoach: a request to ${origin} was kept from leaving the page`);
 }
 
 /** The origins refused so far (one entry per attempt). */
@@ -39,8 +46,10 @@ export function refusedOrigins() {
   return [...refused];
 }
 
-/** Wrap the page's ways out (once) so that only this site can be reached. */
-export function keepRequestsOnThisSite(win = window) {
+/** Wrap the page's ways out (once) so that only this site can be reached. `win` is the page's window or a
+ * worker's global scope; `onRefused(origin)`, if given, is told of each refusal (a worker tells its page). */
+export function keepRequestsOnThisSite(win = globalThis, onRefused = null) {
+  if (onRefused) told = onRefused;
   if (win.__facecoachSameOrigin) return;
   win.__facecoachSameOrigin = true;
   const fetch = win.fetch.bind(win);
