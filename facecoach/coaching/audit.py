@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
+from facecoach.coaching.audit_settings import load_audit_settings
 from facecoach.coaching.calibration import (
     Calibration,
     CalibrationError,
@@ -57,6 +58,7 @@ from facecoach.vision.hands import HandFrame, HandTracker
 from facecoach.vision.landmarks import FaceCounter, FaceLandmarker, FaceObservation
 from facecoach.vision.sources import SourceError, VideoSource, file_kind
 from facecoach.vision.sparse_hands import SparseHandTracker
+from facecoach.vision.still_gate import GateSettings, unchanged
 
 T = TypeVar("T")
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames in total; 0 if unknown)
@@ -223,49 +225,117 @@ class _HandThread:
         return self.hands.finish() if isinstance(self.hands, SparseHandTracker) else self.found
 
 
+@dataclass
+class AnalysisStats:
+    """What the frame loop did (for the bench and the tests): ``analysed`` frames the Face Landmarker ran
+    on, ``reused`` frames that took the previous frame's landmarks (the still-face gate)."""
+
+    analysed: int = 0
+    reused: int = 0
+
+
+class _FaceLanes:
+    """The Face Landmarker over the analysed frames, the results in the frames' order.
+
+    Frames alternate between the landmarkers (one thread each, one frame in flight per lane). With a
+    ``gate``, a frame whose face region is unchanged from the last frame the model ran on (see
+    :mod:`facecoach.vision.still_gate`) takes that frame's landmarks, at most ``gate.max_reuse`` in a
+    row. The gate places the face by the latest result already handed out, which depends only on the
+    frame's position in the video (never on the threads' timing), so an audit is reproducible.
+    """
+
+    def __init__(
+        self, lms: list[FaceLandmarker], gate: GateSettings | None, stats: AnalysisStats | None
+    ) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.lms = lms
+        self.pools = [ThreadPoolExecutor(1, thread_name_prefix=f"audit-lm-{i}") for i in range(len(lms))]
+        self.gate = gate
+        self.stats = stats if stats is not None else AnalysisStats()
+        self.pending: deque[tuple[float, Future[FaceObservation | None] | None]] = deque()
+        self.reference: NDArray[np.uint8] | None = None  # the last frame the model ran on
+        self.streak = 0  # frames in a row that took the reference's landmarks
+        self.last: FaceObservation | None = None  # the previous frame's result handed out
+        self.known: FaceObservation | None = None  # the latest face handed out (places the gate's box)
+
+    def _reusable(self, rgb: NDArray[np.uint8]) -> bool:
+        if self.gate is None or self.reference is None or self.known is None:
+            return False
+        if self.streak >= self.gate.max_reuse:
+            return False
+        return unchanged(rgb, self.reference, self.known.points_px, self.gate)
+
+    def submit(self, t: float, rgb: NDArray[np.uint8]) -> None:
+        if self._reusable(rgb):
+            self.pending.append((t, None))
+            self.streak += 1
+            self.stats.reused += 1
+            return
+        lane = self.stats.analysed % len(self.lms)
+        self.pending.append((t, self.pools[lane].submit(_analyse_one, self.lms[lane], t, rgb)))
+        self.reference, self.streak = rgb, 0
+        self.stats.analysed += 1
+
+    @property
+    def full(self) -> bool:
+        return len(self.pending) > len(self.lms)
+
+    def settled(self) -> tuple[float, FaceObservation | None]:
+        """The oldest frame's face (a reused frame: the previous frame's, with its own time)."""
+        t, future = self.pending.popleft()
+        if future is None:
+            face = None if self.last is None else replace(self.last, timestamp_s=t)
+        else:
+            face = future.result()
+        self.last = face
+        if face is not None:
+            self.known = face
+        return t, face
+
+    def close(self) -> None:
+        for pool in self.pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
 def analyse(
     frames: Iterable[tuple[float, NDArray[np.uint8]]],
     landmarker: FaceLandmarker,
     second: FaceLandmarker | None = None,
     hands: HandLane | None = None,
     hand_frames: list[HandFrame] | None = None,
+    *,
+    gate: GateSettings | None = None,
+    stats: AnalysisStats | None = None,
 ) -> Iterator[tuple[float, FaceObservation | None]]:
     """Landmarks + crease energy for (timestamp_s, RGB) frames: the slow, cacheable half of an audit.
 
     With a ``second`` landmarker, frames alternate between the two, each on its own thread (MediaPipe
     runs without the GIL), so both cores work; each tracker still sees its frames in time order, and
-    the results come out in the frames' order. With ``hands``, the hands are found on a thread of its
-    own, every analysed frame in order: by a :class:`HandTracker` on each frame (the thorough way), or by
-    a :class:`SparseHandTracker` (the same hands for about half the cost, see
-    :mod:`facecoach.vision.sparse_hands`). Their :class:`HandFrame` s are appended to ``hand_frames`` in
-    the frames' order once every frame is analysed.
+    the results come out in the frames' order. With a ``gate``, a frame whose face region did not change
+    takes the previous frame's landmarks (:class:`_FaceLanes`; ``stats`` counts them). With ``hands``, the
+    hands are found on a thread of its own, every analysed frame in order: by a :class:`HandTracker` on
+    each frame (the thorough way), or by a :class:`SparseHandTracker` (the same hands for about half the
+    cost, see :mod:`facecoach.vision.sparse_hands`). Their :class:`HandFrame` s are appended to
+    ``hand_frames`` in the frames' order once every frame is analysed.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    lms = [landmarker] if second is None else [landmarker, second]
-    pools = [ThreadPoolExecutor(1, thread_name_prefix=f"audit-lm-{i}") for i in range(len(lms))]
+    lanes = _FaceLanes([landmarker] if second is None else [landmarker, second], gate, stats)
     hand_thread = _HandThread(hands) if hands is not None else None
-    pending: deque[tuple[float, Future[FaceObservation | None]]] = deque()
-
-    def settled() -> tuple[float, FaceObservation | None]:
-        done_t, face = pending.popleft()
-        return done_t, face.result()
-
     try:
-        for i, (t, rgb) in enumerate(frames):
-            lane = i % len(lms)
-            pending.append((t, pools[lane].submit(_analyse_one, lms[lane], t, rgb)))
+        for t, rgb in frames:
+            lanes.submit(t, rgb)
             if hand_thread is not None:
                 hand_thread.submit(rgb, t)
-            if len(pending) > len(lms):  # one in flight per lane
-                yield settled()
-        while pending:
-            yield settled()
+            if lanes.full:  # one in flight per lane
+                yield lanes.settled()
+        while lanes.pending:
+            yield lanes.settled()
         if hand_thread is not None:
             (hand_frames if hand_frames is not None else []).extend(hand_thread.finish())
     finally:
-        for pool in [*pools, *([hand_thread.pool] if hand_thread is not None else [])]:
-            pool.shutdown(wait=True, cancel_futures=True)
+        lanes.close()
+        if hand_thread is not None:
+            hand_thread.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def neutral_calibration(
@@ -480,13 +550,13 @@ def _open_video(path: Path, limits: InputLimits) -> VideoSource:
 
 
 def _sampled_frames(
-    source: VideoSource, step: int, progress: ProgressCallback | None, prefetch: bool
+    source: VideoSource, rate: float | None, progress: ProgressCallback | None, prefetch: bool
 ) -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
-    """Every ``step``-th frame; with ``prefetch``, decoding runs in a thread while the landmarker works
-    on the previous frame."""
+    """``rate`` frames a second (every frame: None); with ``prefetch``, decoding runs in a thread while the
+    landmarker works on the previous frame."""
 
     def decoded() -> Generator[tuple[float, NDArray[np.uint8], int], None, None]:
-        for t, rgb in source.frames(step):
+        for t, rgb in source.frames(1, rate):
             yield t, rgb, source.frames_read
 
     # Closing the frames stops the decoding thread before the video is closed.
@@ -593,28 +663,36 @@ def analyse_video(
     limits: InputLimits,
     model: Path | None = None,
     progress: ProgressCallback | None = None,
-    analysis_fps: float = 10.0,
+    analysis_fps: float | None = None,
     prefetch: bool = True,
     parallel: bool = True,
     count_people_every_s: float | None = None,
     hands: bool = True,
     thorough_hands: bool = False,
+    gate: bool = True,
+    stats: AnalysisStats | None = None,
 ) -> AnalysedVideo:
     """Landmarks and crease energy of every analysed frame (at most ``analysis_fps`` per second), and
     with ``hands`` the Hand Landmarker's hands in each of them (the bundle built by ``make install``): by
     a :class:`SparseHandTracker` (probing and rewinding as ``hands.yaml`` says), or with
     ``thorough_hands`` by a two-hand tracker on every analysed frame (twice the cost, the same hands).
 
+    ``analysis_fps``: analysed frames a second (0: every frame), by default ``audit.yaml``'s; ``gate``:
+    the still-face gate as ``audit.yaml`` sets it (off: the Face Landmarker on every analysed frame);
+    ``stats``: filled with what the frame loop did.
+
     Raises :class:`AuditError` for a missing, unreadable, oversized or over-long file (``limits``), or a
     picture. ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
     """
     path = Path(path)
+    settings = load_audit_settings()
+    rate = settings.analysis_fps if analysis_fps is None else analysis_fps
+    still = settings.still_gate.gate() if gate else None
     crowded: list[tuple[float, float]] = []
     hand_frames: list[HandFrame] = []
     with _open_video(path, limits) as source:
         info = source.info
-        step = max(1, round(info.fps / analysis_fps)) if analysis_fps > 0 else 1
-        stream = _sampled_frames(source, step, progress, prefetch)
+        stream = _sampled_frames(source, rate if rate > 0 else None, progress, prefetch)
         try:
             with contextlib.ExitStack() as stack:
                 landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
@@ -625,7 +703,9 @@ def analyse_video(
                 if hands:
                     tracker = _hand_lane(thorough_hands)
                     stack.callback(tracker.close)
-                frames = list(analyse(counted, landmarker, second, tracker, hand_frames))
+                frames = list(
+                    analyse(counted, landmarker, second, tracker, hand_frames, gate=still, stats=stats)
+                )
         finally:
             stream.close()  # stops the decoding thread before the video is closed
         if source.frames_read == 0:
@@ -642,17 +722,19 @@ def audit_video(
     model: Path | None = None,
     progress: ProgressCallback | None = None,
     annotate: str | Path | None = None,
-    analysis_fps: float = 10.0,
+    analysis_fps: float | None = None,
     prefetch: bool = True,
     parallel: bool = True,
     thorough_hands: bool = False,
+    gate: bool = True,
 ) -> AuditResult:
     """Audit one video file for one exercise (see the module docstring).
 
     Raises :class:`AuditError` for an unknown technique, a massage, a missing, unreadable, oversized or
     over-long file (``limits``), a picture instead of a video, or a video without a usable face.
     ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
-    ``thorough_hands``: see :func:`analyse_video` (the result is the same; tests compare the two).
+    ``thorough_hands``: see :func:`analyse_video` (the result is the same; tests compare the two);
+    ``analysis_fps`` and ``gate`` too (by default as ``audit.yaml`` says).
     """
     spec = resolve_spec(technique_id)
     path = Path(path)
@@ -667,6 +749,7 @@ def audit_video(
         prefetch=prefetch,
         parallel=parallel,
         thorough_hands=thorough_hands,
+        gate=gate,
     )
     if isinstance(spec, StrokeSpec):
         return audit_massage(video, spec)
@@ -689,12 +772,13 @@ def audit_any(
     limits: InputLimits,
     model: Path | None = None,
     progress: ProgressCallback | None = None,
-    analysis_fps: float = 10.0,
+    analysis_fps: float | None = None,
     prefetch: bool = True,
     parallel: bool = True,
     hands: list[HandPresence] | None = None,
     count_people_every_s: float = 1.0,
     thorough_hands: bool = False,
+    gate: bool = True,
 ) -> TutorialResult:
     """Audit any video without being told its technique (see :mod:`facecoach.coaching.tutorial`).
 
@@ -714,6 +798,7 @@ def audit_any(
         count_people_every_s=count_people_every_s,
         hands=hands is None,
         thorough_hands=thorough_hands,
+        gate=gate,
     )
     seen = _tracked_presence(video) if video.hand_frames else []
     return audit_frames(
