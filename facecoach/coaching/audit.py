@@ -550,13 +550,17 @@ def _open_video(path: Path, limits: InputLimits) -> VideoSource:
 
 
 def _sampled_frames(
-    source: VideoSource, rate: float | None, progress: ProgressCallback | None, prefetch: bool
+    source: VideoSource,
+    step: int,
+    rate: float | None,
+    progress: ProgressCallback | None,
+    prefetch: bool,
 ) -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
-    """``rate`` frames a second (every frame: None); with ``prefetch``, decoding runs in a thread while the
-    landmarker works on the previous frame."""
+    """Every ``step``-th frame, or ``rate`` frames a second (see :meth:`VideoSource.frames`); with
+    ``prefetch``, decoding runs in a thread while the landmarker works on the previous frame."""
 
     def decoded() -> Generator[tuple[float, NDArray[np.uint8], int], None, None]:
-        for t, rgb in source.frames(1, rate):
+        for t, rgb in source.frames(step, rate):
             yield t, rgb, source.frames_read
 
     # Closing the frames stops the decoding thread before the video is closed.
@@ -650,6 +654,17 @@ def _with_people_count(
         yield t, rgb
 
 
+def _sampling(fps: float, rate: float, exact: bool) -> tuple[int, float | None]:
+    """(step, exact rate) of the analysed frames: every ``round(fps / rate)``-th frame (regular spacing,
+    the rate rounded: 24 fps at 10/s is 12/s), or with ``exact`` ``rate`` a second (steps of 2 and 3
+    frames at 24 fps); every frame for a ``rate`` of 0."""
+    if rate <= 0:
+        return 1, None
+    if exact:
+        return 1, rate
+    return max(1, round(fps / rate)), None
+
+
 def _hand_lane(thorough: bool) -> HandLane:
     if thorough:
         return HandTracker(mode="video")
@@ -692,7 +707,8 @@ def analyse_video(
     hand_frames: list[HandFrame] = []
     with _open_video(path, limits) as source:
         info = source.info
-        stream = _sampled_frames(source, rate if rate > 0 else None, progress, prefetch)
+        step, exact = _sampling(info.fps, rate, settings.exact_rate)
+        stream = _sampled_frames(source, step, exact, progress, prefetch)
         try:
             with contextlib.ExitStack() as stack:
                 landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))

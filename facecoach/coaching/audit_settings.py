@@ -35,6 +35,7 @@ class AuditSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     analysis_fps: float = Field(gt=0, le=60)
+    exact_rate: bool
     still_gate: StillGateSettings
 
 
