@@ -208,14 +208,15 @@ class _HandThread:
         self.backlog: deque[Future[None]] = deque()
         self.found: list[HandFrame] = []
 
-    def _step(self, rgb: NDArray[np.uint8], t: float) -> None:
+    def _step(self, rgb: NDArray[np.uint8], t: float, still: bool) -> None:
         if isinstance(self.hands, SparseHandTracker):
-            self.hands.push(rgb, t)
+            self.hands.push(rgb, t, still)
         else:
             self.found.append(self.hands.detect(rgb, t))
 
-    def submit(self, rgb: NDArray[np.uint8], t: float) -> None:
-        self.backlog.append(self.pool.submit(self._step, rgb, t))
+    def submit(self, rgb: NDArray[np.uint8], t: float, still: bool = False) -> None:
+        """Hand a frame over; ``still``: nothing changed near the face since the previous frame."""
+        self.backlog.append(self.pool.submit(self._step, rgb, t, still))
         while len(self.backlog) > HAND_BACKLOG:
             self.backlog.popleft().result()
 
@@ -232,6 +233,19 @@ class AnalysisStats:
 
     analysed: int = 0
     reused: int = 0
+    hand_still: int = 0  # frames the hands were told nothing changed near the face
+
+
+def _still_near_face(
+    rgb: NDArray[np.uint8],
+    previous: NDArray[np.uint8] | None,
+    face: FaceObservation | None,
+    gate: GateSettings | None,
+) -> bool:
+    """Nothing changed near the face (its box grown by ``gate.margin``) since the previous frame."""
+    if gate is None or previous is None or face is None:
+        return False
+    return unchanged(rgb, previous, face.points_px, gate)
 
 
 class _FaceLanes:
@@ -306,6 +320,7 @@ def analyse(
     hand_frames: list[HandFrame] | None = None,
     *,
     gate: GateSettings | None = None,
+    hand_gate: GateSettings | None = None,
     stats: AnalysisStats | None = None,
 ) -> Iterator[tuple[float, FaceObservation | None]]:
     """Landmarks + crease energy for (timestamp_s, RGB) frames: the slow, cacheable half of an audit.
@@ -313,19 +328,26 @@ def analyse(
     With a ``second`` landmarker, frames alternate between the two, each on its own thread (MediaPipe
     runs without the GIL), so both cores work; each tracker still sees its frames in time order, and
     the results come out in the frames' order. With a ``gate``, a frame whose face region did not change
-    takes the previous frame's landmarks (:class:`_FaceLanes`; ``stats`` counts them). With ``hands``, the
+    takes the previous frame's landmarks (:class:`_FaceLanes`; ``stats`` counts them). With a
+    ``hand_gate``, a :class:`SparseHandTracker` is told which frames changed nothing near the face (it
+    puts its probes off over them). With ``hands``, the
     hands are found on a thread of its own, every analysed frame in order: by a :class:`HandTracker` on
     each frame (the thorough way), or by a :class:`SparseHandTracker` (the same hands for about half the
     cost, see :mod:`facecoach.vision.sparse_hands`). Their :class:`HandFrame` s are appended to
     ``hand_frames`` in the frames' order once every frame is analysed.
     """
-    lanes = _FaceLanes([landmarker] if second is None else [landmarker, second], gate, stats)
+    stats_ = stats if stats is not None else AnalysisStats()
+    lanes = _FaceLanes([landmarker] if second is None else [landmarker, second], gate, stats_)
     hand_thread = _HandThread(hands) if hands is not None else None
+    previous: NDArray[np.uint8] | None = None
     try:
         for t, rgb in frames:
-            lanes.submit(t, rgb)
             if hand_thread is not None:
-                hand_thread.submit(rgb, t)
+                still = _still_near_face(rgb, previous, lanes.known, hand_gate)
+                stats_.hand_still += still
+                hand_thread.submit(rgb, t, still)
+            lanes.submit(t, rgb)
+            previous = rgb
             if lanes.full:  # one in flight per lane
                 yield lanes.settled()
         while lanes.pending:
@@ -669,7 +691,8 @@ def _hand_lane(thorough: bool) -> HandLane:
     if thorough:
         return HandTracker(mode="video")
     s = load_hand_settings()
-    return SparseHandTracker(s.probe_s, s.rewind_s)
+    wait = load_audit_settings().hand_probe_gate.max_wait_s
+    return SparseHandTracker(s.probe_s, s.rewind_s, max_wait_s=wait)
 
 
 def analyse_video(
@@ -720,7 +743,16 @@ def analyse_video(
                     tracker = _hand_lane(thorough_hands)
                     stack.callback(tracker.close)
                 frames = list(
-                    analyse(counted, landmarker, second, tracker, hand_frames, gate=still, stats=stats)
+                    analyse(
+                        counted,
+                        landmarker,
+                        second,
+                        tracker,
+                        hand_frames,
+                        gate=still,
+                        hand_gate=settings.hand_gate() if gate else None,
+                        stats=stats,
+                    )
                 )
         finally:
             stream.close()  # stops the decoding thread before the video is closed
