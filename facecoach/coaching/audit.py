@@ -24,6 +24,7 @@ import math
 import os
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future
@@ -191,6 +192,15 @@ def _analyse_one(landmarker: FaceLandmarker, t: float, rgb: NDArray[np.uint8]) -
     return with_crease_energy(_largest(landmarker.detect(rgb, t).faces), rgb)
 
 
+def _timed_one(
+    landmarker: FaceLandmarker, t: float, rgb: NDArray[np.uint8]
+) -> tuple[FaceObservation | None, float]:
+    """:func:`_analyse_one` and the CPU seconds its thread spent on it (a figure the load cannot skew)."""
+    c0 = time.thread_time()
+    face = _analyse_one(landmarker, t, rgb)
+    return face, time.thread_time() - c0
+
+
 HandLane = HandTracker | SparseHandTracker
 #: Hand frames handed to the hand thread and not yet done (their pictures are kept): the most at a time.
 HAND_BACKLOG = 8
@@ -207,12 +217,15 @@ class _HandThread:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="audit-hands")
         self.backlog: deque[Future[None]] = deque()
         self.found: list[HandFrame] = []
+        self.cpu_s = 0.0  # CPU seconds of the hand thread
 
     def _step(self, rgb: NDArray[np.uint8], t: float, still: bool) -> None:
+        c0 = time.thread_time()
         if isinstance(self.hands, SparseHandTracker):
             self.hands.push(rgb, t, still)
         else:
             self.found.append(self.hands.detect(rgb, t))
+        self.cpu_s += time.thread_time() - c0
 
     def submit(self, rgb: NDArray[np.uint8], t: float, still: bool = False) -> None:
         """Hand a frame over; ``still``: nothing changed near the face since the previous frame."""
@@ -223,7 +236,12 @@ class _HandThread:
     def finish(self) -> list[HandFrame]:
         while self.backlog:
             self.backlog.popleft().result()
-        return self.hands.finish() if isinstance(self.hands, SparseHandTracker) else self.found
+        if not isinstance(self.hands, SparseHandTracker):
+            return self.found
+        c0 = time.thread_time()
+        found = self.hands.finish()
+        self.cpu_s += time.thread_time() - c0
+        return found
 
 
 @dataclass
@@ -234,6 +252,10 @@ class AnalysisStats:
     analysed: int = 0
     reused: int = 0
     hand_still: int = 0  # frames the hands were told nothing changed near the face
+    frames_read: int = 0  # frames decoded (analysed or not)
+    decode_cpu_s: float = 0.0  # CPU seconds decoding and converting (the decoding thread)
+    face_cpu_s: float = 0.0  # CPU seconds of the Face Landmarker and the crease measures (its threads)
+    hand_cpu_s: float = 0.0  # CPU seconds of the hands (their thread)
 
 
 def _still_near_face(
@@ -267,7 +289,7 @@ class _FaceLanes:
         self.pools = [ThreadPoolExecutor(1, thread_name_prefix=f"audit-lm-{i}") for i in range(len(lms))]
         self.gate = gate
         self.stats = stats if stats is not None else AnalysisStats()
-        self.pending: deque[tuple[float, Future[FaceObservation | None] | None]] = deque()
+        self.pending: deque[tuple[float, Future[tuple[FaceObservation | None, float]] | None]] = deque()
         self.reference: NDArray[np.uint8] | None = None  # the last frame the model ran on
         self.streak = 0  # frames in a row that took the reference's landmarks
         self.last: FaceObservation | None = None  # the previous frame's result handed out
@@ -287,7 +309,7 @@ class _FaceLanes:
             self.stats.reused += 1
             return
         lane = self.stats.analysed % len(self.lms)
-        self.pending.append((t, self.pools[lane].submit(_analyse_one, self.lms[lane], t, rgb)))
+        self.pending.append((t, self.pools[lane].submit(_timed_one, self.lms[lane], t, rgb)))
         self.reference, self.streak = rgb, 0
         self.stats.analysed += 1
 
@@ -301,7 +323,8 @@ class _FaceLanes:
         if future is None:
             face = None if self.last is None else replace(self.last, timestamp_s=t)
         else:
-            face = future.result()
+            face, cpu_s = future.result()
+            self.stats.face_cpu_s += cpu_s
         self.last = face
         if face is not None:
             self.known = face
@@ -354,6 +377,7 @@ def analyse(
             yield lanes.settled()
         if hand_thread is not None:
             (hand_frames if hand_frames is not None else []).extend(hand_thread.finish())
+            stats_.hand_cpu_s += hand_thread.cpu_s
     finally:
         lanes.close()
         if hand_thread is not None:
@@ -577,13 +601,22 @@ def _sampled_frames(
     rate: float | None,
     progress: ProgressCallback | None,
     prefetch: bool,
+    stats: AnalysisStats | None = None,
 ) -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
     """Every ``step``-th frame, or ``rate`` frames a second (see :meth:`VideoSource.frames`); with
-    ``prefetch``, decoding runs in a thread while the landmarker works on the previous frame."""
+    ``prefetch``, decoding runs in a thread while the landmarker works on the previous frame. ``stats``
+    gets the decoding's CPU time and the frames read."""
+    counted = stats if stats is not None else AnalysisStats()
 
     def decoded() -> Generator[tuple[float, NDArray[np.uint8], int], None, None]:
+        c0 = time.thread_time()
         for t, rgb in source.frames(step, rate):
+            counted.decode_cpu_s += time.thread_time() - c0
+            counted.frames_read = source.frames_read
             yield t, rgb, source.frames_read
+            c0 = time.thread_time()
+        counted.decode_cpu_s += time.thread_time() - c0
+        counted.frames_read = source.frames_read
 
     # Closing the frames stops the decoding thread before the video is closed.
     with contextlib.closing(read_ahead(decoded(), PREFETCH_FRAMES) if prefetch else decoded()) as frames:
@@ -731,7 +764,8 @@ def analyse_video(
     with _open_video(path, limits) as source:
         info = source.info
         step, exact = _sampling(info.fps, rate, settings.exact_rate)
-        stream = _sampled_frames(source, step, exact, progress, prefetch)
+        stats = stats if stats is not None else AnalysisStats()
+        stream = _sampled_frames(source, step, exact, progress, prefetch, stats)
         try:
             with contextlib.ExitStack() as stack:
                 landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
@@ -775,6 +809,7 @@ def audit_video(
     parallel: bool = True,
     thorough_hands: bool = False,
     gate: bool = True,
+    stats: AnalysisStats | None = None,
 ) -> AuditResult:
     """Audit one video file for one exercise (see the module docstring).
 
@@ -782,7 +817,7 @@ def audit_video(
     over-long file (``limits``), a picture instead of a video, or a video without a usable face.
     ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
     ``thorough_hands``: see :func:`analyse_video` (the result is the same; tests compare the two);
-    ``analysis_fps`` and ``gate`` too (by default as ``audit.yaml`` says).
+    ``analysis_fps``, ``gate`` and ``stats`` too (by default as ``audit.yaml`` says).
     """
     spec = resolve_spec(technique_id)
     path = Path(path)
@@ -798,6 +833,7 @@ def audit_video(
         parallel=parallel,
         thorough_hands=thorough_hands,
         gate=gate,
+        stats=stats,
     )
     if isinstance(spec, StrokeSpec):
         return audit_massage(video, spec)
@@ -827,13 +863,14 @@ def audit_any(
     count_people_every_s: float = 1.0,
     thorough_hands: bool = False,
     gate: bool = True,
+    stats: AnalysisStats | None = None,
 ) -> TutorialResult:
     """Audit any video without being told its technique (see :mod:`facecoach.coaching.tutorial`).
 
     ``hands``: hands on the face over time given by the caller; by default the audit tracks them
     itself (the Hand Landmarker beside the Face Landmarker), and its massage segments get stroke checks.
     Raises :class:`AuditError` for a file that cannot be audited (``limits``) or a video without a
-    usable face. ``model``: as for :func:`audit_video`.
+    usable face. ``model``, ``thorough_hands``, ``gate``, ``stats``: as for :func:`audit_video`.
     """
     video = analyse_video(
         path,
@@ -847,6 +884,7 @@ def audit_any(
         hands=hands is None,
         thorough_hands=thorough_hands,
         gate=gate,
+        stats=stats,
     )
     seen = _tracked_presence(video) if video.hand_frames else []
     return audit_frames(
