@@ -15,8 +15,15 @@ graph set-up, ≈ 1–2 s once per process, are not counted):
   (three exercises with rests, happy_f15.jpg);
 * **exercise with --technique** — ``audit_video(…, "smile-lift")`` on the real clip and on that tutorial.
 
-With ``--thorough`` each is also run with ``thorough_hands=True`` (a two-hand tracker on every analysed
-frame, the way before :mod:`facecoach.vision.sparse_hands`), for the comparison.
+Each row also gives the CPU milliseconds per video frame (all frames, analysed or not) by stage —
+decoding, the face (Face Landmarker and crease measures), the hands, and the rest (the main thread: the
+review, the evaluator) — from the threads' own CPU time, so they hold on a loaded machine; how many
+analysed frames ran the face model and how many took the previous frame's landmarks (the still-face
+gate, ``coaching/data/audit.yaml``); and how many frames let the hands put a probe off.
+
+With ``--before`` each is also run without the gates (the frame loop as before); with ``--thorough`` with
+``thorough_hands=True`` (a two-hand tracker on every analysed frame, the way before
+:mod:`facecoach.vision.sparse_hands`), for the comparison.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests/ (the composited and warped videos)
 
-from facecoach.coaching.audit import audit_any, audit_video  # noqa: E402
+from facecoach.coaching.audit import AnalysisStats, audit_any, audit_video  # noqa: E402
 from facecoach.config import InputLimits  # noqa: E402
 from facecoach.vision.landmarks import FaceLandmarker  # noqa: E402
 
@@ -48,6 +55,15 @@ LIMITS = InputLimits()
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"load {one:.1f}/{five:.1f}"
+
+
+def _uptime() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return _load()
 
 
 def _duration(path: Path) -> float:
@@ -87,41 +103,66 @@ def tutorial_video(folder: Path, seconds: float = 60.0) -> Path:
     return path
 
 
-def timed(label: str, path: Path, run: Callable[[], object], repeat: int) -> None:
+def timed(label: str, path: Path, run: Callable[[AnalysisStats], object], repeat: int) -> None:
+    """The best of ``repeat`` runs: × real time by wall and by CPU time, and the CPU per video frame by
+    stage (thread CPU time, so the figures hold under load; "rest": the main thread — the review of the
+    frames, the evaluator, glue)."""
     duration = _duration(path)
-    best_wall, best_cpu = float("inf"), float("inf")
+    best: tuple[float, float, AnalysisStats] | None = None
     load = _load()
     for _ in range(repeat):
+        stats = AnalysisStats()
         w0, c0 = time.perf_counter(), time.process_time()
-        run()
-        best_wall = min(best_wall, time.perf_counter() - w0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
+        run(stats)
+        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+        if best is None or cpu < best[1]:
+            best = (wall, cpu, stats)
+    assert best is not None
+    wall, cpu, st = best
+    n = max(1, st.frames_read)
+    rest = cpu - st.decode_cpu_s - st.face_cpu_s - st.hand_cpu_s
+
+    def ms(x: float) -> str:
+        return f"{x / n * 1000:.1f}"
+
     print(
-        f"| {label} | {path.name} ({duration:.1f} s) | {duration / best_wall:.1f}× | "
-        f"{duration / best_cpu:.1f}× | {load} |",
+        f"| {label} | {path.name} ({duration:.1f} s) | {duration / wall:.1f}× | {duration / cpu:.1f}× | "
+        f"{ms(cpu)} | {ms(st.decode_cpu_s)} | {ms(st.face_cpu_s)} | {ms(st.hand_cpu_s)} | {ms(rest)} | "
+        f"{st.analysed}+{st.reused} | {st.hand_still} | {load} |",
         flush=True,
     )
 
 
-def _audit(path: Path, technique: str | None, thorough: bool) -> Callable[[], object]:
+Run = Callable[[AnalysisStats], object]
+
+
+def _audit(path: Path, technique: str | None, thorough: bool, gate: bool) -> Run:
+    kw = {"limits": LIMITS, "thorough_hands": thorough, "gate": gate}
     if technique is None:
-        return lambda: audit_any(path, limits=LIMITS, thorough_hands=thorough)
-    return lambda: audit_video(path, technique, limits=LIMITS, thorough_hands=thorough)
+        return lambda st: audit_any(path, stats=st, **kw)  # type: ignore[arg-type]
+    return lambda st: audit_video(path, technique, stats=st, **kw)  # type: ignore[arg-type]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--thorough", action="store_true", help="also the thorough hands, for comparison")
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each; the best is printed")
+    parser.add_argument("--before", action="store_true", help="also without audit.yaml's gates")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each; the least CPU is printed")
     args = parser.parse_args()
-    ways = [False, True] if args.thorough else [False]
+    ways = [(False, True)]
+    ways += [(False, False)] if args.before else []
+    ways += [(True, True)] if args.thorough else []
     with tempfile.TemporaryDirectory() as tmp:
         massage, tut = massage_video(Path(tmp)), tutorial_video(Path(tmp))
         audit_video(massage, "cheek-release", limits=LIMITS)  # warm-up: imports, first graphs
         affinity = sorted(os.sched_getaffinity(0))
         print(f"## Audit speed (goal ≥ 10× real time), {os.cpu_count()} cores, this process on {affinity}")
-        print("| audit | video | × real time (wall) | × per CPU second | load before |")
-        print("|---|---|---|---|---|")
+        print(f"uptime: {_uptime()}")
+        print(
+            "| audit | video | × real time (wall) | × per CPU second | CPU ms / video frame | decode | face "
+            "| hands | rest | face model + reused | hand probes put off | load before |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         cases: list[tuple[str, Path, str | None]] = [
             ("massage --technique lymph-drainage", CLIP, "lymph-drainage"),
             ("massage --technique cheek-release", massage, "cheek-release"),
@@ -130,10 +171,11 @@ def main() -> None:
             ("exercise --technique smile-lift", CLIP, "smile-lift"),
             ("exercise --technique smile-lift", tut, "smile-lift"),
         ]
-        for thorough in ways:
-            tag = " (thorough hands)" if thorough else ""
+        for thorough, gate in ways:
+            tag = (" (thorough hands)" if thorough else "") + ("" if gate else " (no gates, as before)")
             for label, path, technique in cases:
-                timed(label + tag, path, _audit(path, technique, thorough), args.repeat)
+                timed(label + tag, path, _audit(path, technique, thorough, gate), args.repeat)
+        print(f"uptime: {_uptime()}")
     print()
 
 
