@@ -16,8 +16,9 @@ graph set-up, ≈ 1–2 s once per process, are not counted):
 * **exercise with --technique** — ``audit_video(…, "smile-lift")`` on the real clip and on that tutorial.
 
 Each row also gives the CPU milliseconds per video frame (all frames, analysed or not) by stage —
-decoding, the face (Face Landmarker and crease measures), the hands, and the rest (the main thread: the
-review, the evaluator) — from the threads' own CPU time, so they hold on a loaded machine; how many
+decoding, the face (Face Landmarker and crease measures), the hands, and the review (calibration,
+segments or evaluator, strokes) — the stages run again one after the other on the same frames, timed by
+the process's CPU time (MediaPipe's own threads included), so they hold on a loaded machine; how many
 analysed frames ran the face model and how many took the previous frame's landmarks (the still-face
 gate, ``coaching/data/audit.yaml``); and how many frames let the hands put a probe off.
 
@@ -43,9 +44,25 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests/ (the composited and warped videos)
 
-from facecoach.coaching.audit import AnalysisStats, audit_any, audit_video  # noqa: E402
+from facecoach.coaching.audit import (  # noqa: E402
+    AnalysedVideo,
+    AnalysisStats,
+    _hand_lane,
+    _tracked_presence,
+    analyse,
+    audit_any,
+    audit_frames,
+    audit_massage,
+    audit_video,
+    evaluate,
+    resolve_spec,
+)
+from facecoach.coaching.audit_settings import load_audit_settings  # noqa: E402
+from facecoach.coaching.stroke_specs import StrokeSpec  # noqa: E402
 from facecoach.config import InputLimits  # noqa: E402
+from facecoach.vision.hands import HandFrame  # noqa: E402
 from facecoach.vision.landmarks import FaceLandmarker  # noqa: E402
+from facecoach.vision.sources import VideoSource  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 CLIP = SHARED / "woman_expressions_24fps.mp4"
@@ -103,10 +120,51 @@ def tutorial_video(folder: Path, seconds: float = 60.0) -> Path:
     return path
 
 
-def timed(label: str, path: Path, run: Callable[[AnalysisStats], object], repeat: int) -> None:
-    """The best of ``repeat`` runs: × real time by wall and by CPU time, and the CPU per video frame by
-    stage (thread CPU time, so the figures hold under load; "rest": the main thread — the review of the
-    frames, the evaluator, glue)."""
+def stages(path: Path, technique: str | None, gate: bool) -> dict[str, float]:
+    """CPU ms per video frame of each stage of one audit, run one after the other on the same frames
+    (process CPU time, MediaPipe's own threads included, so the figures hold under load): decoding and
+    colour conversion; the face (Face Landmarker, crease measures, the still-face gate); the hands (the
+    sparse tracker with the probe gate); the review (calibration, segments or evaluator, strokes)."""
+    settings = load_audit_settings()
+    still = settings.still_gate.gate() if gate else None
+    hand_gate = settings.hand_gate() if gate else None
+    with VideoSource(path, LIMITS) as source:
+        fps = source.info.fps
+        step = max(1, round(fps / settings.analysis_fps))
+        c0 = time.process_time()
+        frames = list(source.frames(step))
+        decode = time.process_time() - c0
+        read = source.frames_read
+    face_stats = AnalysisStats()
+    with FaceLandmarker(mode="video", max_faces=1) as lm:
+        c0 = time.process_time()
+        faces = list(analyse(frames, lm, gate=still, stats=face_stats))
+        face = time.process_time() - c0
+    hand_frames: list[HandFrame] = []
+    with FaceLandmarker(mode="video", max_faces=1) as lm, _hand_lane(False) as tracker:
+        c0 = time.process_time()
+        list(analyse(frames, lm, None, tracker, hand_frames, gate=still, hand_gate=hand_gate))
+        hands = time.process_time() - c0 - face
+    duration = read / fps
+    video = AnalysedVideo(faces, fps, duration, frames[0][1].shape[1], frames[0][1].shape[0], [], hand_frames)
+    c0 = time.process_time()
+    if technique is None:
+        audit_frames(faces, fps, duration, [], _tracked_presence(video), hand_frames)
+    else:
+        spec = resolve_spec(technique)
+        if isinstance(spec, StrokeSpec):
+            audit_massage(video, spec)
+        else:
+            evaluate(faces, spec, fps)
+    review = time.process_time() - c0
+    per = 1000.0 / max(1, read)
+    return {"decode": decode * per, "face": face * per, "hands": hands * per, "review": review * per}
+
+
+def timed(label: str, path: Path, technique: str | None, thorough: bool, gate: bool, repeat: int) -> None:
+    """The best of ``repeat`` runs of the audit (× real time by wall and by process CPU time), then its
+    stages one after the other (CPU ms per video frame, see :func:`stages`)."""
+    run = _audit(path, technique, thorough, gate)
     duration = _duration(path)
     best: tuple[float, float, AnalysisStats] | None = None
     load = _load()
@@ -119,16 +177,11 @@ def timed(label: str, path: Path, run: Callable[[AnalysisStats], object], repeat
             best = (wall, cpu, stats)
     assert best is not None
     wall, cpu, st = best
-    n = max(1, st.frames_read)
-    rest = cpu - st.decode_cpu_s - st.face_cpu_s - st.hand_cpu_s
-
-    def ms(x: float) -> str:
-        return f"{x / n * 1000:.1f}"
-
+    per = stages(path, technique, gate)
     print(
         f"| {label} | {path.name} ({duration:.1f} s) | {duration / wall:.1f}× | {duration / cpu:.1f}× | "
-        f"{ms(cpu)} | {ms(st.decode_cpu_s)} | {ms(st.face_cpu_s)} | {ms(st.hand_cpu_s)} | {ms(rest)} | "
-        f"{st.analysed}+{st.reused} | {st.hand_still} | {load} |",
+        f"{cpu / max(1, st.frames_read) * 1000:.1f} | {per['decode']:.1f} | {per['face']:.1f} | "
+        f"{per['hands']:.1f} | {per['review']:.1f} | {st.analysed}+{st.reused} | {st.hand_still} | {load} |",
         flush=True,
     )
 
@@ -160,7 +213,7 @@ def main() -> None:
         print(f"uptime: {_uptime()}")
         print(
             "| audit | video | × real time (wall) | × per CPU second | CPU ms / video frame | decode | face "
-            "| hands | rest | face model + reused | hand probes put off | load before |"
+            "| hands | review | face model + reused | hand probes put off | load before |"
         )
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         cases: list[tuple[str, Path, str | None]] = [
@@ -174,7 +227,7 @@ def main() -> None:
         for thorough, gate in ways:
             tag = (" (thorough hands)" if thorough else "") + ("" if gate else " (no gates, as before)")
             for label, path, technique in cases:
-                timed(label + tag, path, _audit(path, technique, thorough, gate), args.repeat)
+                timed(label + tag, path, technique, thorough, gate, args.repeat)
         print(f"uptime: {_uptime()}")
     print()
 

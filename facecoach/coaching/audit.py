@@ -24,7 +24,6 @@ import math
 import os
 import queue
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future
@@ -192,15 +191,6 @@ def _analyse_one(landmarker: FaceLandmarker, t: float, rgb: NDArray[np.uint8]) -
     return with_crease_energy(_largest(landmarker.detect(rgb, t).faces), rgb)
 
 
-def _timed_one(
-    landmarker: FaceLandmarker, t: float, rgb: NDArray[np.uint8]
-) -> tuple[FaceObservation | None, float]:
-    """:func:`_analyse_one` and the CPU seconds its thread spent on it (a figure the load cannot skew)."""
-    c0 = time.thread_time()
-    face = _analyse_one(landmarker, t, rgb)
-    return face, time.thread_time() - c0
-
-
 HandLane = HandTracker | SparseHandTracker
 #: Hand frames handed to the hand thread and not yet done (their pictures are kept): the most at a time.
 HAND_BACKLOG = 8
@@ -217,15 +207,12 @@ class _HandThread:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="audit-hands")
         self.backlog: deque[Future[None]] = deque()
         self.found: list[HandFrame] = []
-        self.cpu_s = 0.0  # CPU seconds of the hand thread
 
     def _step(self, rgb: NDArray[np.uint8], t: float, still: bool) -> None:
-        c0 = time.thread_time()
         if isinstance(self.hands, SparseHandTracker):
             self.hands.push(rgb, t, still)
         else:
             self.found.append(self.hands.detect(rgb, t))
-        self.cpu_s += time.thread_time() - c0
 
     def submit(self, rgb: NDArray[np.uint8], t: float, still: bool = False) -> None:
         """Hand a frame over; ``still``: nothing changed near the face since the previous frame."""
@@ -236,12 +223,7 @@ class _HandThread:
     def finish(self) -> list[HandFrame]:
         while self.backlog:
             self.backlog.popleft().result()
-        if not isinstance(self.hands, SparseHandTracker):
-            return self.found
-        c0 = time.thread_time()
-        found = self.hands.finish()
-        self.cpu_s += time.thread_time() - c0
-        return found
+        return self.hands.finish() if isinstance(self.hands, SparseHandTracker) else self.found
 
 
 @dataclass
@@ -253,9 +235,6 @@ class AnalysisStats:
     reused: int = 0
     hand_still: int = 0  # frames the hands were told nothing changed near the face
     frames_read: int = 0  # frames decoded (analysed or not)
-    decode_cpu_s: float = 0.0  # CPU seconds decoding and converting (the decoding thread)
-    face_cpu_s: float = 0.0  # CPU seconds of the Face Landmarker and the crease measures (its threads)
-    hand_cpu_s: float = 0.0  # CPU seconds of the hands (their thread)
 
 
 def _still_near_face(
@@ -289,7 +268,7 @@ class _FaceLanes:
         self.pools = [ThreadPoolExecutor(1, thread_name_prefix=f"audit-lm-{i}") for i in range(len(lms))]
         self.gate = gate
         self.stats = stats if stats is not None else AnalysisStats()
-        self.pending: deque[tuple[float, Future[tuple[FaceObservation | None, float]] | None]] = deque()
+        self.pending: deque[tuple[float, Future[FaceObservation | None] | None]] = deque()
         self.reference: NDArray[np.uint8] | None = None  # the last frame the model ran on
         self.streak = 0  # frames in a row that took the reference's landmarks
         self.last: FaceObservation | None = None  # the previous frame's result handed out
@@ -309,7 +288,7 @@ class _FaceLanes:
             self.stats.reused += 1
             return
         lane = self.stats.analysed % len(self.lms)
-        self.pending.append((t, self.pools[lane].submit(_timed_one, self.lms[lane], t, rgb)))
+        self.pending.append((t, self.pools[lane].submit(_analyse_one, self.lms[lane], t, rgb)))
         self.reference, self.streak = rgb, 0
         self.stats.analysed += 1
 
@@ -323,8 +302,7 @@ class _FaceLanes:
         if future is None:
             face = None if self.last is None else replace(self.last, timestamp_s=t)
         else:
-            face, cpu_s = future.result()
-            self.stats.face_cpu_s += cpu_s
+            face = future.result()
         self.last = face
         if face is not None:
             self.known = face
@@ -377,7 +355,6 @@ def analyse(
             yield lanes.settled()
         if hand_thread is not None:
             (hand_frames if hand_frames is not None else []).extend(hand_thread.finish())
-            stats_.hand_cpu_s += hand_thread.cpu_s
     finally:
         lanes.close()
         if hand_thread is not None:
@@ -605,17 +582,13 @@ def _sampled_frames(
 ) -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
     """Every ``step``-th frame, or ``rate`` frames a second (see :meth:`VideoSource.frames`); with
     ``prefetch``, decoding runs in a thread while the landmarker works on the previous frame. ``stats``
-    gets the decoding's CPU time and the frames read."""
+    gets the number of frames read."""
     counted = stats if stats is not None else AnalysisStats()
 
     def decoded() -> Generator[tuple[float, NDArray[np.uint8], int], None, None]:
-        c0 = time.thread_time()
         for t, rgb in source.frames(step, rate):
-            counted.decode_cpu_s += time.thread_time() - c0
             counted.frames_read = source.frames_read
             yield t, rgb, source.frames_read
-            c0 = time.thread_time()
-        counted.decode_cpu_s += time.thread_time() - c0
         counted.frames_read = source.frames_read
 
     # Closing the frames stops the decoding thread before the video is closed.

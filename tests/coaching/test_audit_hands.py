@@ -244,7 +244,7 @@ def test_the_gates_keep_the_strokes_faults_and_hands(which: str, request: pytest
     gated = audit_video(video, "cheek-release", limits=InputLimits(), stats=stats)
     plain = audit_video(video, "cheek-release", limits=InputLimits(), gate=False)
     assert stats.reused >= 10 and stats.hand_still >= 10, stats  # the gates did skip work here
-    assert stats.face_cpu_s > 0 and stats.hand_cpu_s > 0 and stats.decode_cpu_s > 0
+    assert stats.analysed + stats.reused == (stats.frames_read + 1) // 2  # 24 fps: every other frame
     _same_strokes(gated.strokes, plain.strokes)
     assert _fault_keys(gated.faults) == _fault_keys(plain.faults)
     assert gated.massage == plain.massage
