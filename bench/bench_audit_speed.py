@@ -48,6 +48,7 @@ from facecoach.coaching.audit import (  # noqa: E402
     AnalysedVideo,
     AnalysisStats,
     _hand_lane,
+    _still_near_face,
     _tracked_presence,
     analyse,
     audit_any,
@@ -60,9 +61,9 @@ from facecoach.coaching.audit import (  # noqa: E402
 from facecoach.coaching.audit_settings import load_audit_settings  # noqa: E402
 from facecoach.coaching.stroke_specs import StrokeSpec  # noqa: E402
 from facecoach.config import InputLimits  # noqa: E402
-from facecoach.vision.hands import HandFrame  # noqa: E402
 from facecoach.vision.landmarks import FaceLandmarker  # noqa: E402
 from facecoach.vision.sources import VideoSource  # noqa: E402
+from facecoach.vision.sparse_hands import SparseHandTracker  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 CLIP = SHARED / "woman_expressions_24fps.mp4"
@@ -140,11 +141,17 @@ def stages(path: Path, technique: str | None, gate: bool) -> dict[str, float]:
         c0 = time.process_time()
         faces = list(analyse(frames, lm, gate=still, stats=face_stats))
         face = time.process_time() - c0
-    hand_frames: list[HandFrame] = []
-    with FaceLandmarker(mode="video", max_faces=1) as lm, _hand_lane(False) as tracker:
+    # The hands alone, told what the audit tells them (nothing changed near the face of the frame before).
+    flags = [False]
+    for i in range(1, len(frames)):
+        flags.append(_still_near_face(frames[i][1], frames[i - 1][1], faces[i - 1][1], hand_gate))
+    with _hand_lane(False) as tracker:
+        assert isinstance(tracker, SparseHandTracker)
         c0 = time.process_time()
-        list(analyse(frames, lm, None, tracker, hand_frames, gate=still, hand_gate=hand_gate))
-        hands = time.process_time() - c0 - face
+        for (t, rgb), flag in zip(frames, flags, strict=True):
+            tracker.push(rgb, t, flag)
+        hand_frames = tracker.finish()
+        hands = time.process_time() - c0
     duration = read / fps
     video = AnalysedVideo(faces, fps, duration, frames[0][1].shape[1], frames[0][1].shape[0], [], hand_frames)
     c0 = time.process_time()
