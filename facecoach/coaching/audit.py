@@ -10,11 +10,14 @@ neutral stretch, the most relaxed one is used and the result says so.
 Frames are read with :mod:`facecoach.vision.sources` (content-sniffed, size- and length-limited), the
 Face Landmarker runs in VIDEO mode, the forehead crease energy is computed from each analysed frame,
 and the same streaming :class:`Evaluator` as live coaching turns them into events. Because the
-evaluator is timed by timestamps, the audit analyses at most ``analysis_fps`` frames per second (10 by
-default — the engine's lowest supported rate, which is what makes an audit several times faster than
-real time); the other frames are decoded but not analysed, and an annotated video still gets every
-frame. On a machine with more than one core the analysed frames alternate between two landmarkers on
-two threads (measured here: 7.9× → 13.4× real time on a 640×480, 30 fps clip).
+evaluator is timed by timestamps, the audit analyses every ``round(fps / analysis_fps)``-th frame
+(``coaching/data/audit.yaml``: 10/s asked, so 12/s at 24 fps and 10/s at 30 fps — the engine's and the
+stroke cutter's lowest supported rate; lower or uneven rates were measured to lose strokes); the other
+frames are decoded but not converted, and an annotated video still gets every frame. On a machine with
+more than one core the analysed frames alternate between two landmarkers on two threads. Two gates skip
+work where the pixels say nothing happened (``audit.yaml``, :mod:`facecoach.vision.still_gate`): an
+analysed frame whose face region did not change takes the previous frame's landmarks (one frame in a row
+at most), and the hands put their palm-detector probe off while nothing changes near the face.
 """
 
 from __future__ import annotations
