@@ -26,7 +26,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests/coaching (the warped-face videos)
 
-from facecoach.coaching.audit import analyse, audit_any, audit_frames, audit_video  # noqa: E402
+from facecoach.coaching.audit import (  # noqa: E402
+    AnalysisStats,
+    analyse,
+    audit_any,
+    audit_frames,
+    audit_video,
+)
 from facecoach.config import InputLimits  # noqa: E402
 from facecoach.vision.landmarks import FaceLandmarker  # noqa: E402
 from tests.coaching.synth import FaceWarper, Script, Segment, render  # noqa: E402
@@ -67,7 +73,9 @@ def bench_speed(seconds: float) -> None:
         for _t, rgb in render(warper, Script(script.segments), 30.0):
             writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         writer.release()
-        found, wall, cpu = _timed(audit_any, path, limits=LIMITS)
+        stats = AnalysisStats()
+        found, wall, cpu = _timed(audit_any, path, limits=LIMITS, stats=stats)
+        _plain, wall_plain, cpu_plain = _timed(audit_any, path, limits=LIMITS, gate=False)
         one, wall_one, _cpu_one = _timed(audit_video, path, "smile-lift", limits=LIMITS)
     duration = found.duration_s  # type: ignore[attr-defined]
     techniques = [s.technique for s in moving(found)]  # type: ignore[arg-type]
@@ -77,9 +85,23 @@ def bench_speed(seconds: float) -> None:
         f"audit_any: {wall:.2f} s wall ({duration / wall:.1f}× real time), "
         f"{cpu:.2f} s CPU ({duration / cpu:.1f}× real time on one busy core)"
     )
+    print(
+        f"  analysed frames: {stats.analysed} through the Face Landmarker, {stats.reused} took the previous "
+        f"landmarks (still-face gate), {stats.hand_still} let the hands put a probe off"
+    )
+    print(
+        f"audit_any without the gates (as before): {duration / wall_plain:.1f}× real time wall, "
+        f"{duration / cpu_plain:.1f}× per CPU second"
+    )
     print(f"audit_video (--technique smile-lift), same file: {duration / wall_one:.1f}× real time")
-    _r, wall_clip, _c = _timed(audit_any, SHARED / "woman_expressions_24fps.mp4", limits=LIMITS)
-    print(f"woman_expressions_24fps.mp4 (640×360, 19.7 s): {19.69 / wall_clip:.1f}× real time")
+    clip_stats = AnalysisStats()
+    clip = SHARED / "woman_expressions_24fps.mp4"
+    _r, wall_clip, cpu_clip = _timed(audit_any, clip, limits=LIMITS, stats=clip_stats)
+    print(
+        f"woman_expressions_24fps.mp4 (640×360, 19.7 s): {19.69 / wall_clip:.1f}× real time wall, "
+        f"{19.69 / cpu_clip:.1f}× per CPU second ({clip_stats.analysed} + {clip_stats.reused} reused); "
+        "stages per frame: bench/bench_audit_speed.py"
+    )
     del one
     print(_load())
     print()

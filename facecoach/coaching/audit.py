@@ -10,11 +10,14 @@ neutral stretch, the most relaxed one is used and the result says so.
 Frames are read with :mod:`facecoach.vision.sources` (content-sniffed, size- and length-limited), the
 Face Landmarker runs in VIDEO mode, the forehead crease energy is computed from each analysed frame,
 and the same streaming :class:`Evaluator` as live coaching turns them into events. Because the
-evaluator is timed by timestamps, the audit analyses at most ``analysis_fps`` frames per second (10 by
-default — the engine's lowest supported rate, which is what makes an audit several times faster than
-real time); the other frames are decoded but not analysed, and an annotated video still gets every
-frame. On a machine with more than one core the analysed frames alternate between two landmarkers on
-two threads (measured here: 7.9× → 13.4× real time on a 640×480, 30 fps clip).
+evaluator is timed by timestamps, the audit analyses every ``round(fps / analysis_fps)``-th frame
+(``coaching/data/audit.yaml``: 10/s asked, so 12/s at 24 fps and 10/s at 30 fps — the engine's and the
+stroke cutter's lowest supported rate; lower or uneven rates were measured to lose strokes); the other
+frames are decoded but not converted, and an annotated video still gets every frame. On a machine with
+more than one core the analysed frames alternate between two landmarkers on two threads. Two gates skip
+work where the pixels say nothing happened (``audit.yaml``, :mod:`facecoach.vision.still_gate`): an
+analysed frame whose face region did not change takes the previous frame's landmarks (one frame in a row
+at most), and the hands put their palm-detector probe off while nothing changes near the face.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
+from facecoach.coaching.audit_settings import load_audit_settings
 from facecoach.coaching.calibration import (
     Calibration,
     CalibrationError,
@@ -64,6 +68,7 @@ from facecoach.vision.hands import HandFrame, HandTracker
 from facecoach.vision.landmarks import FaceCounter, FaceLandmarker, FaceObservation
 from facecoach.vision.sources import SourceError, VideoSource, file_kind
 from facecoach.vision.sparse_hands import SparseHandTracker
+from facecoach.vision.still_gate import GateSettings, unchanged
 
 T = TypeVar("T")
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames in total; 0 if unknown)
@@ -213,14 +218,15 @@ class _HandThread:
         self.backlog: deque[Future[None]] = deque()
         self.found: list[HandFrame] = []
 
-    def _step(self, rgb: NDArray[np.uint8], t: float) -> None:
+    def _step(self, rgb: NDArray[np.uint8], t: float, still: bool) -> None:
         if isinstance(self.hands, SparseHandTracker):
-            self.hands.push(rgb, t)
+            self.hands.push(rgb, t, still)
         else:
             self.found.append(self.hands.detect(rgb, t))
 
-    def submit(self, rgb: NDArray[np.uint8], t: float) -> None:
-        self.backlog.append(self.pool.submit(self._step, rgb, t))
+    def submit(self, rgb: NDArray[np.uint8], t: float, still: bool = False) -> None:
+        """Hand a frame over; ``still``: nothing changed near the face since the previous frame."""
+        self.backlog.append(self.pool.submit(self._step, rgb, t, still))
         while len(self.backlog) > HAND_BACKLOG:
             self.backlog.popleft().result()
 
@@ -230,49 +236,139 @@ class _HandThread:
         return self.hands.finish() if isinstance(self.hands, SparseHandTracker) else self.found
 
 
+@dataclass
+class AnalysisStats:
+    """What the frame loop did (for the bench and the tests): ``analysed`` frames the Face Landmarker ran
+    on, ``reused`` frames that took the previous frame's landmarks (the still-face gate)."""
+
+    analysed: int = 0
+    reused: int = 0
+    hand_still: int = 0  # frames the hands were told nothing changed near the face
+    frames_read: int = 0  # frames decoded (analysed or not)
+
+
+def _still_near_face(
+    rgb: NDArray[np.uint8],
+    previous: NDArray[np.uint8] | None,
+    face: FaceObservation | None,
+    gate: GateSettings | None,
+) -> bool:
+    """Nothing changed near the face (its box grown by ``gate.margin``) since the previous frame."""
+    if gate is None or previous is None or face is None:
+        return False
+    return unchanged(rgb, previous, face.points_px, gate)
+
+
+class _FaceLanes:
+    """The Face Landmarker over the analysed frames, the results in the frames' order.
+
+    Frames alternate between the landmarkers (one thread each, one frame in flight per lane). With a
+    ``gate``, a frame whose face region is unchanged from the last frame the model ran on (see
+    :mod:`facecoach.vision.still_gate`) takes that frame's landmarks, at most ``gate.max_reuse`` in a
+    row. The gate places the face by the latest result already handed out, which depends only on the
+    frame's position in the video (never on the threads' timing), so an audit is reproducible.
+    """
+
+    def __init__(
+        self, lms: list[FaceLandmarker], gate: GateSettings | None, stats: AnalysisStats | None
+    ) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.lms = lms
+        self.pools = [ThreadPoolExecutor(1, thread_name_prefix=f"audit-lm-{i}") for i in range(len(lms))]
+        self.gate = gate
+        self.stats = stats if stats is not None else AnalysisStats()
+        self.pending: deque[tuple[float, Future[FaceObservation | None] | None]] = deque()
+        self.reference: NDArray[np.uint8] | None = None  # the last frame the model ran on
+        self.streak = 0  # frames in a row that took the reference's landmarks
+        self.last: FaceObservation | None = None  # the previous frame's result handed out
+        self.known: FaceObservation | None = None  # the latest face handed out (places the gate's box)
+
+    def _reusable(self, rgb: NDArray[np.uint8]) -> bool:
+        if self.gate is None or self.reference is None or self.known is None:
+            return False
+        if self.streak >= self.gate.max_reuse:
+            return False
+        return unchanged(rgb, self.reference, self.known.points_px, self.gate)
+
+    def submit(self, t: float, rgb: NDArray[np.uint8]) -> None:
+        if self._reusable(rgb):
+            self.pending.append((t, None))
+            self.streak += 1
+            self.stats.reused += 1
+            return
+        lane = self.stats.analysed % len(self.lms)
+        self.pending.append((t, self.pools[lane].submit(_analyse_one, self.lms[lane], t, rgb)))
+        self.reference, self.streak = rgb, 0
+        self.stats.analysed += 1
+
+    @property
+    def full(self) -> bool:
+        return len(self.pending) > len(self.lms)
+
+    def settled(self) -> tuple[float, FaceObservation | None]:
+        """The oldest frame's face (a reused frame: the previous frame's, with its own time)."""
+        t, future = self.pending.popleft()
+        if future is None:
+            face = None if self.last is None else replace(self.last, timestamp_s=t)
+        else:
+            face = future.result()
+        self.last = face
+        if face is not None:
+            self.known = face
+        return t, face
+
+    def close(self) -> None:
+        for pool in self.pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
 def analyse(
     frames: Iterable[tuple[float, NDArray[np.uint8]]],
     landmarker: FaceLandmarker,
     second: FaceLandmarker | None = None,
     hands: HandLane | None = None,
     hand_frames: list[HandFrame] | None = None,
+    *,
+    gate: GateSettings | None = None,
+    hand_gate: GateSettings | None = None,
+    stats: AnalysisStats | None = None,
 ) -> Iterator[tuple[float, FaceObservation | None]]:
     """Landmarks + crease energy for (timestamp_s, RGB) frames: the slow, cacheable half of an audit.
 
     With a ``second`` landmarker, frames alternate between the two, each on its own thread (MediaPipe
     runs without the GIL), so both cores work; each tracker still sees its frames in time order, and
-    the results come out in the frames' order. With ``hands``, the hands are found on a thread of its
-    own, every analysed frame in order: by a :class:`HandTracker` on each frame (the thorough way), or by
-    a :class:`SparseHandTracker` (the same hands for about half the cost, see
-    :mod:`facecoach.vision.sparse_hands`). Their :class:`HandFrame` s are appended to ``hand_frames`` in
-    the frames' order once every frame is analysed.
+    the results come out in the frames' order. With a ``gate``, a frame whose face region did not change
+    takes the previous frame's landmarks (:class:`_FaceLanes`; ``stats`` counts them). With a
+    ``hand_gate``, a :class:`SparseHandTracker` is told which frames changed nothing near the face (it
+    puts its probes off over them). With ``hands``, the
+    hands are found on a thread of its own, every analysed frame in order: by a :class:`HandTracker` on
+    each frame (the thorough way), or by a :class:`SparseHandTracker` (the same hands for about half the
+    cost, see :mod:`facecoach.vision.sparse_hands`). Their :class:`HandFrame` s are appended to
+    ``hand_frames`` in the frames' order once every frame is analysed.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    lms = [landmarker] if second is None else [landmarker, second]
-    pools = [ThreadPoolExecutor(1, thread_name_prefix=f"audit-lm-{i}") for i in range(len(lms))]
+    stats_ = stats if stats is not None else AnalysisStats()
+    lanes = _FaceLanes([landmarker] if second is None else [landmarker, second], gate, stats_)
     hand_thread = _HandThread(hands) if hands is not None else None
-    pending: deque[tuple[float, Future[FaceObservation | None]]] = deque()
-
-    def settled() -> tuple[float, FaceObservation | None]:
-        done_t, face = pending.popleft()
-        return done_t, face.result()
-
+    previous: NDArray[np.uint8] | None = None
     try:
-        for i, (t, rgb) in enumerate(frames):
-            lane = i % len(lms)
-            pending.append((t, pools[lane].submit(_analyse_one, lms[lane], t, rgb)))
+        for t, rgb in frames:
             if hand_thread is not None:
-                hand_thread.submit(rgb, t)
-            if len(pending) > len(lms):  # one in flight per lane
-                yield settled()
-        while pending:
-            yield settled()
+                still = _still_near_face(rgb, previous, lanes.known, hand_gate)
+                stats_.hand_still += still
+                hand_thread.submit(rgb, t, still)
+            lanes.submit(t, rgb)
+            previous = rgb
+            if lanes.full:  # one in flight per lane
+                yield lanes.settled()
+        while lanes.pending:
+            yield lanes.settled()
         if hand_thread is not None:
             (hand_frames if hand_frames is not None else []).extend(hand_thread.finish())
     finally:
-        for pool in [*pools, *([hand_thread.pool] if hand_thread is not None else [])]:
-            pool.shutdown(wait=True, cancel_futures=True)
+        lanes.close()
+        if hand_thread is not None:
+            hand_thread.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def neutral_calibration(
@@ -487,14 +583,23 @@ def _open_video(path: Path, limits: InputLimits) -> VideoSource:
 
 
 def _sampled_frames(
-    source: VideoSource, step: int, progress: ProgressCallback | None, prefetch: bool
+    source: VideoSource,
+    step: int,
+    rate: float | None,
+    progress: ProgressCallback | None,
+    prefetch: bool,
+    stats: AnalysisStats | None = None,
 ) -> Generator[tuple[float, NDArray[np.uint8]], None, None]:
-    """Every ``step``-th frame; with ``prefetch``, decoding runs in a thread while the landmarker works
-    on the previous frame."""
+    """Every ``step``-th frame, or ``rate`` frames a second (see :meth:`VideoSource.frames`); with
+    ``prefetch``, decoding runs in a thread while the landmarker works on the previous frame. ``stats``
+    gets the number of frames read."""
+    counted = stats if stats is not None else AnalysisStats()
 
     def decoded() -> Generator[tuple[float, NDArray[np.uint8], int], None, None]:
-        for t, rgb in source.frames(step):
+        for t, rgb in source.frames(step, rate):
+            counted.frames_read = source.frames_read
             yield t, rgb, source.frames_read
+        counted.frames_read = source.frames_read
 
     # Closing the frames stops the decoding thread before the video is closed.
     with contextlib.closing(read_ahead(decoded(), PREFETCH_FRAMES) if prefetch else decoded()) as frames:
@@ -587,11 +692,23 @@ def _with_people_count(
         yield t, rgb
 
 
+def _sampling(fps: float, rate: float, exact: bool) -> tuple[int, float | None]:
+    """(step, exact rate) of the analysed frames: every ``round(fps / rate)``-th frame (regular spacing,
+    the rate rounded: 24 fps at 10/s is 12/s), or with ``exact`` ``rate`` a second (steps of 2 and 3
+    frames at 24 fps); every frame for a ``rate`` of 0."""
+    if rate <= 0:
+        return 1, None
+    if exact:
+        return 1, rate
+    return max(1, round(fps / rate)), None
+
+
 def _hand_lane(thorough: bool) -> HandLane:
     if thorough:
         return HandTracker(mode="video")
     s = load_hand_settings()
-    return SparseHandTracker(s.probe_s, s.rewind_s)
+    wait = load_audit_settings().hand_probe_gate.max_wait_s
+    return SparseHandTracker(s.probe_s, s.rewind_s, max_wait_s=wait)
 
 
 def analyse_video(
@@ -600,28 +717,38 @@ def analyse_video(
     limits: InputLimits,
     model: Path | None = None,
     progress: ProgressCallback | None = None,
-    analysis_fps: float = 10.0,
+    analysis_fps: float | None = None,
     prefetch: bool = True,
     parallel: bool = True,
     count_people_every_s: float | None = None,
     hands: bool = True,
     thorough_hands: bool = False,
+    gate: bool = True,
+    stats: AnalysisStats | None = None,
 ) -> AnalysedVideo:
     """Landmarks and crease energy of every analysed frame (at most ``analysis_fps`` per second), and
     with ``hands`` the Hand Landmarker's hands in each of them (the bundle built by ``make install``): by
     a :class:`SparseHandTracker` (probing and rewinding as ``hands.yaml`` says), or with
     ``thorough_hands`` by a two-hand tracker on every analysed frame (twice the cost, the same hands).
 
+    ``analysis_fps``: analysed frames a second (0: every frame), by default ``audit.yaml``'s; ``gate``:
+    the still-face gate as ``audit.yaml`` sets it (off: the Face Landmarker on every analysed frame);
+    ``stats``: filled with what the frame loop did.
+
     Raises :class:`AuditError` for a missing, unreadable, oversized or over-long file (``limits``), or a
     picture. ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
     """
     path = Path(path)
+    settings = load_audit_settings()
+    rate = settings.analysis_fps if analysis_fps is None else analysis_fps
+    still = settings.still_gate.gate() if gate else None
     crowded: list[tuple[float, float]] = []
     hand_frames: list[HandFrame] = []
     with _open_video(path, limits) as source:
         info = source.info
-        step = max(1, round(info.fps / analysis_fps)) if analysis_fps > 0 else 1
-        stream = _sampled_frames(source, step, progress, prefetch)
+        step, exact = _sampling(info.fps, rate, settings.exact_rate)
+        stats = stats if stats is not None else AnalysisStats()
+        stream = _sampled_frames(source, step, exact, progress, prefetch, stats)
         try:
             with contextlib.ExitStack() as stack:
                 landmarker = stack.enter_context(FaceLandmarker(mode="video", max_faces=1, model=model))
@@ -632,7 +759,18 @@ def analyse_video(
                 if hands:
                     tracker = _hand_lane(thorough_hands)
                     stack.callback(tracker.close)
-                frames = list(analyse(counted, landmarker, second, tracker, hand_frames))
+                frames = list(
+                    analyse(
+                        counted,
+                        landmarker,
+                        second,
+                        tracker,
+                        hand_frames,
+                        gate=still,
+                        hand_gate=settings.hand_gate() if gate else None,
+                        stats=stats,
+                    )
+                )
         finally:
             stream.close()  # stops the decoding thread before the video is closed
         if source.frames_read == 0:
@@ -649,17 +787,20 @@ def audit_video(
     model: Path | None = None,
     progress: ProgressCallback | None = None,
     annotate: str | Path | None = None,
-    analysis_fps: float = 10.0,
+    analysis_fps: float | None = None,
     prefetch: bool = True,
     parallel: bool = True,
     thorough_hands: bool = False,
+    gate: bool = True,
+    stats: AnalysisStats | None = None,
 ) -> AuditResult:
     """Audit one video file for one exercise (see the module docstring).
 
     Raises :class:`AuditError` for an unknown technique, a massage, a missing, unreadable, oversized or
     over-long file (``limits``), a picture instead of a video, or a video without a usable face.
     ``model``: the landmarker asset's path (the ``model_path`` setting), else the installed one.
-    ``thorough_hands``: see :func:`analyse_video` (the result is the same; tests compare the two).
+    ``thorough_hands``: see :func:`analyse_video` (the result is the same; tests compare the two);
+    ``analysis_fps``, ``gate`` and ``stats`` too (by default as ``audit.yaml`` says).
     """
     spec = resolve_spec(technique_id)
     path = Path(path)
@@ -674,6 +815,8 @@ def audit_video(
         prefetch=prefetch,
         parallel=parallel,
         thorough_hands=thorough_hands,
+        gate=gate,
+        stats=stats,
     )
     if isinstance(spec, StrokeSpec):
         return audit_massage(video, spec)
@@ -696,19 +839,21 @@ def audit_any(
     limits: InputLimits,
     model: Path | None = None,
     progress: ProgressCallback | None = None,
-    analysis_fps: float = 10.0,
+    analysis_fps: float | None = None,
     prefetch: bool = True,
     parallel: bool = True,
     hands: list[HandPresence] | None = None,
     count_people_every_s: float = 1.0,
     thorough_hands: bool = False,
+    gate: bool = True,
+    stats: AnalysisStats | None = None,
 ) -> TutorialResult:
     """Audit any video without being told its technique (see :mod:`facecoach.coaching.tutorial`).
 
     ``hands``: hands on the face over time given by the caller; by default the audit tracks them
     itself (the Hand Landmarker beside the Face Landmarker), and its massage segments get stroke checks.
     Raises :class:`AuditError` for a file that cannot be audited (``limits``) or a video without a
-    usable face. ``model``: as for :func:`audit_video`.
+    usable face. ``model``, ``thorough_hands``, ``gate``, ``stats``: as for :func:`audit_video`.
     """
     video = analyse_video(
         path,
@@ -721,6 +866,8 @@ def audit_any(
         count_people_every_s=count_people_every_s,
         hands=hands is None,
         thorough_hands=thorough_hands,
+        gate=gate,
+        stats=stats,
     )
     seen = _tracked_presence(video) if video.hand_frames else []
     return audit_frames(

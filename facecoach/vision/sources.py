@@ -239,14 +239,22 @@ class VideoSource:
         self.frames_read = 0
         self.hit_limit = False
 
-    def frames(self, step: int = 1) -> Iterator[tuple[float, NDArray[np.uint8]]]:
-        """Every ``step``-th frame as ``(timestamp_s, rgb)``; skipped frames are grabbed, not converted."""
+    def frames(self, step: int = 1, rate: float | None = None) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+        """Every ``step``-th frame as ``(timestamp_s, rgb)``, or with ``rate`` (frames a second) the first
+        frame at or after each multiple of ``1 / rate`` s (within half a frame), so the rate is ``rate``
+        for any frame rate (24 fps at 10/s: steps of 2 and 3 frames); every frame when the video's rate
+        is lower. Skipped frames are grabbed (decoded), not converted."""
         import cv2
 
         step = max(1, int(step))
+        fps = self.info.fps
+        half = 0.5 / fps
+        next_s = 0.0
         index = 0
         while True:
-            if index % step:
+            t = index / fps
+            take = t + half >= next_s if rate else index % step == 0
+            if not take:
                 if not self._cap.grab():
                     return
                 index += 1
@@ -255,10 +263,11 @@ class VideoSource:
             ok, bgr = self._cap.read()
             if not ok or bgr is None:
                 return
-            t = index / self.info.fps
             if t > self._limit_s:  # a container that did not declare its length
                 self.hit_limit = True
                 return
+            if rate:
+                next_s = max(next_s + 1.0 / rate, t + half - 1.0 / rate + 1e-9)
             index += 1
             self.frames_read = index
             yield t, np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))

@@ -20,6 +20,12 @@ in a video is nearly every frame. Measured on this 2-core machine over
   tracked forwards as usual (following a hand back in time was tried: on a fast arrival its landmarks
   lagged and made a stroke out of a still hand). A hand in view for less than ``probe_s`` between two
   probes can be missed; with the audit's 0.3 s that is shorter than the audit's ``merge_gap_s``.
+* **Putting a probe off while nothing changes.** The caller may say of a frame that nothing changed near
+  the face since the previous one (``still``, its own pixel check over a box well beyond where a hand
+  counts as near). Lane A then puts a due probe off until something changes there or ``max_wait_s`` has
+  passed; the frames put off wait with the skipped ones and are analysed afresh on a hit, as above. A
+  hand cannot reach the face without changing those pixels, so only hands far from the face are seen
+  later (at most ``max_wait_s``); where the face keeps moving (a real tutorial) nothing is put off.
 
 Measured on the same clip at the audit's rate (236 frames): the hands of every frame as a ``max_hands=2``
 tracker on every frame finds them (a hand in the same 87 frames), for about 55 % of the CPU time, the
@@ -75,20 +81,35 @@ class _Lane:
     held: list[Frame] = field(default_factory=list)  # no hand found, kept back ``rewind_s`` for a rewind
     last_probe_s: float | None = None
     tracking: bool = False
+    max_wait_s: float = 0.0  # a probe put off while nothing changes waits at most this long (0: never)
+    changed: bool = True  # the caller saw a change near the face since the last look
 
-    def push(self, i: int, t: float, rgb: NDArray[np.uint8]) -> list[Settled]:
-        """The frames whose hands are now known, in order (none while frames wait or are held back)."""
+    def push(self, i: int, t: float, rgb: NDArray[np.uint8], still: bool = False) -> list[Settled]:
+        """The frames whose hands are now known, in order (none while frames wait or are held back).
+
+        ``still``: the caller saw nothing change near the face since the previous frame; a due probe
+        is then put off until something changes or ``max_wait_s`` has passed since the last look."""
         if self.tracking:
             hands = self.tracker.detect(rgb, t).hands
             if hands:
                 return [(i, t, rgb, hands)]
             self.tracking = False
             self.last_probe_s = t  # this frame was a look: the next probe is probe_s later
+            self.changed = False
             return self._hold([(i, t, rgb)], t)
-        if self.last_probe_s is not None and t - self.last_probe_s < self.probe_s - 1e-6:
+        self.changed = self.changed or not still
+        if not self._due(t):
             self.skipped.append((i, t, rgb))
             return []
         return self._probe((i, t, rgb))
+
+    def _due(self, t: float) -> bool:
+        if self.last_probe_s is None:
+            return True
+        since = t - self.last_probe_s
+        if since < self.probe_s - 1e-6:
+            return False
+        return self.changed or self.max_wait_s <= 0 or since >= self.max_wait_s - 1e-6
 
     def _hold(self, frames: list[Frame], now_s: float) -> list[Settled]:
         self.held.extend(frames)
@@ -101,6 +122,7 @@ class _Lane:
     def _probe(self, frame: Frame) -> list[Settled]:
         _i, t, rgb = frame
         self.last_probe_s = t
+        self.changed = False
         waiting, self.skipped = self.skipped, []
         if not self.tracker.detect(rgb, t).hands:
             return self._hold([*waiting, frame], t)
@@ -134,11 +156,15 @@ class SparseHandTracker:
         probe_s: float = 0.3,
         rewind_s: float = 0.5,
         *,
+        max_wait_s: float = 0.0,
         mirrored: bool = False,
         model: Path | None = None,
     ) -> None:
-        if not (0 <= probe_s <= 5 and 0 <= rewind_s <= 5):
-            raise ValueError(f"probe_s and rewind_s must be within 0–5 s, got {probe_s}, {rewind_s}")
+        if not (0 <= probe_s <= 5 and 0 <= rewind_s <= 5 and 0 <= max_wait_s <= 10):
+            raise ValueError(
+                f"probe_s, rewind_s must be within 0–5 s and max_wait_s 0–10 s, got {probe_s}, {rewind_s}, "
+                f"{max_wait_s}"
+            )
         trackers: list[HandTracker] = []
         try:
             for _ in range(2):
@@ -147,7 +173,7 @@ class SparseHandTracker:
             for tracker in trackers:
                 tracker.close()
             raise
-        self._a = _Lane(trackers[0], probe_s, rewind_s)
+        self._a = _Lane(trackers[0], probe_s, rewind_s, max_wait_s=max_wait_s)
         self._b = _Lane(trackers[1], probe_s, rewind_s)
         self._count = 0
         self._a_hands: dict[int, list[HandObservation]] = {}
@@ -157,12 +183,16 @@ class SparseHandTracker:
         self._previous: list[HandObservation] = []
         self.settled: list[HandFrame] = []
 
-    def push(self, rgb: NDArray[np.uint8], timestamp_s: float) -> None:
-        """Add a frame (later than the previous one); its hands appear in :attr:`settled` when known."""
+    def push(self, rgb: NDArray[np.uint8], timestamp_s: float, still: bool = False) -> None:
+        """Add a frame (later than the previous one); its hands appear in :attr:`settled` when known.
+
+        ``still``: nothing changed near the face since the previous frame pushed (the caller's check, e.g.
+        :func:`facecoach.vision.still_gate.unchanged` over the face's box grown well beyond where a hand
+        counts as near); while nothing changes, lane A puts its probe off, up to ``max_wait_s``."""
         i = self._count
         self._count += 1
         self._times[i] = timestamp_s
-        self._to_b(self._a.push(i, timestamp_s, rgb))
+        self._to_b(self._a.push(i, timestamp_s, rgb, still))
         self._collect()
 
     def finish(self) -> list[HandFrame]:

@@ -13,6 +13,7 @@ from PIL import Image
 
 from facecoach.coaching.audit import (
     AnalysedVideo,
+    AnalysisStats,
     AuditFault,
     analyse_video,
     audit_any,
@@ -232,3 +233,22 @@ def test_the_fast_massage_audit_finds_the_thorough_strokes_and_faults(
     for a, b in zip(fast.hands, slow.hands, strict=True):
         assert a.start_s == pytest.approx(b.start_s, abs=0.15)
         assert a.end_s == pytest.approx(b.end_s, abs=0.15)
+
+
+@pytest.mark.parametrize("which", ["outwards", "inwards", "still"])
+def test_the_gates_keep_the_strokes_faults_and_hands(which: str, request: pytest.FixtureRequest) -> None:
+    """audit.yaml's still-face and hand-probe gates skip work on these clips (the face alone for 2 s, a
+    still hand) and the audit finds the same strokes, faults and hands as without them."""
+    video: Path = request.getfixturevalue(which)
+    stats = AnalysisStats()
+    gated = audit_video(video, "cheek-release", limits=InputLimits(), stats=stats)
+    plain = audit_video(video, "cheek-release", limits=InputLimits(), gate=False)
+    assert stats.reused >= 10 and stats.hand_still >= 10, stats  # the gates did skip work here
+    assert stats.analysed + stats.reused == (stats.frames_read + 1) // 2  # 24 fps: every other frame
+    _same_strokes(gated.strokes, plain.strokes)
+    assert _fault_keys(gated.faults) == _fault_keys(plain.faults)
+    assert gated.massage == plain.massage
+    assert len(gated.hands) == len(plain.hands)
+    for a, b in zip(gated.hands, plain.hands, strict=True):
+        assert a.start_s == pytest.approx(b.start_s, abs=0.1)
+        assert a.end_s == pytest.approx(b.end_s, abs=0.1)
