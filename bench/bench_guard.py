@@ -119,8 +119,20 @@ def clip_frames(step: int = 3) -> list[np.ndarray]:
     return frames
 
 
-def clip_y4m(folder: Path) -> Path:
-    return write_y4m(folder / "woman.y4m", clip_frames(), fps=CAMERA_FPS, width=640, height=360)
+def clip_y4m(folder: Path, fps: int = CAMERA_FPS) -> Path:
+    """The clip for the fake camera at ``fps`` (10: every 3rd frame; faster: every frame)."""
+    frames = clip_frames(step=3 if fps <= CAMERA_FPS else 1)
+    return write_y4m(folder / f"woman{fps}.y4m", frames, fps=fps, width=640, height=360)
+
+
+def camera_rate(fps: int) -> str:
+    """An init script asking the camera for ``fps`` frames/s whatever the page asks (the soak only: the
+    page asks for 5, and a read waits for a new frame)."""
+    return f"""(() => {{
+  const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (c) =>
+    gum(c && c.video ? {{...c, video: {{...c.video, frameRate: {{ideal: {fps}}}}}}} : c);
+}})();"""
 
 
 def stills_script() -> str:
@@ -518,6 +530,9 @@ def main() -> None:
     ap.add_argument("--battery-minutes", type=float, default=2.0)
     ap.add_argument("--soak-minutes", type=float, default=20.0, help="0: no soak")
     ap.add_argument("--soak-fps", type=float, default=8.0)
+    ap.add_argument(
+        "--soak-camera-fps", type=int, default=CAMERA_FPS, help="the fake camera's rate in the soak"
+    )
     ap.add_argument("--source", choices=("fake-camera", "canvas"), default="fake-camera")
     ap.add_argument("--controls", type=int, default=0, help="frames for each control (0: none)")
     ap.add_argument("--compare", type=Path, help="another app.js, run side by side with the page")
@@ -565,6 +580,10 @@ def main() -> None:
         phases[name] = measure(name, args.battery_minutes * 60, page, cdp)
         browser.close()
         if args.soak_minutes > 0:
+            if args.source == "fake-camera":
+                fast = clip_y4m(Path(tempfile.mkdtemp(prefix="bench-guard-clip-")), args.soak_camera_fps)
+                bench.camera_args = [*FAKE_CAMERA, f"--use-file-for-fake-video-capture={fast}"]
+                bench.init_scripts = [BATTERY_SHIM, camera_rate(args.soak_camera_fps)]
             browser, page, cdp = bench.open(soak_fps=args.soak_fps)
             bench.start_guard(page)
             soak = measure(
