@@ -26,6 +26,11 @@ Phases (one browser, one page, in this order; then a second browser for the soak
    and memory is fitted against *frames processed*: the slope (± its standard error) in kB per frame and
    × 14 400 = what 4 h at 1 frame/s would add. CPU per frame is printed too.
 
+``--compare FILE`` (``--compare-minutes``): two browsers at once, both watching at 1 frame/s under the same
+load: one with the page's script replaced by FILE (e.g. ``git show main:facecoach/web/static/guard/app.js >
+/tmp/app-main.js``), one as served; the CPU of each browser's own processes, side by side. On a shared
+machine this is the fair before/after: both see the same neighbours.
+
 ``--controls`` (a third browser): what Chromium itself does with the frames, without the guard: the camera's
 frames drawn into a canvas (what reading a <video> costs; MediaPipe's own video input does the same), read
 from the track (MediaStreamTrackProcessor + ``VideoFrame.copyTo``, what the page does), or not consumed at
@@ -90,11 +95,12 @@ HIDE = """(hidden) => {
     {get: () => (hidden ? "hidden" : "visible"), configurable: true});
   document.dispatchEvent(new Event("visibilitychange"));
 }"""
+#: the camera as the page opens it (app.js startCamera), read by nobody and not played into a <video>
 CAMERA_ONLY = (
     "navigator.mediaDevices.getUserMedia({video: {width: {ideal: 640}, height: {ideal: 480},"
-    " frameRate: {ideal: 10, max: 15}}}).then((s) => { const v = document.getElementById('guard-cam');"
-    " v.srcObject = s; return v.play(); })"
+    " frameRate: {ideal: 5, max: 10}}}).then((s) => { window.__camera = s; })"
 )
+CAMERA_STOP = "window.__camera.getTracks().forEach((t) => t.stop())"
 
 
 # ---- the clip ------------------------------------------------------------------------------------------
@@ -113,8 +119,20 @@ def clip_frames(step: int = 3) -> list[np.ndarray]:
     return frames
 
 
-def clip_y4m(folder: Path) -> Path:
-    return write_y4m(folder / "woman.y4m", clip_frames(), fps=CAMERA_FPS, width=640, height=360)
+def clip_y4m(folder: Path, fps: int = CAMERA_FPS) -> Path:
+    """The clip for the fake camera at ``fps`` (10: every 3rd frame; faster: every frame)."""
+    frames = clip_frames(step=3 if fps <= CAMERA_FPS else 1)
+    return write_y4m(folder / f"woman{fps}.y4m", frames, fps=fps, width=640, height=360)
+
+
+def camera_rate(fps: int) -> str:
+    """An init script asking the camera for ``fps`` frames/s whatever the page asks (the soak only: the
+    page asks for 5, and a read waits for a new frame)."""
+    return f"""(() => {{
+  const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (c) =>
+    gum(c && c.video ? {{...c, video: {{...c.video, frameRate: {{ideal: {fps}}}}}}} : c);
+}})();"""
 
 
 def stills_script() -> str:
@@ -180,6 +198,29 @@ def mem_mb(pid: int) -> dict[str, float]:
     return out
 
 
+def browser_trees() -> list[dict[int, str]]:
+    """Each Chromium launched below this process: its own processes → their kind, oldest launch first."""
+    tree, procs = _children(), chromium_pids()
+    tops = sorted((p for p, k in procs.items() if k == "browser"), key=_start_ticks)
+    out = []
+    for top in tops:
+        own, todo = {top: "browser"}, [top]
+        while todo:
+            for child in tree.get(todo.pop(), []):
+                todo.append(child)
+                if child in procs:
+                    own[child] = procs[child]
+        out.append(own)
+    return out
+
+
+def _start_ticks(pid: int) -> int:
+    try:
+        return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def page_renderer(procs: dict[int, str]) -> int:
     """The page's renderer: the one holding the model (by far the largest anonymous memory)."""
     return max((p for p, k in procs.items() if k == "renderer"), key=lambda p: mem_mb(p)["Pss_Anon"])
@@ -233,16 +274,22 @@ class Bench:
     init_scripts: list[str]
     pw: Any = None
 
-    def open(self, soak_fps: float | None = None) -> tuple[Any, Any, Any]:
-        """A browser, the /guard page loaded (model ready) and its CDP session."""
+    def open(self, soak_fps: float | None = None, script: str | None = None) -> tuple[Any, Any, Any]:
+        """A browser, the /guard page loaded (model ready) and its CDP session; ``script``: the page's
+        app.js replaced by this text."""
         browser = launch(self.pw, *self.camera_args)
         context = browser.new_context()
-        for script in self.init_scripts:
-            context.add_init_script(script)
+        for init in self.init_scripts:
+            context.add_init_script(init)
         context.add_cookies([{"name": "fc_session", "value": self.cookie, "url": self.base}])
         page = context.new_page()
         if soak_fps:
             page.route(f"{self.base}/guard/rules.json", lambda route: faster_rules(route, soak_fps))
+        if script is not None:
+            page.route(
+                f"{self.base}/static/guard/app.js*",
+                lambda route: route.fulfill(status=200, content_type="text/javascript", body=script),
+            )
         cdp = context.new_cdp_session(page)
         cdp.send("Performance.enable")
         page.goto(f"{self.base}/guard")
@@ -316,6 +363,37 @@ def measure(name: str, seconds: float, page: Any, cdp: Any, every_s: float = 15.
         phase.cpu[key] = phase.cpu.get(key, 0.0) + cpu_s(pid) - c0[pid]
     phase.frames = int(phase.samples[-1]["frames"] - phase.samples[0]["frames"])
     return phase
+
+
+def compare(bench: Bench, script: str, seconds: float) -> tuple[Phase, Phase]:
+    """Two browsers at once, both watching at 1 frame/s: (the page with ``script``, the page as served)."""
+    old_browser, old_page, _old_cdp = bench.open(script=script)
+    new_browser, new_page, _new_cdp = bench.open()
+    try:
+        bench.start_guard(old_page)
+        bench.start_guard(new_page)
+        time.sleep(10)
+        old_procs, new_procs = browser_trees()
+        phases = (Phase("compared: the other script"), Phase("compared: the page as served"))
+        pages = ((old_page, old_procs, phases[0]), (new_page, new_procs, phases[1]))
+        c0 = {p: cpu_s(p) for _pg, procs, _ph in pages for p in procs}
+        f0 = [pg.evaluate("window.facecoachGuard.frames()") for pg, _procs, _ph in pages]
+        b0, m0 = machine_busy()
+        t0 = time.monotonic()
+        time.sleep(seconds)
+        wall = time.monotonic() - t0
+        b1, m1 = machine_busy()
+        for (pg, procs, ph), frames0 in zip(pages, f0, strict=True):
+            renderer = page_renderer(procs)
+            ph.wall_s, ph.machine_busy = wall, (b1 - b0) / max(1, m1 - m0)
+            ph.frames = int(pg.evaluate("window.facecoachGuard.frames()") - frames0)
+            for pid, kind in procs.items():
+                key = "renderer" if pid == renderer else kind
+                ph.cpu[key] = ph.cpu.get(key, 0.0) + cpu_s(pid) - c0[pid]
+        return phases
+    finally:
+        old_browser.close()
+        new_browser.close()
 
 
 def slope(xs: list[float], ys: list[float]) -> tuple[float, float]:
@@ -411,13 +489,16 @@ def memory_lines(p: Phase, per_frame: bool) -> list[str]:
     return lines
 
 
-def report(phases: dict[str, Phase], soak: Phase | None, ctl: list[Any], source: str) -> None:
-    load = Path("/proc/loadavg").read_text().split()[:3]
+def report(
+    phases: dict[str, Phase], soak: Phase | None, ctl: list[Any], source: str, loads: list[str]
+) -> None:
     print(f"habit guard in headless Chromium (Debian), camera: {source}")
-    print(f"machine: 2 cores, shared; load average now {' '.join(load)}")
+    print(f"machine: {os.cpu_count()} cores, shared; load average (1, 5, 15 min) {' → '.join(loads)}")
     print("CPU = CPU-seconds of every Chromium process per wall-second (less sensitive to a busy machine)")
     for p in phases.values():
         print(cpu_line(p))
+    if "camera only" not in phases:
+        return
     cam, watch = phases["camera only"], phases["guard watching, 1 frame/s"]
     print(
         f"the guard's own share at 1 frame/s ≈ {watch.cpu_pct - cam.cpu_pct:.1f} % of one core"
@@ -449,9 +530,16 @@ def main() -> None:
     ap.add_argument("--battery-minutes", type=float, default=2.0)
     ap.add_argument("--soak-minutes", type=float, default=20.0, help="0: no soak")
     ap.add_argument("--soak-fps", type=float, default=8.0)
+    ap.add_argument(
+        "--soak-camera-fps", type=int, default=CAMERA_FPS, help="the fake camera's rate in the soak"
+    )
     ap.add_argument("--source", choices=("fake-camera", "canvas"), default="fake-camera")
     ap.add_argument("--controls", type=int, default=0, help="frames for each control (0: none)")
+    ap.add_argument("--compare", type=Path, help="another app.js, run side by side with the page")
+    ap.add_argument("--compare-minutes", type=float, default=5.0)
+    ap.add_argument("--only-compare", action="store_true", help="no other phase")
     args = ap.parse_args()
+    loads = [" ".join(Path("/proc/loadavg").read_text().split()[:3])]
     from playwright.sync_api import sync_playwright
 
     base, cookie = serve()
@@ -468,11 +556,18 @@ def main() -> None:
     soak = None
     with sync_playwright() as pw:
         bench.pw = pw
+        if args.compare:
+            for p in compare(bench, args.compare.read_text(), args.compare_minutes * 60):
+                phases[p.name] = p
+            loads.append(" ".join(Path("/proc/loadavg").read_text().split()[:3]))
+        if args.only_compare:
+            report(phases, None, [], source, loads)
+            return
         browser, page, cdp = bench.open()
         page.evaluate(CAMERA_ONLY)
         time.sleep(3)
         phases["camera only"] = measure("camera only", args.camera_minutes * 60, page, cdp)
-        page.evaluate("document.getElementById('guard-cam').srcObject.getTracks().forEach((t) => t.stop())")
+        page.evaluate(CAMERA_STOP)
         bench.start_guard(page)
         name = "guard watching, 1 frame/s"
         phases[name] = measure(name, args.minutes * 60, page, cdp)
@@ -485,6 +580,10 @@ def main() -> None:
         phases[name] = measure(name, args.battery_minutes * 60, page, cdp)
         browser.close()
         if args.soak_minutes > 0:
+            if args.source == "fake-camera":
+                fast = clip_y4m(Path(tempfile.mkdtemp(prefix="bench-guard-clip-")), args.soak_camera_fps)
+                bench.camera_args = [*FAKE_CAMERA, f"--use-file-for-fake-video-capture={fast}"]
+                bench.init_scripts = [BATTERY_SHIM, camera_rate(args.soak_camera_fps)]
             browser, page, cdp = bench.open(soak_fps=args.soak_fps)
             bench.start_guard(page)
             soak = measure(
@@ -492,7 +591,8 @@ def main() -> None:
             )
             browser.close()
         ctl = controls(bench, args.controls) if args.controls else []
-    report(phases, soak, ctl, source)
+    loads.append(" ".join(Path("/proc/loadavg").read_text().split()[:3]))
+    report(phases, soak, ctl, source, loads)
 
 
 if __name__ == "__main__":

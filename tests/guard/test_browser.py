@@ -5,7 +5,9 @@ real uvicorn server; the page runs the Face Landmarker in WebAssembly and its ow
   the saved counts equal the page's own; every request the page made is recorded, and none carries a
   frame or a landmark (no WebSocket, no binary body, only settings and counts of the allowed shape);
 * raised brows: one nudge, for raised brows; nothing is uploaded while "keep my counts" is off;
-* a neutral face: no nudge at all.
+* a neutral face: no nudge at all;
+* a frown held while a second person sits at the desk, then a dark room, then nobody: no nudge, each state
+  shown, nothing counted, and no model run on the dark frames.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 from sqlalchemy import select
@@ -28,7 +31,7 @@ from sqlalchemy import select
 from facecoach.guard.rules import guard_rules
 from facecoach.members.models import GuardHour, GuardSetting
 from facecoach.web.security import SESSION_COOKIE
-from tests.guard.clips import render_hold
+from tests.guard.clips import render_hold, woman_at_rest
 from tests.live.clips import write_y4m
 from tests.support.browser import FAKE_CAMERA, launch
 
@@ -113,6 +116,8 @@ class Run:
     sockets: list[str]
     states: set[str]
     logs: list[str]
+    frames: int  # frames the page read
+    landmarked: int  # of them, frames the landmarker ran on
 
 
 def _watch(
@@ -153,6 +158,9 @@ def _watch(
                 f"Number(document.getElementById('guard').dataset.uploads || 0) > {before}", timeout=10_000
             )
         page.get_attribute("#guard", "data-state")
+        frames, landmarked = page.evaluate(
+            "[window.facecoachGuard.frames(), window.facecoachGuard.landmarked()]"
+        )
         return Run(
             nudges=int(page.get_attribute("#guard", "data-nudges") or 0),
             habits=habits,
@@ -162,6 +170,8 @@ def _watch(
             sockets=sockets,
             states=states,
             logs=logs,
+            frames=frames,
+            landmarked=landmarked,
         )
     finally:
         browser.close()
@@ -241,6 +251,37 @@ def test_a_neutral_face_is_never_nudged(
     assert run.nudges == 0 and "watching" in run.states, (run.states, run.logs[-10:])
     assert sum(b["measured_s"] for b in run.counts) >= 15.0
     assert all(b["habit_s"] == {} for b in run.counts)
+    _assert_only_counts_left(run, guard_site)
+
+
+def _second_person(frame: np.ndarray, woman: np.ndarray) -> np.ndarray:
+    """``frame`` with the woman of the real clip (her face, 0.6 ×) in the lower right corner."""
+    crop = cv2.resize(woman[70:410, 300:590], None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA)
+    out = frame.copy()
+    out[480 - crop.shape[0] :, 640 - crop.shape[1] :] = crop
+    return out
+
+
+def test_no_nudge_with_two_people_in_the_dark_or_with_nobody(
+    playwright_instance: Any, guard_site: GuardSite, base_faces: Any, shared_data: Path, tmp_path: Path
+) -> None:
+    """The held frown of the first test, but a second person sits down a second before it starts and stays
+    to its end; then the room goes dark (luma × 0.1), then nobody is at the desk, then the member is back.
+    Alone, this frown is nudged (the first test): here it must not be, nor counted."""
+    clip = render_hold(*base_faces["astronaut"], "frown", fps=FPS, rest_s=10.0, hold_s=14.0, after_s=2.0)
+    woman = woman_at_rest(str(shared_data / "woman_expressions_24fps.mp4"))
+    frames = [_second_person(f, woman) if 9.0 <= i / FPS < 25.5 else f for i, f in enumerate(clip.frames)]
+    rest = clip.frames[0]
+    frames += [(rest * 0.1).astype(np.uint8)] * (4 * FPS)  # the light goes off
+    frames += [np.full_like(rest, 128)] * (4 * FPS)  # nobody at the desk
+    frames += [rest] * (4 * FPS)
+    path = write_y4m(tmp_path / "two_people.y4m", frames, fps=FPS)
+    cookie, _uid = guard_site.member()
+    run = _watch(playwright_instance, guard_site, path, cookie, seconds=36.0)
+    assert run.nudges == 0, (run.habits, run.logs[-10:])
+    assert {"two_faces", "dark", "no_face", "watching"} <= run.states, run.states
+    assert all(b["habit_s"] == {} for b in run.counts), run.counts
+    assert run.landmarked < run.frames  # the dark frames were not landmarked
     _assert_only_counts_left(run, guard_site)
 
 

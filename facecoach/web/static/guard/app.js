@@ -55,6 +55,7 @@ const state = {
   frames: 0,
   frameTimes: [],
   tickAt: 0, // Date.now() when the running tick started
+  landmarked: 0, // frames the landmarker ran on (a dark frame is not landmarked)
 };
 
 function setPhase(phase, detail) {
@@ -70,8 +71,15 @@ function setPhase(phase, detail) {
   $("guard-off").hidden = phase === "off" || phase === "loading" || phase === "model_failed";
 }
 
+// The page writes the DOM only when what it shows changes: the same text or attribute written again still
+// makes Chromium recompute style and lay out and paint the page, once a second for hours.
 function setStatus(text) {
-  $("guard-status").textContent = text;
+  const el = $("guard-status");
+  if (el.textContent !== text) el.textContent = text;
+}
+
+function setData(el, key, value) {
+  if (el.dataset[key] !== value) el.dataset[key] = value;
 }
 
 function showError(text) {
@@ -137,10 +145,17 @@ async function loadModel() {
   state.model = await r.json();
   const vision = await import(cfg.vision_module);
   const fileset = await vision.FilesetResolver.forVisionTasks(cfg.wasm_url);
+  // Two faces allowed, so a second person is seen. With one face in view this runs the face detector on
+  // every frame (the landmarker looks for the second face), so every frame's landmarks come from a fresh
+  // detection, as in image mode and on the Python side. One face in video mode would be ~4 ms a frame
+  // cheaper, but then the landmarks of one frame place the next, and measured on the tests' warped frown
+  // (tests/guard/clips.py) that path reads 0.0–0.1 mm where fresh detections read 0.9–1.1 mm: the frown
+  // is lost (docs/guard.md, Cost). A separate face detector (to count faces) costs as much as the one
+  // inside. Blendshapes and matrices are not computed: the detector uses neither.
   state.landmarker = await vision.FaceLandmarker.createFromOptions(fileset, {
     baseOptions: { modelAssetPath: cfg.model_url, delegate: "CPU" },
     runningMode: "VIDEO",
-    numFaces: 2, // a second face must be seen to be told apart
+    numFaces: 2,
     outputFaceBlendshapes: false,
     outputFacialTransformationMatrixes: false,
   });
@@ -150,7 +165,9 @@ async function startCamera() {
   const video = $("guard-cam");
   try {
     state.stream = await navigator.mediaDevices.getUserMedia({
-      video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 10, max: 15 }, facingMode: "user" },
+      // 5 frames/s are plenty for one read a second (the newest frame is at most 0.2 s old), and every
+      // frame the camera delivers costs the browser something even when nobody reads it
+      video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 5, max: 10 }, facingMode: "user" },
       audio: false,
     });
   } catch (e) {
@@ -165,10 +182,19 @@ async function startCamera() {
       setPhase("camera_lost");
     }
   });
-  video.srcObject = state.stream;
-  await video.play().catch(() => {});
   state.reader = frameReader(track);
+  await showPreview();
   return true;
+}
+
+// The <video> gets the camera only when it is read (no track reader in this browser) or shown (the member
+// ticked "show the camera"): a playing <video> costs the renderer ~0.3 % of a core for nothing.
+async function showPreview() {
+  const video = $("guard-cam");
+  const want = state.stream && (!state.reader || $("guard-show-cam").checked) ? state.stream : null;
+  if (video.srcObject === want) return;
+  video.srcObject = want;
+  if (want) await video.play().catch(() => {});
 }
 
 // Frames are read from the camera track itself where the browser can (MediaStreamTrackProcessor,
@@ -248,6 +274,15 @@ function brightness(video) {
   return sum / (d.length / 4);
 }
 
+// The faces the landmarker finds (pixels), on an image `w` × `h`.
+function landmarks(image, w, h) {
+  const ts = Math.max(performance.now(), state.lastTs + 1);
+  state.lastTs = ts;
+  state.landmarked++;
+  const result = state.landmarker.detectForVideo(image, ts);
+  return (result.faceLandmarks || []).filter((f) => f.length >= 478).map((f) => facePoints(f, w, h));
+}
+
 function facePoints(face, w, h) {
   const pts = new Float64Array(face.length * 3);
   for (let i = 0; i < face.length; i++) {
@@ -296,13 +331,11 @@ async function measureFrame() {
     luma = meanLuma(image.data);
   } else if (video.readyState < 2 || !w) return;
   else luma = brightness(video);
-  const ts = Math.max(performance.now(), state.lastTs + 1);
-  state.lastTs = ts;
-  const result = state.landmarker.detectForVideo(image, ts);
+  // too dark to measure (the detector says "dark" whatever the faces): the model does not run
+  const faces = luma >= state.model.rules.presence.min_brightness ? landmarks(image, w, h) : [];
   state.frames++;
   state.frameTimes.push(state.tickAt);
   if (state.frameTimes.length > 32) state.frameTimes.shift();
-  const faces = (result.faceLandmarks || []).filter((f) => f.length >= 478).map((f) => facePoints(f, w, h));
   const frame = { t_s: Date.now() / 1000, faces, brightness: luma, utc_offset_s: -new Date().getTimezoneOffset() * 60 };
   if (state.phase === "calibrating") calibrationStep(frame);
   else watchStep(frame);
@@ -359,15 +392,15 @@ function beginWatching() {
 function watchStep(frame) {
   if (isPaused(state.settings, frame.t_s)) return pause(false);
   const out = state.detector.push(frame);
-  root.dataset.state = out.state;
+  setData(root, "state", out.state);
   let text = STATUS[out.state] || out.state;
   const hour = new Date().getHours();
   if (out.state === "watching" && inQuietHours(state.settings, hour)) text += ` Quiet hours: no nudges until ${String(state.settings.quiet_end_h).padStart(2, "0")}:00.`;
   setStatus(text);
-  for (const li of document.querySelectorAll("#guard-habits li")) li.dataset.active = String(out.active.includes(li.dataset.habit));
+  for (const li of document.querySelectorAll("#guard-habits li")) setData(li, "active", String(out.active.includes(li.dataset.habit)));
   if (out.nudge) nudge(out.nudge);
   root.dataset.counts = JSON.stringify([...state.detector.counts.values()]);
-  if (out.held_back) root.dataset.heldBack = out.held_back;
+  if (out.held_back) setData(root, "heldBack", out.held_back);
   if (Date.now() - state.lastUpload > UPLOAD_EVERY_MS) uploadCounts();
 }
 
@@ -475,7 +508,10 @@ function wireControls() {
     changeSettings({ enabled: false });
   });
   $("guard-nudge-close").addEventListener("click", () => ($("guard-nudge").hidden = true));
-  $("guard-show-cam").addEventListener("change", (e) => document.querySelector(".guard-preview").classList.toggle("shown", e.target.checked));
+  $("guard-show-cam").addEventListener("change", (e) => {
+    document.querySelector(".guard-preview").classList.toggle("shown", e.target.checked);
+    showPreview();
+  });
   $("set-interval").addEventListener("change", (e) => changeSettings({ interval_min: Number(e.target.value) }));
   const quiet = () =>
     changeSettings(
@@ -528,6 +564,7 @@ window.facecoachGuard = {
   frameTimes: () => [...state.frameTimes], // the last 32 frames' times (ms), to see the rate
   framePath: () => (state.reader ? "track" : "video"),
   lowBattery: () => state.lowBattery,
+  landmarked: () => state.landmarked, // frames the landmarker ran on
 };
 
 async function main() {
