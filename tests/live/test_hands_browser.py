@@ -100,6 +100,7 @@ def _run(
         cues: set[str] = set()
         counts: list[str] = []
         fps: list[str | None] = []
+        timing: list[str | None] = []  # the page's own account of a frame's time (data-frame-ms)
         shot = False
         while page.get_attribute("#live", "data-state") == "running":
             if time.monotonic() > deadline:
@@ -109,6 +110,10 @@ def _run(
             cues.update(page.eval_on_selector_all("#m-cues li", "els => els.map(e => e.textContent)"))
             counts.append(page.inner_text("#m-count"))
             fps.append(page.get_attribute("#live", "data-fps"))
+            timing.append(
+                f"{page.get_attribute('#live', 'data-frame-ms')}"
+                f" camera {page.get_attribute('#live', 'data-camera-fps')} frames/s"
+            )
             if not shot and page.locator("#stroke-map .seen-stroke").count() >= 2:
                 page.screenshot(path=str(ARTIFACTS / f"{name}-strokes.png"), full_page=True)
                 shot = True
@@ -129,6 +134,7 @@ def _run(
             "events": [e for e in events if e["type"] in ("stroke", "fault", "finished", "stroke_count")],
             "hand_frames": hand_frames,
             "fps": fps,
+            "timing": timing[::8],
             "sizes": sorted(sizes),
             "logs": logs[-40:],
         }
