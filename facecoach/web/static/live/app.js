@@ -464,8 +464,8 @@ function loop() {
 
 /** Frames sent per second over the last 2 s, on the page root (data-fps) for tests and the bench; beside
  * it the camera's own frames per second (data-camera-fps, when the browser counts them) and where a frame's
- * time went (data-frame-ms: medians over the last 30 frames, ms, of the face on this thread, the wait for
- * the worker's hands after it, and grab to send). */
+ * time went (data-frame-ms: medians over the last 30 frames, ms, of the face on this thread, the hands in
+ * the worker, the wait for the worker's hands after the face, and grab to send). */
 const sentTimes = [];
 const cameraTimes = [];
 const frameTimes = [];
@@ -484,7 +484,9 @@ function countFrame(now, timing) {
     const v = frameTimes.map((t) => t[k]).sort((a, b) => a - b);
     return v[v.length >> 1].toFixed(0);
   };
-  root.dataset.frameMs = `face ${med("face")} hands-wait ${med("wait")} total ${med("total")}`;
+  root.dataset.frameMs =
+    `face ${med("face")} hands ${med("hands")} hands-wait ${med("wait")} total ${med("total")}` +
+    ` (${state.grab.width}×${state.grab.height})`;
 }
 
 function pixels(video) {
@@ -553,8 +555,10 @@ async function readPicture(video, ts) {
   const cats = result.faceBlendshapes && result.faceBlendshapes[0] ? result.faceBlendshapes[0].categories : [];
   state.grabbing = false; // the picture is read: the next frame may be grabbed while the worker works
   const t3 = performance.now();
-  if (inWorker) hands = (await inWorker).hands;
-  return { w, h, ts, face, hands, cats, crease, t0, timing: { face: t2 - t1, wait: performance.now() - t3 } };
+  const reply = inWorker ? await inWorker : null;
+  if (reply) hands = reply.hands;
+  const timing = { face: t2 - t1, wait: performance.now() - t3, hands: reply ? reply.ms : 0 };
+  return { w, h, ts, face, hands, cats, crease, t0, timing };
 }
 
 /** The face's points in pixels as on the Python side (x·width, y·height, z·width), float32; null: no face. */
