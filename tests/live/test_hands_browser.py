@@ -164,7 +164,11 @@ def _needs_the_rate(got: dict[str, Any]) -> None:
     rates = sorted(float(f) for f in got["fps"] if f not in (None, ""))
     median = rates[len(rates) // 2] if rates else 0.0
     if median < MIN_FPS:
-        pytest.skip(f"the page ran face + hands at {median:.1f} frames/s here; strokes need ≥ {MIN_FPS:.0f}")
+        pytest.skip(
+            f"the page ran face + hands at {median:.1f} frames/s here; the stroke checks run from"
+            f" {MIN_FPS:.0f} (above the clip's {FPS}: off until the stroke cutter ignores a hand's first"
+            " tracked frames, see MIN_FPS)"
+        )
 
 
 def _last_id(live: LiveApp) -> int:
