@@ -14,8 +14,15 @@ keepRequestsOnThisSite(); // before the face model's library is loaded: it has a
 const cfg = JSON.parse(document.getElementById("live-config").textContent);
 const $ = (id) => document.getElementById(id);
 const root = $("live");
-const TARGET_FPS = Math.min(15, cfg.max_fps || 15);
-const MAX_IN_FLIGHT = 2;
+// Frames go out as fast as the camera and the two models allow, up to this rate (frames/s): each new camera
+// frame once. The server's own limit (max_fps) is the ceiling.
+const TARGET_FPS = Math.min(30, cfg.max_fps || 30);
+const DRAW_FPS = 30; // the mirrored view is redrawn at most this often, and only when something changed
+const MAX_IN_FLIGHT = 3; // frames sent and not yet answered by the server
+// Landmark frames being made at once: the next frame's face runs on this thread while the worker still
+// finishes the previous frame's hands (each frame's face and hands from the same picture; sent in order).
+const PIPELINE = 2;
+const SLACK_MS = 4; // a frame due in less than this is due now (requestAnimationFrame ticks are ~16.7 ms)
 const RING = 2 * Math.PI * 42;
 const FLASH_MS = 1500; // how long "Back in view." and the like stay before the instruction is back
 const REST_MS = 2500; // "Good. Release and rest." before the next rep is asked for
@@ -30,7 +37,14 @@ const state = {
   handLandmarker: null, // the Hand Landmarker beside the face one (null: hands are not sent)
   handWorker: null, // the same in a worker (hands-worker.js), on the other core: the usual case
   handReplies: [], // resolvers of the worker's replies, in order
-  busy: false, // a landmark frame is being made (the worker's reply is awaited)
+  making: 0, // landmark frames being made (at most PIPELINE)
+  grabbing: false, // the grab canvas holds a picture still being read (the next frame waits)
+  sending: Promise.resolve(), // the last frame's turn to be sent: frames leave in the order they were taken
+  videoFrames: 0, // camera frames presented so far (requestVideoFrameCallback), 0: not counted here
+  grabbedFrame: -1, // videoFrames at the last grab: the same camera frame is not sent twice
+  lastVideoFrameAt: 0, // performance.now() of the last camera frame callback
+  dirty: true, // the view has something new to draw (a camera frame, landmarks, hands)
+  lastDraw: 0,
   handFrames: 0,
   lastHands: null, // {hands: [{score, label, points}], w, h} of the latest frame that looked
   trail: [], // [x, y, ms] of the working point, image px
@@ -216,9 +230,9 @@ function handsWanted() {
   return step && (step.kind === "massage" || (step.exercise && step.exercise.resistance)) ? 2 : 1;
 }
 
-/** The worker's hands of this frame (a promise): the picture goes there as a transferred ImageBitmap. */
-async function handsInWorker(w, h, ts) {
-  const bitmap = await createImageBitmap(state.grab);
+/** Post the frame's picture (an ImageBitmap, transferred) to the hand worker; returns the promise of its
+ * hands. The bitmap is made before the face runs here, so the worker works while this thread does. */
+function handsInWorker(bitmap, w, h, ts) {
   const reply = new Promise((resolve) => state.handReplies.push(resolve));
   state.handWorker.postMessage({ type: "detect", bitmap, ts, w, h, numHands: handsWanted() }, [bitmap]);
   return reply;
@@ -396,7 +410,30 @@ async function startCamera() {
   video.srcObject = state.stream;
   await video.play();
   state.grab = document.createElement("canvas");
+  watchVideoFrames(video);
   requestAnimationFrame(loop);
+}
+
+/** Count the camera's frames (requestVideoFrameCallback), so each is drawn and sent once; without it (or
+ * while it does not fire) the page goes by time at TARGET_FPS. */
+function watchVideoFrames(video) {
+  if (typeof video.requestVideoFrameCallback !== "function") return;
+  const onFrame = () => {
+    if (state.finished) return;
+    state.videoFrames++;
+    state.lastVideoFrameAt = performance.now();
+    cameraTimes.push(state.lastVideoFrameAt);
+    while (cameraTimes[0] < state.lastVideoFrameAt - 2000) cameraTimes.shift();
+    state.dirty = true;
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+}
+
+/** A camera frame not yet sent is there (or, without frame callbacks, the time for one has come). */
+function newCameraFrame(now) {
+  if (now - state.lastVideoFrameAt > 250) return true; // no frame callbacks: TARGET_FPS alone paces
+  return state.videoFrames !== state.grabbedFrame;
 }
 
 function loop() {
@@ -405,33 +442,51 @@ function loop() {
   const video = $("cam");
   const now = performance.now();
   if (video.readyState < 2 || !video.videoWidth) return;
-  draw(video); // the mirror view at the display's rate; frames go out at TARGET_FPS at most
-  if (now - state.lastSent < 1000 / TARGET_FPS) return;
+  if (now - state.lastDraw >= 1000 / DRAW_FPS - SLACK_MS && (state.dirty || now - state.lastVideoFrameAt > 250)) {
+    state.lastDraw = now;
+    state.dirty = false;
+    draw(video); // the mirror view: on a new camera frame or result, DRAW_FPS at most
+  }
+  if (now - state.lastSent < 1000 / TARGET_FPS - SLACK_MS || !newCameraFrame(now)) return;
   // Massages stream frames too: the server times a massage by the frames it receives (its own clock),
   // not by this page's timer.
   if (!state.step || state.paused) return;
   if (state.inFlight >= MAX_IN_FLIGHT || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  if (state.mode === "landmarks" && (state.making >= PIPELINE || state.grabbing)) return;
+  if (state.mode !== "landmarks" && state.encoding) return;
   state.lastSent = now;
-  countFrame(now);
+  state.grabbedFrame = state.videoFrames;
   const ts = Math.max(now, state.lastTs + 1);
   state.lastTs = ts;
-  if (state.mode === "landmarks") {
-    if (state.busy) return;
-    state.busy = true;
-    sendLandmarks(video, ts)
-      .catch((e) => console.warn("frame failed", e))
-      .finally(() => {
-        state.busy = false;
-      });
-  } else sendJpeg(video, ts);
+  if (state.mode === "landmarks") makeLandmarkFrame(video, ts);
+  else sendJpeg(video, ts);
 }
 
-/** Frames sent per second over the last 2 s, on the page root (data-fps) for tests and the bench. */
+/** Frames sent per second over the last 2 s, on the page root (data-fps) for tests and the bench; beside
+ * it the camera's own frames per second (data-camera-fps, when the browser counts them) and where a frame's
+ * time went (data-frame-ms: medians over the last 30 frames, ms, of the face on this thread, the hands in
+ * the worker, the wait for the worker's hands after the face, and grab to send). */
 const sentTimes = [];
-function countFrame(now) {
+const cameraTimes = [];
+const frameTimes = [];
+function countFrame(now, timing) {
   sentTimes.push(now);
   while (sentTimes.length && sentTimes[0] < now - 2000) sentTimes.shift();
   if (sentTimes.length > 1) root.dataset.fps = ((sentTimes.length - 1) / ((now - sentTimes[0]) / 1000)).toFixed(1);
+  if (cameraTimes.length > 1) {
+    const span = (cameraTimes[cameraTimes.length - 1] - cameraTimes[0]) / 1000;
+    root.dataset.cameraFps = ((cameraTimes.length - 1) / span).toFixed(1);
+  }
+  if (!timing) return;
+  frameTimes.push(timing);
+  if (frameTimes.length > 30) frameTimes.shift();
+  const med = (k) => {
+    const v = frameTimes.map((t) => t[k]).sort((a, b) => a - b);
+    return v[v.length >> 1].toFixed(0);
+  };
+  root.dataset.frameMs =
+    `face ${med("face")} hands ${med("hands")} hands-wait ${med("wait")} total ${med("total")}` +
+    ` (${state.grab.width}×${state.grab.height})`;
 }
 
 function pixels(video) {
@@ -447,43 +502,90 @@ function pixels(video) {
   return { ctx: g, w, h };
 }
 
-async function sendLandmarks(video, ts) {
+/** Make one landmark frame and queue it to be sent after the frames taken before it. The frame's picture is
+ * read here (face now; hands in the worker, or here) and nothing of the grab canvas is read after the first
+ * await, so the next frame may be grabbed meanwhile. */
+function makeLandmarkFrame(video, ts) {
+  state.making++;
+  const made = landmarkFrame(video, ts).catch((e) => {
+    console.warn("frame failed", e);
+    return null;
+  });
+  const before = state.sending;
+  state.sending = (async () => {
+    const frame = await made;
+    await before;
+    if (frame) transmit(frame);
+  })().finally(() => {
+    state.making--;
+  });
+}
+
+/** The face (this thread) and hands (worker) of one picture: {w, h, face, hands, cats, crease}. */
+async function landmarkFrame(video, ts) {
+  state.grabbing = true;
+  try {
+    return await readPicture(video, ts);
+  } finally {
+    state.grabbing = false;
+  }
+}
+
+/** landmarkFrame's reading of the grab canvas: the hands' bitmap, the face, the crease; then the hands. */
+async function readPicture(video, ts) {
+  const t0 = performance.now();
   const { ctx, w, h } = pixels(video);
   const due = handsDue();
-  // The hands start first, in the worker, and the face runs here meanwhile: both cores work on this frame.
-  const inWorker = due && state.handWorker ? handsInWorker(w, h, ts) : null;
+  // The bitmap first (awaited: its promise cannot settle while the face runs), then the hands start in the
+  // worker and the face runs here meanwhile: both cores work on this frame.
+  const bitmap = due && state.handWorker ? await createImageBitmap(state.grab) : null;
+  const inWorker = bitmap ? handsInWorker(bitmap, w, h, ts) : null;
+  const t1 = performance.now();
   const result = state.landmarker.detectForVideo(state.grab, ts);
+  const t2 = performance.now();
   let hands = null; // not looked for in this frame
-  if (inWorker) hands = (await inWorker).hands;
-  else if (due) hands = handsFromResult(state.handLandmarker.detectForVideo(state.grab, ts), w, h);
-  if (hands) noteHands(hands, w, h);
-  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
-  const seq = ++state.seq;
-  const face = result.faceLandmarks && result.faceLandmarks[0];
-  if (!face || face.length < N_POINTS) {
-    state.lastPoints = null;
-    state.inFlight++;
-    state.ws.send(encodeNoFace(seq, ts, w, h));
-    return;
-  }
-  const pts = new Float32Array(N_POINTS * 3);
-  const ptsD = new Float64Array(N_POINTS * 3);
-  for (let i = 0; i < N_POINTS; i++) {
-    // Pixels as on the Python side: x·width, y·height, z·width.
-    ptsD[3 * i] = pts[3 * i] = face[i].x * w;
-    ptsD[3 * i + 1] = pts[3 * i + 1] = face[i].y * h;
-    ptsD[3 * i + 2] = pts[3 * i + 2] = face[i].z * w;
-  }
-  state.lastPoints = { pts, w, h };
+  if (due && !inWorker) hands = handsFromResult(state.handLandmarker.detectForVideo(state.grab, ts), w, h);
+  const face = facePoints(result, w, h);
   // The crease energy from the float32 points the server receives, so both sides place the same patch;
   // only an exercise watches the forehead (a massage's hands are on the face: no pixels read back).
   const crease =
-    state.step && state.step.kind === "exercise"
-      ? foreheadCreaseEnergy(ctx.getImageData(0, 0, w, h).data, w, h, pts)
+    face && state.step && state.step.kind === "exercise"
+      ? foreheadCreaseEnergy(ctx.getImageData(0, 0, w, h).data, w, h, face)
       : null;
   const cats = result.faceBlendshapes && result.faceBlendshapes[0] ? result.faceBlendshapes[0].categories : [];
+  state.grabbing = false; // the picture is read: the next frame may be grabbed while the worker works
+  const t3 = performance.now();
+  const reply = inWorker ? await inWorker : null;
+  if (reply) hands = reply.hands;
+  const timing = { face: t2 - t1, wait: performance.now() - t3, hands: reply ? reply.ms : 0 };
+  return { w, h, ts, face, hands, cats, crease, t0, timing };
+}
+
+/** The face's points in pixels as on the Python side (x·width, y·height, z·width), float32; null: no face. */
+function facePoints(result, w, h) {
+  const face = result.faceLandmarks && result.faceLandmarks[0];
+  if (!face || face.length < N_POINTS) return null;
+  const pts = new Float32Array(N_POINTS * 3);
+  for (let i = 0; i < N_POINTS; i++) {
+    pts[3 * i] = face[i].x * w;
+    pts[3 * i + 1] = face[i].y * h;
+    pts[3 * i + 2] = face[i].z * w;
+  }
+  return pts;
+}
+
+/** Send a made frame (in order: seq increases with the frames' times), and show its landmarks and hands. */
+function transmit(frame) {
+  const { w, h, ts, face, hands, cats, crease, t0, timing } = frame;
+  if (hands) noteHands(hands, w, h);
+  state.lastPoints = face ? { pts: face, w, h } : null;
+  state.dirty = true;
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  const seq = ++state.seq;
   state.inFlight++;
-  state.ws.send(encodeLandmarks(seq, ts, w, h, pts, cats, crease, hands));
+  state.ws.send(face ? encodeLandmarks(seq, ts, w, h, face, cats, crease, hands) : encodeNoFace(seq, ts, w, h));
+  const now = performance.now();
+  countFrame(now, { ...timing, total: now - t0 });
 }
 
 /** The hands of the latest frame that looked, and the working point's trail for the massage view. */
@@ -510,6 +612,7 @@ function sendJpeg(video, ts) {
           return;
         }
         state.ws.send(encodeJpeg(++state.seq, ts, w, h, bytes));
+        countFrame(performance.now());
       } finally {
         state.encoding = false;
       }
