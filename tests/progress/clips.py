@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from facecoach.progress.framing import FrameFacts
+
 VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "woman_expressions_24fps.mp4"
 FPS = 24.0
 STILL_FRAME = 236
@@ -68,3 +70,17 @@ def smile_frames(seconds: float) -> list[NDArray[np.uint8]]:
 
 def timed(frames: list[NDArray[np.uint8]], fps: float = FPS) -> list[tuple[float, NDArray[np.uint8]]]:
     return [(i / fps, f) for i, f in enumerate(frames)]
+
+
+#: the facts of a frame that passes every framing rule (a well-placed, still, evenly lit face)
+GOOD_FACTS = FrameFacts(
+    faces=1,
+    width=640,
+    height=360,
+    iris_px=17.0,
+    nose=(0.5, 0.5),
+    box=(200, 60, 440, 300),
+    luma=140.0,
+    evenness=0.95,
+    expressions={"smile": 0.3},
+)

@@ -50,22 +50,8 @@ def test_the_guide_waits_for_the_framing_then_captures(baseline: VideoCheckin, r
     assert all(f.flipped is not None for f in baseline.frames)
 
 
-#: a frame that passes every framing rule (as the page would see a well-placed, still, lit face)
-GOOD = FrameFacts(
-    faces=1,
-    width=640,
-    height=360,
-    iris_px=17,
-    nose=(0.5, 0.5),
-    box=(200, 60, 440, 300),
-    luma=140,
-    evenness=0.95,
-    expressions={"smile": 0.3},
-)
-
-
 def test_a_failing_frame_during_the_capture_starts_the_wait_again(rules: FramingRules) -> None:
-    good = GOOD
+    good = clips.GOOD_FACTS
     guide = Guide(rules)
     for i in range(30):  # 1.25 s of good frames at 24 fps: the capture has begun
         guide.step(i / 24, good)
@@ -79,7 +65,7 @@ def test_a_slow_page_captures_longer_rather_than_too_few_frames(rules: FramingRu
     """A page that ticks at 2 frames/s (a loaded laptop) still captures min_frames: the capture lasts
     longer than capture_s instead of measuring a face from four frames."""
     guide = Guide(rules)
-    steps = [guide.step(i / 2, GOOD) for i in range(40)]
+    steps = [guide.step(i / 2, clips.GOOD_FACTS) for i in range(40)]
     assert guide.done and len(guide.captured_times) == rules.min_frames
     assert rules.capture_s * 2 + 1 < rules.min_frames  # 2 frames/s in capture_s would be too few
     assert sum(s.captured for s in steps) == rules.min_frames

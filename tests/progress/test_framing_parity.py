@@ -112,18 +112,8 @@ def test_python_and_the_page_agree_on_the_same_frames(
 def test_the_guides_capture_the_same_frames(page: Any, rules: FramingRules) -> None:
     """The hold-then-capture state machine, stepped on the same facts: the same frames captured."""
     from facecoach.progress.framing import FrameFacts
+    from tests.progress.clips import GOOD_FACTS as good
 
-    good = FrameFacts(
-        faces=1,
-        width=640,
-        height=360,
-        iris_px=17.0,
-        nose=(0.5, 0.5),
-        box=(200, 60, 440, 300),
-        luma=140.0,
-        evenness=0.95,
-        expressions={"smile": 0.3},
-    )
     bad = FrameFacts(faces=0, width=640, height=360)
     script = [(i / 24, bad if 20 <= i < 26 or i == 50 else good) for i in range(140)]
     guide = Guide(rules)
