@@ -135,7 +135,7 @@ def list_scans(viewer: CurrentUser, db: SessionDep) -> list[ScanOut]:
 
 @router.get("/audits", response_model=list[AuditOut], responses=answers(402), tags=["audits"])
 def list_audits(viewer: MemberUser, db: SessionDep) -> list[AuditOut]:
-    """Your latest 30 audits, newest first (the instructor: everyone's, as on the audit page)."""
+    """Your latest 30 audits, newest first (an audit is private: the instructor sees only her own)."""
     return [audit_out(job) for job in _jobs_for(db, viewer)]
 
 

@@ -399,7 +399,7 @@ function watchStep(frame) {
   setStatus(text);
   for (const li of document.querySelectorAll("#guard-habits li")) setData(li, "active", String(out.active.includes(li.dataset.habit)));
   if (out.nudge) nudge(out.nudge);
-  root.dataset.counts = JSON.stringify([...state.detector.counts.values()]);
+  setData(root, "counts", JSON.stringify([...state.detector.counts.values()]));
   if (out.held_back) setData(root, "heldBack", out.held_back);
   if (Date.now() - state.lastUpload > UPLOAD_EVERY_MS) uploadCounts();
 }

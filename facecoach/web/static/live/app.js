@@ -524,15 +524,21 @@ function makeLandmarkFrame(video, ts) {
 /** The face (this thread) and hands (worker) of one picture: {w, h, face, hands, cats, crease}. */
 async function landmarkFrame(video, ts) {
   state.grabbing = true;
+  // Released once, by this frame: when its picture is read, or when it fails. A later release (the worker's
+  // reply comes after the next frame has begun grabbing) must not free the next frame's picture.
+  let held = true;
+  const release = () => {
+    if (held) state.grabbing = held = false;
+  };
   try {
-    return await readPicture(video, ts);
+    return await readPicture(video, ts, release);
   } finally {
-    state.grabbing = false;
+    release();
   }
 }
 
 /** landmarkFrame's reading of the grab canvas: the hands' bitmap, the face, the crease; then the hands. */
-async function readPicture(video, ts) {
+async function readPicture(video, ts, release) {
   const t0 = performance.now();
   const { ctx, w, h } = pixels(video);
   const due = handsDue();
@@ -553,7 +559,7 @@ async function readPicture(video, ts) {
       ? foreheadCreaseEnergy(ctx.getImageData(0, 0, w, h).data, w, h, face)
       : null;
   const cats = result.faceBlendshapes && result.faceBlendshapes[0] ? result.faceBlendshapes[0].categories : [];
-  state.grabbing = false; // the picture is read: the next frame may be grabbed while the worker works
+  release(); // the picture is read: the next frame may be grabbed while the worker works
   const t3 = performance.now();
   const reply = inWorker ? await inWorker : null;
   if (reply) hands = reply.hands;
