@@ -76,6 +76,10 @@ def cut_hand(rgb: NDArray[np.uint8], points_px: NDArray[np.float64], dilate_px: 
     mask[inside > 0] = cv2.GC_PR_FGD
     mask[sure > 0] = cv2.GC_FGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    # GrabCut's GMM initialisation draws from OpenCV's global RNG: without a fixed seed the cut-out (and
+    # every clip made from it) depends on what else ran in the process before, so a test saw other frames
+    # in the full suite than alone. Seed 0 gives the cut-out of a fresh process.
+    cv2.setRNGSeed(0)
     cv2.grabCut(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 5, cv2.GC_INIT_WITH_MASK)
     alpha = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
     alpha = cv2.GaussianBlur(alpha, (5, 5), 0)
