@@ -68,7 +68,7 @@ from facecoach.vision.hands import HandFrame, HandTracker
 from facecoach.vision.landmarks import FaceCounter, FaceLandmarker, FaceObservation
 from facecoach.vision.sources import SourceError, VideoSource, file_kind
 from facecoach.vision.sparse_hands import SparseHandTracker
-from facecoach.vision.still_gate import GateSettings, unchanged
+from facecoach.vision.still_gate import GateSettings, GreyFrame, grey_frame, unchanged
 
 T = TypeVar("T")
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames in total; 0 if unknown)
@@ -248,15 +248,15 @@ class AnalysisStats:
 
 
 def _still_near_face(
-    rgb: NDArray[np.uint8],
-    previous: NDArray[np.uint8] | None,
+    grey: GreyFrame | None,
+    previous: GreyFrame | None,
     face: FaceObservation | None,
     gate: GateSettings | None,
 ) -> bool:
     """Nothing changed near the face (its box grown by ``gate.margin``) since the previous frame."""
-    if gate is None or previous is None or face is None:
+    if gate is None or grey is None or previous is None or face is None:
         return False
-    return unchanged(rgb, previous, face.points_px, gate)
+    return unchanged(grey, previous, face.points_px, gate)
 
 
 class _FaceLanes:
@@ -279,27 +279,28 @@ class _FaceLanes:
         self.gate = gate
         self.stats = stats if stats is not None else AnalysisStats()
         self.pending: deque[tuple[float, Future[FaceObservation | None] | None]] = deque()
-        self.reference: NDArray[np.uint8] | None = None  # the last frame the model ran on
+        self.reference: GreyFrame | None = None  # the last frame the model ran on, as the gate sees it
         self.streak = 0  # frames in a row that took the reference's landmarks
         self.last: FaceObservation | None = None  # the previous frame's result handed out
         self.known: FaceObservation | None = None  # the latest face handed out (places the gate's box)
 
-    def _reusable(self, rgb: NDArray[np.uint8]) -> bool:
-        if self.gate is None or self.reference is None or self.known is None:
+    def _reusable(self, grey: GreyFrame | None) -> bool:
+        if self.gate is None or grey is None or self.reference is None or self.known is None:
             return False
         if self.streak >= self.gate.max_reuse:
             return False
-        return unchanged(rgb, self.reference, self.known.points_px, self.gate)
+        return unchanged(grey, self.reference, self.known.points_px, self.gate)
 
-    def submit(self, t: float, rgb: NDArray[np.uint8]) -> None:
-        if self._reusable(rgb):
+    def submit(self, t: float, rgb: NDArray[np.uint8], grey: GreyFrame | None = None) -> None:
+        """Hand a frame over (``grey``: its grey picture, when a gate is on)."""
+        if self._reusable(grey):
             self.pending.append((t, None))
             self.streak += 1
             self.stats.reused += 1
             return
         lane = self.stats.analysed % len(self.lms)
         self.pending.append((t, self.pools[lane].submit(_analyse_one, self.lms[lane], t, rgb)))
-        self.reference, self.streak = rgb, 0
+        self.reference, self.streak = grey, 0
         self.stats.analysed += 1
 
     @property
@@ -350,15 +351,17 @@ def analyse(
     stats_ = stats if stats is not None else AnalysisStats()
     lanes = _FaceLanes([landmarker] if second is None else [landmarker, second], gate, stats_)
     hand_thread = _HandThread(hands) if hands is not None else None
-    previous: NDArray[np.uint8] | None = None
+    previous: GreyFrame | None = None
+    gated = gate is not None or (hand_thread is not None and hand_gate is not None)
     try:
         for t, rgb in frames:
+            grey = grey_frame(rgb) if gated else None  # once a frame, for every gate's check
             if hand_thread is not None:
-                still = _still_near_face(rgb, previous, lanes.known, hand_gate)
+                still = _still_near_face(grey, previous, lanes.known, hand_gate)
                 stats_.hand_still += still
                 hand_thread.submit(rgb, t, still)
-            lanes.submit(t, rgb)
-            previous = rgb
+            lanes.submit(t, rgb, grey)
+            previous = grey
             if lanes.full:  # one in flight per lane
                 yield lanes.settled()
         while lanes.pending:
@@ -706,9 +709,13 @@ def _sampling(fps: float, rate: float, exact: bool) -> tuple[int, float | None]:
 def _hand_lane(thorough: bool) -> HandLane:
     if thorough:
         return HandTracker(mode="video")
-    s = load_hand_settings()
-    wait = load_audit_settings().hand_probe_gate.max_wait_s
-    return SparseHandTracker(s.probe_s, s.rewind_s, max_wait_s=wait)
+    s, audit = load_hand_settings(), load_audit_settings()
+    return SparseHandTracker(
+        s.probe_s,
+        s.rewind_s,
+        max_wait_s=audit.hand_probe_gate.max_wait_s,
+        second_probe_s=audit.second_hand_probe_s,
+    )
 
 
 def analyse_video(

@@ -46,6 +46,7 @@ class AuditSettings(BaseModel):
     exact_rate: bool
     still_gate: StillGateSettings
     hand_probe_gate: HandProbeGateSettings
+    second_hand_probe_s: float = Field(ge=0, le=5)  # s of video
 
     def hand_gate(self) -> GateSettings | None:
         """The pixel check that lets the hands put a probe off (None when off)."""

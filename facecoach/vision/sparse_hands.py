@@ -20,6 +20,10 @@ in a video is nearly every frame. Measured on this 2-core machine over
   tracked forwards as usual (following a hand back in time was tried: on a fast arrival its landmarks
   lagged and made a stroke out of a still hand). A hand in view for less than ``probe_s`` between two
   probes can be missed; with the audit's 0.3 s that is shorter than the audit's ``merge_gap_s``.
+* **A second hand is looked for less often.** Lane B probes every ``second_probe_s`` (the audit's 0.9 s,
+  ``audit.yaml``): its skipped frames wait for the next probe and are analysed afresh on a hit, as above,
+  so a second hand is still followed from where a tracker on every frame would start it; only one in view
+  for less than ``second_probe_s`` between two probes can be missed.
 * **Putting a probe off while nothing changes.** The caller may say of a frame that nothing changed near
   the face since the previous one (``still``, its own pixel check over a box well beyond where a hand
   counts as near). Lane A then puts a due probe off until something changes there or ``max_wait_s`` has
@@ -147,8 +151,9 @@ class _Lane:
 class SparseHandTracker:
     """Hands of every frame pushed, in order (see the module docstring). Use as a context manager.
 
-    ``probe_s``: how often a lane that sees no hand runs the palm detector (s of video); ``model`` and
-    ``mirrored`` as for :class:`HandTracker`.
+    ``probe_s``: how often a lane that sees no hand runs the palm detector (s of video);
+    ``second_probe_s``: the same for lane B, which looks for a second hand beside lane A's (default
+    ``probe_s``); ``model`` and ``mirrored`` as for :class:`HandTracker`.
     """
 
     def __init__(
@@ -157,13 +162,15 @@ class SparseHandTracker:
         rewind_s: float = 0.5,
         *,
         max_wait_s: float = 0.0,
+        second_probe_s: float | None = None,
         mirrored: bool = False,
         model: Path | None = None,
     ) -> None:
-        if not (0 <= probe_s <= 5 and 0 <= rewind_s <= 5 and 0 <= max_wait_s <= 10):
+        second = probe_s if second_probe_s is None else second_probe_s
+        if not (0 <= probe_s <= 5 and 0 <= second <= 5 and 0 <= rewind_s <= 5 and 0 <= max_wait_s <= 10):
             raise ValueError(
-                f"probe_s, rewind_s must be within 0–5 s and max_wait_s 0–10 s, got {probe_s}, {rewind_s}, "
-                f"{max_wait_s}"
+                f"probe_s, second_probe_s, rewind_s must be within 0–5 s and max_wait_s 0–10 s, got "
+                f"{probe_s}, {second}, {rewind_s}, {max_wait_s}"
             )
         trackers: list[HandTracker] = []
         try:
@@ -174,7 +181,7 @@ class SparseHandTracker:
                 tracker.close()
             raise
         self._a = _Lane(trackers[0], probe_s, rewind_s, max_wait_s=max_wait_s)
-        self._b = _Lane(trackers[1], probe_s, rewind_s)
+        self._b = _Lane(trackers[1], second, rewind_s)
         self._count = 0
         self._a_hands: dict[int, list[HandObservation]] = {}
         self._b_hands: dict[int, list[HandObservation]] = {}

@@ -11,10 +11,16 @@ from PIL import Image
 
 from facecoach.coaching.audit_settings import load_audit_settings
 from facecoach.vision.landmarks import FaceLandmarker
-from facecoach.vision.still_gate import GateSettings, face_box, unchanged
+from facecoach.vision.still_gate import GateSettings, face_box, grey_frame
+from facecoach.vision.still_gate import unchanged as unchanged_grey
 from tests.coaching.synth import FaceWarper
 
 SETTINGS = load_audit_settings().still_gate.gate() or GateSettings()
+
+
+def unchanged(rgb: np.ndarray, earlier: np.ndarray, points: np.ndarray, settings: GateSettings) -> bool:
+    """The gate on two RGB frames, each turned into its grey picture as the audit does (once a frame)."""
+    return unchanged_grey(grey_frame(rgb), grey_frame(earlier), points, settings)
 
 
 @pytest.fixture(scope="module")
