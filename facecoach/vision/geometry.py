@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
@@ -64,10 +65,22 @@ class PoseFit:
 
 
 def fit_pose(face: FaceObservation) -> PoseFit:
-    """Weighted Procrustes fit of the canonical face to the observed landmarks (see module docstring)."""
+    """Weighted Procrustes fit of the canonical face to the observed landmarks (see module docstring).
+
+    The fit depends only on the basis landmarks, and one frame's face is fitted by many measures (≈ 9
+    times a frame in an audit's review), so the last fits are kept by the basis points' exact bytes
+    (``_fit_basis``); the arrays of a fit are read-only for that reason."""
+    dst = np.asarray(face.points_px, dtype=np.float64)[canonical_face().basis_ids]
+    return _fit_basis(np.ascontiguousarray(dst).tobytes())
+
+
+#: Fits kept (≈ 2.5 kB each: the key is the basis points): the review of a 2-minute audit passes over
+#: its frames several times.
+@lru_cache(maxsize=2048)
+def _fit_basis(basis_points: bytes) -> PoseFit:
     canon = canonical_face()
     src = canon.vertices[canon.basis_ids]
-    dst = np.asarray(face.points_px, dtype=np.float64)[canon.basis_ids]
+    dst = np.frombuffer(basis_points, dtype=np.float64).reshape(-1, 3)
     w = canon.basis_weights / canon.basis_weights.sum()
     src_mean = w @ src
     dst_mean = w @ dst
@@ -83,6 +96,8 @@ def fit_pose(face: FaceObservation) -> PoseFit:
     translation = dst_mean - scale * rotation @ src_mean
     fitted = scale * src @ rotation.T + translation
     rms = float(np.sqrt(w @ np.sum((fitted - dst) ** 2, axis=1)))
+    rotation.setflags(write=False)
+    translation.setflags(write=False)
     return PoseFit(rotation, scale, translation, rms)
 
 

@@ -83,7 +83,9 @@ def thumbnail(frame: GreyFrame, box: Box, grid: int) -> NDArray[np.float32]:
     return np.asarray(cv2.resize(crop, (grid, grid), interpolation=cv2.INTER_AREA), dtype=np.float32)
 
 
-def unchanged(now: GreyFrame, earlier: GreyFrame, points_px: NDArray[np.float64], settings: GateSettings) -> bool:
+def unchanged(
+    now: GreyFrame, earlier: GreyFrame, points_px: NDArray[np.float64], settings: GateSettings
+) -> bool:
     """True when the face region (placed by ``points_px``, the latest landmarks known) of ``now`` is the
     same as in ``earlier`` within the threshold; False for frames of different sizes or no usable box."""
     if now.size != earlier.size or now.small.shape != earlier.small.shape:

@@ -37,7 +37,12 @@ def two_hands(shared_data: Path) -> Frames:
     nose, ear = fp.px(*NOSE_SIDE), fp.px(*EAR)
     first = journey(nose, [Leg(ear, 1.0), Leg(nose, 1.0)] * 3, FPS)
     other_nose, other_ear = fp.px(*_mirror(NOSE_SIDE)), fp.px(*_mirror(EAR))
-    legs = [Leg(other_ear, 1.5, visible=False), Leg(other_nose, 0.1), Leg(other_ear, 1.0), Leg(other_nose, 1.0)]
+    legs = [
+        Leg(other_ear, 1.5, visible=False),
+        Leg(other_nose, 0.1),
+        Leg(other_ear, 1.0),
+        Leg(other_nose, 1.0),
+    ]
     second = journey(other_ear, [*legs, Leg(other_nose, 2.4, visible=False)], FPS)
     rng = np.random.default_rng(0)
     frames: Frames = []
