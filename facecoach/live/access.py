@@ -1,5 +1,8 @@
 """Whether an open live socket may stay open (issue 11).
 
+A live-session ticket (``POST /api/live/tokens``) opens one socket only: :func:`claim_ticket` records its
+nonce, and the database's primary key makes a second claim fail, whichever process or thread tries it.
+
 A socket used to be checked once, when it opened, and then lived up to 3 h through a logout, a password
 change (which ends the account's other sessions), an account deletion or a plan cancellation. The
 socket handler now calls :func:`still_allowed` at least every ``session_recheck_s`` seconds and on
@@ -8,11 +11,17 @@ socket handler now calls :func:`still_allowed` at least every ``session_recheck_
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from facecoach.live.protocol import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from facecoach.members.api_tokens import credential_user
 from facecoach.members.db import Database
+from facecoach.members.models import LiveTicketUse
 from facecoach.members.plans import allows
 
 
@@ -39,3 +48,17 @@ def still_allowed(db: Database, session_id: str, member_id: int) -> Refusal | No
         if not allows(user.plan, "member"):
             return NOT_A_MEMBER
     return None
+
+
+def claim_ticket(db: Session, nonce: str, expires_at: dt.datetime, now: dt.datetime) -> bool:
+    """True the first time the ticket ``nonce`` (valid until ``expires_at``, naive UTC) is claimed, False
+    ever after. Commits; claims whose tickets have expired by ``now`` are dropped on the way (an expired
+    ticket is refused before it gets here)."""
+    db.execute(delete(LiveTicketUse).where(LiveTicketUse.expires_at < now))
+    db.add(LiveTicketUse(nonce=nonce, expires_at=expires_at))
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        return False
+    return True

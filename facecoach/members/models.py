@@ -321,3 +321,14 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class LiveTicketUse(Base):
+    """A live-session ticket that has opened its socket (``facecoach.web.live``): a ticket opens one
+    socket only, so one read from a log or a proxy cannot open another within its 120 s. Kept until it
+    expires (then it could not open anything anyway); not a member's data: no member in it."""
+
+    __tablename__ = "live_ticket_uses"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import secrets
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +32,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from facecoach.coaching.evaluator import evaluator_for
 from facecoach.config import LiveSettings
 from facecoach.knowledge import Library
-from facecoach.live.access import SIGNED_OUT, still_allowed
+from facecoach.live.access import SIGNED_OUT, claim_ticket, still_allowed
 from facecoach.live.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_NORMAL,
@@ -52,6 +53,7 @@ from facecoach.live.session import LOW_RATE_EVERY, LiveSession, library_specs, l
 from facecoach.live.slots import JPEG, SOCKET
 from facecoach.live.steps import routine_steps, single_step
 from facecoach.members.api_tokens import credential_user
+from facecoach.members.models import utcnow
 from facecoach.members.session_summary import SessionSummaryError, SummaryRules
 from facecoach.web.context import AppContext
 from facecoach.web.deps import CtxDep, CurrentUser, MemberUser, Viewer, feature, render, viewer_for
@@ -155,23 +157,29 @@ TICKET_SECONDS = 120
 
 
 def make_ticket(conn: HTTPConnection, member_id: int, credential: str) -> str:
-    """A signed, short-lived ticket that opens ``/live/ws?ticket=…`` for a client without the cookie (an
-    app signed in with a personal API token): the member and the credential behind it (``tok:<id>``, or
-    ``ses:<hash>`` of a login session), re-checked like a cookie's session while the socket is open."""
+    """A signed, short-lived, single-use ticket that opens ``/live/ws?ticket=…`` for a client without the
+    cookie (an app signed in with a personal API token): the member and the credential behind it
+    (``tok:<id>``, or ``ses:<hash>`` of a login session), re-checked like a cookie's session while the
+    socket is open, and a random nonce (the ticket sits in a URL, so in access logs: once used, a copy of
+    it opens nothing, :func:`facecoach.live.access.claim_ticket`)."""
     expires = int(time.time()) + TICKET_SECONDS
-    return str(conn.app.state.signer.sign(f"live|{member_id}|{credential}|{expires}"))
+    nonce = secrets.token_urlsafe(16)
+    return str(conn.app.state.signer.sign(f"live|{member_id}|{credential}|{expires}|{nonce}"))
 
 
 def _ticket_viewer(ws: WebSocket, db: Session, ticket: str) -> Viewer | None:
     raw = ws.app.state.signer.unsign(ticket)
     parts = raw.split("|") if raw else []
-    if len(parts) != 4 or parts[0] != "live" or not parts[3].isdigit() or int(parts[3]) < time.time():
+    if len(parts) != 5 or parts[0] != "live" or not parts[3].isdigit() or int(parts[3]) < time.time():
         return None
-    if not parts[1].isdigit() or len(parts[1]) > 18:
+    if not parts[1].isdigit() or len(parts[1]) > 18 or not 16 <= len(parts[4]) <= 32:
         return None
     user = credential_user(db, parts[2], int(parts[1]))
     if user is None:
         return None
+    expires_at = dt.datetime.fromtimestamp(int(parts[3]), dt.UTC).replace(tzinfo=None)
+    if not claim_ticket(db, parts[4], expires_at, utcnow()):
+        return None  # this ticket has opened a socket already
     return Viewer(id=user.id, email=user.email, name=user.name, plan=user.plan, session_id=parts[2])
 
 

@@ -20,6 +20,7 @@ from facecoach.members.models import (
     GuardHour,
     GuardSetting,
     LibraryEdit,
+    LiveTicketUse,
     Scan,
     User,
 )
@@ -98,6 +99,8 @@ def add_member(
         revoked = create_token(s, user.id, "old phone", ["read"]).row
         revoked.revoked_at = revoked.created_at
         create_token(s, user.id, "my phone", ["read", "write"])
+        # A live ticket the member's app has used (not the member's data: no member in it).
+        s.add(LiveTicketUse(nonce=f"used-{user.id:012d}", expires_at=dt.datetime(2026, 11, 20, 10, 2)))
         return user.id
 
 

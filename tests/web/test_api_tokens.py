@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from facecoach.members import auth
-from facecoach.members.models import ApiToken, Assessment, AuditJob, Scan, User
+from facecoach.members.models import ApiToken, Assessment, AuditJob, LiveTicketUse, Scan, User
 from facecoach.planning.assessment import Answers
 from tests.web.fixtures import PASSWORD, Site
 
@@ -240,6 +240,7 @@ def test_a_live_ticket_opens_the_socket_until_its_token_is_revoked(site: Site) -
     secret = make_token(site, "member", ["read", "write"])
     api = bearer(site, secret)
     ticket = api.post("/api/live/tokens", json={}).json()
+    unused = api.post("/api/live/tokens", json={}).json()  # for after the token is revoked
     assert ticket["expires_in_s"] > 0
     assert _live_hello(site, ticket["ws_path"])["type"] == "hello"
     assert _live_hello(site, ticket["ws_path"][:-3] + "xyz") == 4401  # a forged ticket
@@ -267,7 +268,7 @@ def test_a_live_ticket_opens_the_socket_until_its_token_is_revoked(site: Site) -
         .status_code
         == 200
     )
-    assert _live_hello(site, ticket["ws_path"]) == 4401  # the revoked token's ticket no longer opens it
+    assert _live_hello(site, unused["ws_path"]) == 4401  # the revoked token's ticket no longer opens it
     # A free member's token cannot start live coaching (402), as the page shows the upsell.
     free = bearer(site, make_token(site, "free", ["write"]))
     assert free.post("/api/live/tokens", json={}).status_code == 402
@@ -309,3 +310,17 @@ def test_a_password_reset_revokes_every_token(site: Site) -> None:
         auth.complete_reset(s, token, "another good long password")
         s.commit()
     assert bearer(site, secret).get("/api/me").status_code == 401
+
+
+def test_a_live_ticket_opens_one_socket_only(site: Site) -> None:
+    """The ticket sits in the socket's URL (so in access logs): once it has opened a socket, a copy of it
+    opens nothing, while a fresh ticket does."""
+    api = bearer(site, make_token(site, "member", ["read", "write"]))
+    ticket = api.post("/api/live/tokens", json={}).json()
+    assert _live_hello(site, ticket["ws_path"])["type"] == "hello"
+    assert _live_hello(site, ticket["ws_path"]) == 4401  # the same ticket again
+    again = api.post("/api/live/tokens", json={}).json()
+    assert again["ticket"] != ticket["ticket"]
+    assert _live_hello(site, again["ws_path"])["type"] == "hello"
+    with site.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(LiveTicketUse)) == 2

@@ -177,7 +177,9 @@ class LiveRequest(BaseModel):
 
 
 class LiveTicket(BaseModel):
-    ticket: str = Field(description="opens the socket without the cookie; valid for `expires_in_s`")
+    ticket: str = Field(
+        description="opens the socket without the cookie, once (ask anew to reconnect), within `expires_in_s`"
+    )
     expires_in_s: int
     ws_path: str = Field(description="connect a WebSocket here (same host), with the ticket in the query")
     steps: list[dict[str, Any]] = Field(description="the session's steps, as the live page gets them")
@@ -204,7 +206,8 @@ def live_ticket(
 ) -> LiveTicket:
     """Start a live-coaching session: the steps (today's routine, or ``technique``) and a short-lived
     ticket for ``/live/ws?ticket=…``, the socket the live page uses (landmark frames in, cues out). The
-    socket re-checks the sign-in behind the ticket (a revoked token closes it, 4401)."""
+    socket re-checks the sign-in behind the ticket (a revoked token closes it, 4401). A ticket opens one
+    socket: a second connection with it is refused (4401)."""
     steps = session_steps(db, ctx, viewer.id, body.technique, body.reps)
     if steps is None:
         raise HTTPException(status_code=404, detail=f"no technique {body.technique!r}")
