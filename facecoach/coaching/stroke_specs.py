@@ -47,6 +47,7 @@ class SegmentSettings(_Model):
     reverse_deg: float = Field(ge=30, le=180)
     max_gap_s: float = Field(gt=0, le=5)
     settle_s: float = Field(ge=0, le=2)
+    settle_jump_mm: float = Field(gt=0, le=200)
     settle_jump_mm_s: float = Field(gt=0, le=5000)
     min_length_mm: float = Field(gt=0, le=200)
     min_duration_s: float = Field(ge=0, le=10)

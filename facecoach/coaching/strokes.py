@@ -20,11 +20,13 @@ for 0.3 s until the hand moved (Python, 24 frames/s), flipped between two fits 1
 (Python, 15 frames/s), or dropped 23 mm as the stroke set off 0.38 s after the hand was found again (the page
 in Chromium): the step the browser test saw cut as a 23 mm stroke "down", flagged ``stroke_direction``
 on a clip whose strokes all go outwards (tests/live/test_hands_browser.py). The snap is a
-frame-to-frame step of 200–700 mm/s; a stroke goes at most ~150 mm/s. So for ``settle_s`` after a
-track's first frame, a step faster than ``settle_jump_mm_s`` (step over frame interval) means what the
-track held was a wrong fit: it is dropped unjudged and the track starts again from that frame, settling
-anew. A hand found in mid-stroke makes no such step and keeps its stroke from its first frame (the audit
-finds the hand so on its first stroke), which a blanket "no stroke in a track's first 0.4 s" would lose.
+frame-to-frame step of 11–31 mm at 200–700 mm/s; a stroke goes at most ~150 mm/s. So for ``settle_s``
+after a track's first frame, a step of at least ``settle_jump_mm`` and faster than ``settle_jump_mm_s``
+(step over frame interval) means what the track held was a wrong fit: it is dropped unjudged and the
+track starts again from that frame, settling anew. (The length floor keeps a still hand's jitter out: at
+60 frames/s a 1.5 mm jitter alone makes frame steps faster than 200 mm/s.) A hand found in mid-stroke
+makes no such step and keeps its stroke from its first frame (the audit finds the hand so on its first
+stroke), which a blanket "no stroke in a track's first 0.4 s" would lose.
 
 **A return too quick for the frame rate.** A 0.12 s return falls between two or three frames at 11–15
 frames/s (the page's frames are irregular: 0.05–0.3 s apart under load); timed by interpolating between
@@ -316,8 +318,9 @@ class _Track:
         """While the track settles, a step from the last frame faster than ``settle_jump_mm_s``."""
         if t_s >= self._settled_at:
             return False
+        step_mm = math.dist(point, self.last_raw)
         step_s = max(t_s - self.last_t, _SHORTEST_S)
-        return math.dist(point, self.last_raw) / step_s > self.s.settle_jump_mm_s
+        return step_mm >= self.s.settle_jump_mm and step_mm / step_s > self.s.settle_jump_mm_s
 
     def _restart(self, t_s: float) -> None:
         """The fit snapped into place: what the track saw before was a wrong fit, dropped unjudged."""
