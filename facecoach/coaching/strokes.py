@@ -17,16 +17,17 @@ only if it is long enough, lasts long enough and goes somewhere (straight-line l
 tracker lost it and its palm detector finds it anew — its first fit is often wrong and then snaps into
 place. Measured on the pasted real hand of the live tests (face mm): the working point sat 20–25 mm off
 for 0.3 s until the hand moved (Python, 24 frames/s), flipped between two fits 14–16 mm apart for 0.2 s
-(Python, 15 frames/s), or dropped 23 mm as the stroke set off 0.38 s after the hand was found again (the page
-in Chromium): the step the browser test saw cut as a 23 mm stroke "down", flagged ``stroke_direction``
-on a clip whose strokes all go outwards (tests/live/test_hands_browser.py). The snap is a
-frame-to-frame step of 11–31 mm at 200–700 mm/s; a stroke goes at most ~150 mm/s. So for ``settle_s``
-after a track's first frame, a step of at least ``settle_jump_mm`` and faster than ``settle_jump_mm_s``
-(step over frame interval) means what the track held was a wrong fit: it is dropped unjudged and the
-track starts again from that frame, settling anew. (The length floor keeps a still hand's jitter out: at
-60 frames/s a 1.5 mm jitter alone makes frame steps faster than 200 mm/s.) A hand found in mid-stroke
-makes no such step and keeps its stroke from its first frame (the audit finds the hand so on its first
-stroke), which a blanket "no stroke in a track's first 0.4 s" would lose.
+(Python, 15 frames/s), or dropped 23 mm as the stroke set off 0.38 s after the hand was found again
+(the page in Chromium, 11.5 frames/s). At 18.6 frames/s the browser test had cut such a step as a
+23 mm stroke "down" 0.4 s after the hand came back, a ``stroke_direction`` fault on a clip whose strokes
+all go outwards (tests/live/test_hands_browser.py). The snap is a frame-to-frame step of 11–31 mm at
+200–700 mm/s; a stroke goes at most ~150 mm/s. So for ``settle_s`` after a track's first frame, a step
+of at least ``settle_jump_mm`` and faster than ``settle_jump_mm_s`` (step over frame interval) means what
+the track held was a wrong fit: it is dropped unjudged and the track starts again from that frame,
+settling anew. (The length floor keeps a still hand's jitter out: at 60 frames/s a 1.5 mm jitter alone
+makes frame steps faster than 200 mm/s.) A hand found in mid-stroke makes no such step and keeps its
+stroke from its first frame (the audit finds the hand so on its first stroke), which a blanket "no
+stroke in a track's first 0.4 s" would lose.
 
 **A return too quick for the frame rate.** A 0.12 s return falls between two or three frames at 11–15
 frames/s (the page's frames are irregular: 0.05–0.3 s apart under load); timed by interpolating between
@@ -315,7 +316,8 @@ class _Track:
         return self._accept(ended)
 
     def _settling_jump(self, t_s: float, point: Point) -> bool:
-        """While the track settles, a step from the last frame faster than ``settle_jump_mm_s``."""
+        """While the track settles, a step from the last frame of ``settle_jump_mm`` or more (mm) at more
+        than ``settle_jump_mm_s`` (mm/s over the frame interval): the fit snapping into place."""
         if t_s >= self._settled_at:
             return False
         step_mm = math.dist(point, self.last_raw)
