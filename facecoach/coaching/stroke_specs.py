@@ -46,6 +46,9 @@ class SegmentSettings(_Model):
     stop_s: float = Field(ge=0, le=2)
     reverse_deg: float = Field(ge=30, le=180)
     max_gap_s: float = Field(gt=0, le=5)
+    settle_s: float = Field(ge=0, le=2)
+    settle_jump_mm: float = Field(gt=0, le=200)
+    settle_jump_mm_s: float = Field(gt=0, le=5000)
     min_length_mm: float = Field(gt=0, le=200)
     min_duration_s: float = Field(ge=0, le=10)
     min_straightness: float = Field(ge=0, le=1)
@@ -59,6 +62,8 @@ class SegmentSettings(_Model):
     def _hysteresis(self) -> SegmentSettings:
         if self.stop_mm_s >= self.start_mm_s:
             raise ValueError("stop_mm_s must be below start_mm_s (hysteresis)")
+        if self.settle_jump_mm_s <= self.start_mm_s:
+            raise ValueError("settle_jump_mm_s must be above start_mm_s (a jump is faster than any stroke)")
         return self
 
 

@@ -13,11 +13,36 @@ A stroke starts when the speed rises above ``start_mm_s`` and ends when it stays
 (hysteresis), when the hand turns back, or when the hand is gone longer than ``max_gap_s``. It counts
 only if it is long enough, lasts long enough and goes somewhere (straight-line length / path length).
 
+**A hand found (again) settles first.** When the Hand Landmarker finds a hand — it comes into view, or the
+tracker lost it and its palm detector finds it anew — its first fit is often wrong and then snaps into
+place. Measured on the pasted real hand of the live tests (face mm): the working point sat 20–25 mm off
+for 0.3 s until the hand moved (Python, 24 frames/s), flipped between two fits 14–16 mm apart for 0.2 s
+(Python, 15 frames/s), or dropped 23 mm as the stroke set off 0.38 s after the hand was found again
+(the page in Chromium, 11.5 frames/s). At 18.6 frames/s the browser test had cut such a step as a
+23 mm stroke "down" 0.4 s after the hand came back, a ``stroke_direction`` fault on a clip whose strokes
+all go outwards (tests/live/test_hands_browser.py). The snap is a frame-to-frame step of 11–31 mm at
+200–700 mm/s; a stroke goes at most ~150 mm/s. So for ``settle_s`` after a track's first frame, a step
+of at least ``settle_jump_mm`` and faster than ``settle_jump_mm_s`` (step over frame interval) means what
+the track held was a wrong fit: it is dropped unjudged and the track starts again from that frame,
+settling anew. (The length floor keeps a still hand's jitter out: at 60 frames/s a 1.5 mm jitter alone
+makes frame steps faster than 200 mm/s.) A hand found in mid-stroke makes no such step and keeps its
+stroke from its first frame (the audit finds the hand so on its first stroke), which a blanket "no
+stroke in a track's first 0.4 s" would lose.
+
+**A return too quick for the frame rate.** A 0.12 s return falls between two or three frames at 11–15
+frames/s (the page's frames are irregular: 0.05–0.3 s apart under load); timed by interpolating between
+those frames it read 190 mm/s, under the massage's ``return_mm_s``, and was counted as a stroke the wrong
+way. The crossings of 10 % and 90 % of the chord lie somewhere between frames, so a movement is a return
+when the *fastest* timing its frames allow (:attr:`Movement.fastest_mm_s`) is above ``return_mm_s``; a
+well-sampled stroke loses at most one frame interval of its rise by that (+9 % for a 1 s stroke at 15
+frames/s). Its pace is still judged on the interpolated speed.
+
 **Checking** (per massage, data: ``massage.camera`` in the knowledge base). Positions become the
 knowledge base's stroke coordinates (0…1 from the right to the left ear, 0…1 from the top of the
 forehead to the chin, 1.6 at the collarbones) by the face's own box, so a technique's stroke paths
 apply to any face. A movement faster than ``return_mm_s`` is the hand travelling back between strokes
-(lifted: the camera cannot see the skin contact), neither a stroke nor a fault. Otherwise:
+(lifted: the camera cannot see the skin contact), neither a stroke nor a fault (judged on the fastest
+speed its frames allow, see above). Otherwise:
 
 * ``stroke_direction`` — against the nearest directed path of the massage (cosine below ``against_cos``;
   for drainage these run from the centre of the face to the nodes in front of the ears and down the neck);
@@ -110,18 +135,36 @@ class Movement:
         A constant-speed movement covers 80 % of its length in 80 % of its time, so this is its true speed
         whatever the smoothing window or frame rate; rests at either end do not dilute it.
         """
+        return self._speeds()[0]
+
+    @property
+    def fastest_mm_s(self) -> float:
+        """The fastest speed the frames allow: the 10 %–90 % rise timed between the frames inside it.
+
+        The crossings lie somewhere between two frames; :attr:`speed_mm_s` interpolates them, this takes
+        the shortest rise they allow (from the first frame past 10 % to the last one short of 90 %). A
+        well-sampled stroke loses one frame interval of its rise (a 1 s stroke at 15 frames/s: +9 %); a
+        quick return seen in one or two frame intervals has no rise left, and reads as fast as it may be.
+        """
+        return self._speeds()[1]
+
+    def _speeds(self) -> tuple[float, float]:
         raw = np.array(self.raw) if len(self.raw) >= 2 else np.array([s[:3] for s in self.samples])
         chord = np.array(self.samples[-1][1:3]) - np.array(self.samples[0][1:3])
         length = float(np.hypot(*chord))
         if length <= 0:
-            return 0.0
+            return 0.0, 0.0
         progress = (raw[:, 1:] - raw[0, 1:]) @ (chord / length)
         progress = np.maximum.accumulate(progress)  # monotone, so the crossing times are well defined
-        span = float(progress[-1] - progress[0])
+        progress -= progress[0]
+        span = float(progress[-1])
         if span <= 0:
-            return 0.0
-        t10, t90 = np.interp([0.1 * span, 0.9 * span], progress - progress[0], raw[:, 0])
-        return 0.8 * span / max(float(t90 - t10), _SHORTEST_S)
+            return 0.0, 0.0
+        t10, t90 = np.interp([0.1 * span, 0.9 * span], progress, raw[:, 0])
+        past_10 = float(raw[np.argmax(progress >= 0.1 * span), 0])
+        short_of_90 = float(raw[progress < 0.9 * span, 0].max())
+        speed = 0.8 * span / max(float(t90 - t10), _SHORTEST_S)
+        return speed, max(speed, 0.8 * span / max(short_of_90 - past_10, _SHORTEST_S))
 
     @property
     def start_s(self) -> float:
@@ -204,9 +247,14 @@ class _Track:
         self._stroke: list[Sample] = []
         self._history: deque[tuple[float, float, float]] = deque()  # median-filtered samples of late
         self._still_since: int | None = None  # index in _stroke where the speed fell under stop_mm_s
+        self._settled_at = -math.inf  # the track's fit is trusted from this time on (see _settling_jump)
 
     def update(self, t_s: float, point: Point) -> list[Movement]:
         out = self.close() if t_s - self.last_t > self.s.max_gap_s else []
+        if not self._raw:  # a hand found (again): its fit is settling
+            self._settled_at = t_s + self.s.settle_s
+        elif self._settling_jump(t_s, point):
+            self._restart(t_s)
         self.last_t, self.last_raw = t_s, point
         self._raw.append((t_s, *point))
         raw = np.array(self._raw)
@@ -267,12 +315,30 @@ class _Track:
         ended, self._stroke, self._still_since = self._stroke[: turn + 1], self._stroke[turn:], None
         return self._accept(ended)
 
-    def close(self) -> list[Movement]:
-        """The track was lost: a stroke in progress ends at its last point."""
-        ended = self._stroke
+    def _settling_jump(self, t_s: float, point: Point) -> bool:
+        """While the track settles, a step from the last frame of ``settle_jump_mm`` or more (mm) at more
+        than ``settle_jump_mm_s`` (mm/s over the frame interval): the fit snapping into place."""
+        if t_s >= self._settled_at:
+            return False
+        step_mm = math.dist(point, self.last_raw)
+        step_s = max(t_s - self.last_t, _SHORTEST_S)
+        return step_mm >= self.s.settle_jump_mm and step_mm / step_s > self.s.settle_jump_mm_s
+
+    def _restart(self, t_s: float) -> None:
+        """The fit snapped into place: what the track saw before was a wrong fit, dropped unjudged."""
+        self._clear()
+        self._history.clear()
+        self._settled_at = t_s + self.s.settle_s
+
+    def _clear(self) -> None:
         self._raw.clear()
         self._window.clear()
         self._rest, self._stroke, self._still_since = None, [], None
+
+    def close(self) -> list[Movement]:
+        """The track was lost: a stroke in progress ends at its last point."""
+        ended = self._stroke
+        self._clear()
         accepted = self._accept(ended)
         self._history.clear()
         return accepted
@@ -393,7 +459,7 @@ def check_movement(movement: Movement, box: FaceBox, spec: StrokeSpec) -> Stroke
         start=(float(norm[0, 0]), float(norm[0, 1])),
         end=(float(norm[-1, 0]), float(norm[-1, 1])),
     )
-    if speed > spec.return_mm_s:
+    if movement.fastest_mm_s > spec.return_mm_s:
         return replace(stroke, kind="return")
     path, cos = _nearest_path(xy_mm, displacement, box, spec)
     faults: list[StrokeFaultKind] = []

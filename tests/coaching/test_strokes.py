@@ -305,6 +305,103 @@ def test_a_lifted_hand_ends_the_stroke_and_bad_timestamps_are_dropped(cheek: Str
     assert events[0].direction == "outwards"  # type: ignore[attr-defined]
 
 
+def _mm(x: float, y: float) -> tuple[float, float]:
+    return BOX.to_mm(x, y)
+
+
+def _frames_at(times: list[float], at: callable, noise_mm: float, seed: int) -> list:  # type: ignore[valid-type]
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in times:
+        p = at(t)
+        out.append(
+            (t, [] if p is None else [(p[0] + rng.normal(0, noise_mm), p[1] + rng.normal(0, noise_mm))], BOX)
+        )
+    return out
+
+
+def test_a_hand_found_again_on_a_wrong_fit_that_snaps_into_place_makes_no_stroke(cheek: StrokeSpec) -> None:
+    """The browser test's bug (tests/live/test_hands_browser.py, MIN_FPS), as the page sent it at 18 frames/s:
+    the left hand is lost, found again beside the nose, and its first fit is wrong (here 22 mm too high);
+    a step of 14 mm in one frame (250 mm/s) and a slide of 9 mm more put it in place, it rests, then it
+    strokes outwards to the ear. Without the settling rule the snap is cut as a 23 mm stroke down and
+    inwards, against the path: a `stroke_direction` fault on a clip whose strokes all go outwards."""
+    nose, ear = np.array(_mm(0.58, 0.57)), np.array(_mm(0.94, 0.48))
+    wrong = nose + np.array([8.0, -21.0])  # the first fit: up and out of where the fingertips are
+    snapped = nose + (wrong - nose) * 9.0 / 22.5  # 14 mm of it in one frame …
+
+    def at(t: float) -> tuple[float, float] | None:
+        if t < 1.0:  # lost
+            return None
+        if t < 1.3:  # found again: the wrong fit, still
+            return tuple(wrong)
+        if t < 1.36:  # the snap, one frame
+            return tuple(snapped)
+        if t < 1.55:  # … the rest slides into place
+            return tuple(snapped + (nose - snapped) * (t - 1.36) / 0.19)
+        if t < 2.0:  # rests beside the nose
+            return tuple(nose)
+        if t < 3.0:  # one stroke outwards, 1 s
+            return tuple(nose + (ear - nose) * (t - 2.0))
+        return tuple(ear)
+
+    times = list(np.arange(0.0, 4.0, 1 / 18))
+    summary = analyse_strokes(_frames_at(times, at, 0.6, seed=3), cheek)
+    strokes = strokes_of(summary.strokes)
+    assert [(s.side, s.direction, s.faults) for s in strokes] == [("left", "outwards", ())], [
+        s.to_dict() for s in summary.strokes
+    ]
+    assert strokes[0].start_s == pytest.approx(2.0, abs=0.3) and strokes[0].length_mm > 40
+    assert not [f for f in summary.faults if f.kind == "stroke_direction"]
+
+
+@pytest.mark.parametrize("fps", [15.0, 60.0])
+def test_a_hand_found_again_mid_stroke_keeps_that_stroke(cheek: StrokeSpec, fps: float) -> None:
+    """The settling rule drops a track's start only at a jump: a hand found again while it strokes (the
+    audit and socket tests find it so on the first stroke) has none, and its stroke counts from there. At
+    60 frames/s a 1.5 mm jitter alone makes frame steps faster than ``settle_jump_mm_s``: they are too
+    short (``settle_jump_mm``) to be a snap."""
+    nose, ear = np.array(_mm(0.42, 0.57)), np.array(_mm(0.06, 0.48))
+
+    def at(t: float) -> tuple[float, float] | None:
+        if t < 1.4:  # not found while it stood beside the nose and set off
+            return None
+        return tuple(nose + (ear - nose) * min(t - 1.0, 1.0))
+
+    for seed in range(10):
+        frames = _frames_at(list(np.arange(0.0, 3.0, 1 / fps)), at, 1.5, seed=seed)
+        strokes = strokes_of(analyse_strokes(frames, cheek).strokes)
+        assert [(s.side, s.direction, s.faults) for s in strokes] == [("right", "outwards", ())], seed
+        assert strokes[0].start_s < 1.6 and strokes[0].length_mm > 25, (seed, strokes[0].to_dict())
+
+
+#: What the page sent at 11.5 frames/s in the browser test (tests/live/test_hands_browser.py, the outwards
+#: clip, t − 12 s; working point in face mm): the end of the third stroke on the left (frames 0.1–0.2 s
+#: apart), a rest at the ear, the 0.12 s return to the nose seen in two frames, then the hand lost.
+BROWSER_RETURN = [
+    (0.273, (7.6, 36.5)), (0.406, (6.1, 37.8)), (0.633, (16.5, 34.0)), (0.752, (20.5, 33.6)),
+    (0.966, (29.6, 30.9)), (1.099, (34.9, 27.9)), (1.316, (47.9, 25.0)), (1.383, (53.3, 24.3)),
+    (1.5, (58.1, 24.7)), (1.569, (60.6, 24.2)), (1.666, (61.0, 24.2)), (1.72, (59.4, 23.9)),
+    (1.834, (26.9, 31.8)), (1.919, (11.8, 36.6)), (2.032, (12.0, 37.0)), (2.133, (11.5, 37.1)),
+    (2.266, None),
+]  # fmt: skip
+BROWSER_BOX = FaceBox(right_x_mm=-65.8, left_x_mm=65.7, top_y_mm=-51.2, chin_y_mm=104.9)
+
+
+def test_a_quick_return_seen_in_two_frames_is_a_return(cheek: StrokeSpec) -> None:
+    """A 0.12 s return falls between two or three frames at 11 frames/s: timed across them (interpolated)
+    it reads 190 mm/s, under the massage's ``return_mm_s``, and it was counted as a stroke inwards, the
+    wrong way. Whether it is a return is decided by the fastest speed its frames allow."""
+    frames = [(t, [] if p is None else [p], BROWSER_BOX) for t, p in BROWSER_RETURN]
+    summary = analyse_strokes(frames, cheek)
+    assert summary.strokes, "the return is cut out"
+    assert all(s.kind == "return" and s.direction == "inwards" for s in summary.strokes), [
+        s.to_dict() for s in summary.strokes
+    ]
+    assert summary.strokes[-1].speed_mm_s < cheek.return_mm_s  # the interpolated timing alone would not say
+    assert not [f for f in summary.faults if f.kind == "stroke_direction"]
+
+
 def test_stroke_rules_file_is_valid_and_boxes_cover_the_face() -> None:
     rules = load_stroke_rules()
     assert rules.segmenting.stop_mm_s < rules.segmenting.start_mm_s
@@ -323,3 +420,7 @@ def test_a_rules_file_with_a_key_given_twice_or_a_bad_box_is_refused(tmp_path: P
     left_half.write_text(text.replace("nose: [[0.42, 0.5,", "nose: [[0.42, 0.6,"), encoding="utf-8")
     with pytest.raises(StrokeSpecError, match="right half"):
         load_stroke_rules(left_half)
+    slow_jump = tmp_path / "jump.yaml"
+    slow_jump.write_text(text.replace("settle_jump_mm_s: 200.0", "settle_jump_mm_s: 20.0"), encoding="utf-8")
+    with pytest.raises(StrokeSpecError, match="settle_jump_mm_s must be above start_mm_s"):
+        load_stroke_rules(slow_jump)
