@@ -24,7 +24,11 @@ Phases (one browser, one page, in this order; then a second browser for the soak
 5. the soak (``--soak-minutes`` at ``--soak-fps``): four hours at 1 frame/s are 14 400 frames; the page is
    run faster (the bench serves ``/guard/rules.json`` with ``sampling.fps`` raised, nothing else changed)
    and memory is fitted against *frames processed*: the slope (± its standard error) in kB per frame and
-   × 14 400 = what 4 h at 1 frame/s would add. CPU per frame is printed too.
+   × 14 400 = what 4 h at 1 frame/s would add. CPU per frame is printed too. The soak also reads the
+   landmarker's WebAssembly memory (``window.facecoachGuard.wasmBytes()``), prints each hour-equivalent's
+   (3 600 frames after the first ``WARMUP_FRAMES``) lowest and highest memory, so a sawtooth is judged by
+   its envelope, and takes one full garbage collection before and one after (none in between): what the
+   page still holds, as against garbage the browser has not collected yet. ``--only-soak``: no other phase.
 
 ``--compare FILE`` (``--compare-minutes``): two browsers at once, both watching at 1 frame/s under the same
 load: one with the page's script replaced by FILE (e.g. ``git show main:facecoach/web/static/guard/app.js >
