@@ -24,7 +24,11 @@ Phases (one browser, one page, in this order; then a second browser for the soak
 5. the soak (``--soak-minutes`` at ``--soak-fps``): four hours at 1 frame/s are 14 400 frames; the page is
    run faster (the bench serves ``/guard/rules.json`` with ``sampling.fps`` raised, nothing else changed)
    and memory is fitted against *frames processed*: the slope (± its standard error) in kB per frame and
-   × 14 400 = what 4 h at 1 frame/s would add. CPU per frame is printed too.
+   × 14 400 = what 4 h at 1 frame/s would add. CPU per frame is printed too. The soak also reads the
+   landmarker's WebAssembly memory (``window.facecoachGuard.wasmBytes()``), prints each hour-equivalent's
+   (3 600 frames after the first ``WARMUP_FRAMES``) lowest and highest memory, so a sawtooth is judged by
+   its envelope, and takes one full garbage collection before and one after (none in between): what the
+   page still holds, as against garbage the browser has not collected yet. ``--only-soak``: no other phase.
 
 ``--compare FILE`` (``--compare-minutes``): two browsers at once, both watching at 1 frame/s under the same
 load: one with the page's script replaced by FILE (e.g. ``git show main:facecoach/web/static/guard/app.js >
@@ -68,6 +72,9 @@ CLIP = SHARED / "woman_expressions_24fps.mp4"
 CLK = os.sysconf("SC_CLK_TCK")
 CAMERA_FPS = 10
 FOUR_HOURS_FRAMES = 4 * 3600
+HOUR_FRAMES = 3600  # an hour at 1 frame/s
+#: frames of the soak left out of the envelope's first hour: the model's first runs, the caches filling
+WARMUP_FRAMES = 1000
 
 #: a battery the bench controls (headless Chromium reports a charging battery at 100 %)
 BATTERY_SHIM = """(() => {
@@ -321,6 +328,7 @@ class Phase:
     cpu: dict[str, float] = field(default_factory=dict)  # process kind → CPU-seconds
     machine_busy: float = 0.0  # the whole machine's busy fraction (of 2 cores) meanwhile
     samples: list[dict[str, float]] = field(default_factory=list)  # t, frames, heap, nodes, renderer MB
+    after_gc: list[dict[str, float]] = field(default_factory=list)  # the soak: samples after a full GC
 
     @property
     def cpu_pct(self) -> float:
@@ -341,6 +349,7 @@ def sample(page: Any, cdp: Any, renderer: int, t: float) -> dict[str, float]:
         "nodes": metrics["Nodes"],
         "anon_shmem": mem["Pss_Anon"] + mem["Pss_Shmem"],
         "shmem": mem["Pss_Shmem"],
+        "wasm": float(page.evaluate("window.facecoachGuard.wasmBytes()") or 0) / 2**20,
     }
 
 
@@ -362,6 +371,24 @@ def measure(name: str, seconds: float, page: Any, cdp: Any, every_s: float = 15.
         key = "renderer" if pid == renderer else kind
         phase.cpu[key] = phase.cpu.get(key, 0.0) + cpu_s(pid) - c0[pid]
     phase.frames = int(phase.samples[-1]["frames"] - phase.samples[0]["frames"])
+    return phase
+
+
+def after_full_gc(page: Any, cdp: Any) -> dict[str, float]:
+    """A sample after a full garbage collection (V8 and Blink's heap, CDP ``HeapProfiler.collectGarbage``):
+    what the page still holds, as against garbage its own collector has not collected yet."""
+    cdp.send("HeapProfiler.enable")
+    cdp.send("HeapProfiler.collectGarbage")
+    time.sleep(2)
+    return sample(page, cdp, page_renderer(chromium_pids()), 0.0)
+
+
+def soak_phase(name: str, seconds: float, page: Any, cdp: Any) -> Phase:
+    """The soak: one full GC before and one after (the retained memory at both ends); none in between, so
+    the page's memory between them is what the browser's own collector leaves."""
+    start = after_full_gc(page, cdp)
+    phase = measure(name, seconds, page, cdp, every_s=20)
+    phase.after_gc = [start, after_full_gc(page, cdp)]
     return phase
 
 
@@ -475,6 +502,7 @@ def memory_lines(p: Phase, per_frame: bool) -> list[str]:
         ("heap", "JS heap"),
         ("anon_shmem", "renderer anon+shmem PSS"),
         ("shmem", "  of it shmem"),
+        ("wasm", "landmarker's WASM memory"),
     ):
         ys = [r[key] for r in s]
         b, se = slope(x, ys)
@@ -489,6 +517,50 @@ def memory_lines(p: Phase, per_frame: bool) -> list[str]:
     return lines
 
 
+def envelope_lines(p: Phase) -> list[str]:
+    """The soak by hour-equivalents (3 600 frames, after the first ``WARMUP_FRAMES``): each one's peak, so a
+    sawtooth (memory freed at each major GC) is judged by its envelope; the last hour's peak against the
+    first's; the slope after warm-up; and the retained memory (after a full GC) at both ends."""
+    s = [r for r in p.samples[1:] if r["frames"] >= WARMUP_FRAMES]
+    lines: list[str] = []
+    if not s:
+        return lines
+    end = s[-1]["frames"]
+    starts = list(range(WARMUP_FRAMES, int(end) - HOUR_FRAMES + 1, HOUR_FRAMES))
+    for k, a in enumerate(starts):
+        w = [r for r in s if a <= r["frames"] < a + HOUR_FRAMES]
+        lines.append(
+            f"    hour-equivalent {k + 1} (frames {a}–{a + HOUR_FRAMES}): renderer anon+shmem"
+            f" {min(r['anon_shmem'] for r in w):.1f}–{max(r['anon_shmem'] for r in w):.1f} MB,"
+            f" JS heap {min(r['heap'] for r in w):.1f}–{max(r['heap'] for r in w):.1f} MB,"
+            f" WASM {max(r['wasm'] for r in w):.1f} MB"
+        )
+    if starts:
+        first = [r for r in s if r["frames"] < WARMUP_FRAMES + HOUR_FRAMES]
+        last = [r for r in s if r["frames"] >= end - HOUR_FRAMES]
+        for key, label in (("anon_shmem", "renderer anon+shmem"), ("heap", "JS heap"), ("wasm", "WASM")):
+            f0, f1 = max(r[key] for r in first), max(r[key] for r in last)
+            lines.append(
+                f"    envelope, {label}: peak of the last hour-equivalent {f1:.1f} MB vs the first after"
+                f" warm-up {f0:.1f} MB ({f1 - f0:+.1f} MB)"
+            )
+    x = [r["frames"] for r in s]
+    for key, label in (("anon_shmem", "renderer anon+shmem"), ("heap", "JS heap")):
+        b, se = slope(x, [r[key] for r in s])
+        lines.append(
+            f"    after warm-up ({len(s)} samples), {label}: {1000 * b:+.3f} ± {1000 * se:.3f} kB/frame"
+            f" → {b * FOUR_HOURS_FRAMES:+.1f} ± {se * FOUR_HOURS_FRAMES:.1f} MB per 14 400 frames"
+        )
+    if len(p.after_gc) == 2:
+        g0, g1 = p.after_gc
+        lines.append(
+            f"    after a full GC, start → end: renderer anon+shmem {g0['anon_shmem']:.1f} →"
+            f" {g1['anon_shmem']:.1f} MB, JS heap {g0['heap']:.1f} → {g1['heap']:.1f} MB,"
+            f" WASM {g0['wasm']:.1f} → {g1['wasm']:.1f} MB (frames {g0['frames']:.0f} → {g1['frames']:.0f})"
+        )
+    return lines
+
+
 def report(
     phases: dict[str, Phase], soak: Phase | None, ctl: list[Any], source: str, loads: list[str]
 ) -> None:
@@ -497,15 +569,14 @@ def report(
     print("CPU = CPU-seconds of every Chromium process per wall-second (less sensitive to a busy machine)")
     for p in phases.values():
         print(cpu_line(p))
-    if "camera only" not in phases:
-        return
-    cam, watch = phases["camera only"], phases["guard watching, 1 frame/s"]
-    print(
-        f"the guard's own share at 1 frame/s ≈ {watch.cpu_pct - cam.cpu_pct:.1f} % of one core"
-        " (minus camera only)"
-    )
-    print("memory while watching at 1 frame/s (per hour, extrapolated from the phase):")
-    print("\n".join(memory_lines(watch, per_frame=False)))
+    if "camera only" in phases:
+        cam, watch = phases["camera only"], phases["guard watching, 1 frame/s"]
+        print(
+            f"the guard's own share at 1 frame/s ≈ {watch.cpu_pct - cam.cpu_pct:.1f} % of one core"
+            " (minus camera only)"
+        )
+        print("memory while watching at 1 frame/s (per hour, extrapolated from the phase):")
+        print("\n".join(memory_lines(watch, per_frame=False)))
     if soak:
         cpu_frame = sum(soak.cpu.values()) / max(1, soak.frames)
         print(cpu_line(soak))
@@ -514,12 +585,33 @@ def report(
             " CPU per frame (all processes, at this rate); memory against frames processed:"
         )
         print("\n".join(memory_lines(soak, per_frame=True)))
+        print("\n".join(envelope_lines(soak)))
     for how, kb, after, purged in ctl:
         print(
             f"control, no guard, frames {how:5s}: renderer shmem {kb:+7.1f} kB/frame, {after:6.1f} MB after;"
             f" after critical memory pressure {purged:6.1f} MB"
         )
     print("goal: ≤ 5 % of one core at 1 frame/s; memory flat over 4 h")
+
+
+def run_phases(bench: Bench, args: argparse.Namespace, phases: dict[str, Phase]) -> None:
+    """One browser: the camera alone, the guard at 1 frame/s, the tab hidden, a low battery."""
+    browser, page, cdp = bench.open()
+    page.evaluate(CAMERA_ONLY)
+    time.sleep(3)
+    phases["camera only"] = measure("camera only", args.camera_minutes * 60, page, cdp)
+    page.evaluate(CAMERA_STOP)
+    bench.start_guard(page)
+    name = "guard watching, 1 frame/s"
+    phases[name] = measure(name, args.minutes * 60, page, cdp)
+    page.evaluate(HIDE, True)
+    name = f"tab hidden ({page.evaluate('window.facecoachGuard.fps()')}/s)"
+    phases[name] = measure(name, args.hidden_minutes * 60, page, cdp)
+    page.evaluate(HIDE, False)
+    page.evaluate("window.__setBattery(0.1, false)")
+    name = f"battery 10 % ({page.evaluate('window.facecoachGuard.fps()')}/s)"
+    phases[name] = measure(name, args.battery_minutes * 60, page, cdp)
+    browser.close()
 
 
 def main() -> None:
@@ -538,6 +630,7 @@ def main() -> None:
     ap.add_argument("--compare", type=Path, help="another app.js, run side by side with the page")
     ap.add_argument("--compare-minutes", type=float, default=5.0)
     ap.add_argument("--only-compare", action="store_true", help="no other phase")
+    ap.add_argument("--only-soak", action="store_true", help="the soak (and controls) alone")
     args = ap.parse_args()
     loads = [" ".join(Path("/proc/loadavg").read_text().split()[:3])]
     from playwright.sync_api import sync_playwright
@@ -563,22 +656,8 @@ def main() -> None:
         if args.only_compare:
             report(phases, None, [], source, loads)
             return
-        browser, page, cdp = bench.open()
-        page.evaluate(CAMERA_ONLY)
-        time.sleep(3)
-        phases["camera only"] = measure("camera only", args.camera_minutes * 60, page, cdp)
-        page.evaluate(CAMERA_STOP)
-        bench.start_guard(page)
-        name = "guard watching, 1 frame/s"
-        phases[name] = measure(name, args.minutes * 60, page, cdp)
-        page.evaluate(HIDE, True)
-        name = f"tab hidden ({page.evaluate('window.facecoachGuard.fps()')}/s)"
-        phases[name] = measure(name, args.hidden_minutes * 60, page, cdp)
-        page.evaluate(HIDE, False)
-        page.evaluate("window.__setBattery(0.1, false)")
-        name = f"battery 10 % ({page.evaluate('window.facecoachGuard.fps()')}/s)"
-        phases[name] = measure(name, args.battery_minutes * 60, page, cdp)
-        browser.close()
+        if not args.only_soak:
+            run_phases(bench, args, phases)
         if args.soak_minutes > 0:
             if args.source == "fake-camera":
                 fast = clip_y4m(Path(tempfile.mkdtemp(prefix="bench-guard-clip-")), args.soak_camera_fps)
@@ -586,9 +665,7 @@ def main() -> None:
                 bench.init_scripts = [BATTERY_SHIM, camera_rate(args.soak_camera_fps)]
             browser, page, cdp = bench.open(soak_fps=args.soak_fps)
             bench.start_guard(page)
-            soak = measure(
-                f"soak at {args.soak_fps:g} frames/s", args.soak_minutes * 60, page, cdp, every_s=20
-            )
+            soak = soak_phase(f"soak at {args.soak_fps:g} frames/s", args.soak_minutes * 60, page, cdp)
             browser.close()
         ctl = controls(bench, args.controls) if args.controls else []
     loads.append(" ".join(Path("/proc/loadavg").read_text().split()[:3]))

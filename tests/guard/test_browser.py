@@ -118,6 +118,7 @@ class Run:
     logs: list[str]
     frames: int  # frames the page read
     landmarked: int  # of them, frames the landmarker ran on
+    wasm_bytes: int | None  # the landmarker's WebAssembly memory as the page reports it (the bench reads it)
 
 
 def _watch(
@@ -158,8 +159,9 @@ def _watch(
                 f"Number(document.getElementById('guard').dataset.uploads || 0) > {before}", timeout=10_000
             )
         page.get_attribute("#guard", "data-state")
-        frames, landmarked = page.evaluate(
-            "[window.facecoachGuard.frames(), window.facecoachGuard.landmarked()]"
+        frames, landmarked, wasm_bytes = page.evaluate(
+            "[window.facecoachGuard.frames(), window.facecoachGuard.landmarked(),"
+            " window.facecoachGuard.wasmBytes()]"
         )
         return Run(
             nudges=int(page.get_attribute("#guard", "data-nudges") or 0),
@@ -172,6 +174,7 @@ def _watch(
             logs=logs,
             frames=frames,
             landmarked=landmarked,
+            wasm_bytes=wasm_bytes,
         )
     finally:
         browser.close()
@@ -252,6 +255,9 @@ def test_a_neutral_face_is_never_nudged(
     assert sum(b["measured_s"] for b in run.counts) >= 15.0
     assert all(b["habit_s"] == {} for b in run.counts)
     _assert_only_counts_left(run, guard_site)
+    # the bench's memory soak reads the landmarker's WebAssembly memory through this (16 MiB at least: the
+    # model alone is ~3.6 MB, and a WebAssembly memory grows in 64 KiB pages)
+    assert run.wasm_bytes is not None and run.wasm_bytes >= 16 * 2**20 and run.wasm_bytes % 65536 == 0
 
 
 def _second_person(frame: np.ndarray, woman: np.ndarray) -> np.ndarray:

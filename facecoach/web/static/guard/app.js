@@ -565,7 +565,27 @@ window.facecoachGuard = {
   framePath: () => (state.reader ? "track" : "video"),
   lowBattery: () => state.lowBattery,
   landmarked: () => state.landmarked, // frames the landmarker ran on
+  wasmBytes: () => wasmHeapBytes(state.landmarker), // the landmarker's WebAssembly memory (bytes), for the bench
 };
+
+// The size of a landmarker's WebAssembly memory (bytes; null if not found). tasks-vision keeps its
+// Emscripten module under minified property names, so it is looked for (an object with HEAPU8), not named.
+function wasmHeapBytes(obj, depth = 3, seen = new Set()) {
+  if (!obj || typeof obj !== "object" || seen.has(obj) || depth < 0) return null;
+  seen.add(obj);
+  if (obj.HEAPU8 instanceof Uint8Array) return obj.HEAPU8.buffer.byteLength;
+  for (const key of Object.keys(obj)) {
+    let v;
+    try {
+      v = obj[key];
+    } catch (e) {
+      continue;
+    }
+    const n = wasmHeapBytes(v, depth - 1, seen);
+    if (n !== null) return n;
+  }
+  return null;
+}
 
 async function main() {
   wireControls();
