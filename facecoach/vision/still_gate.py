@@ -88,7 +88,7 @@ def unchanged(
 ) -> bool:
     """True when the face region (placed by ``points_px``, the latest landmarks known) of ``now`` is the
     same as in ``earlier`` within the threshold; False for frames of different sizes or no usable box."""
-    if now.size != earlier.size or now.small.shape != earlier.small.shape:
+    if now.size != earlier.size:  # the same size makes the same small picture
         return False
     box = face_box(points_px, now.size, settings.margin)
     if box is None:
